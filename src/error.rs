@@ -1,0 +1,100 @@
+//! The web layer's one error type, and the pages people see when something goes wrong.
+//!
+//! A handler returns [`AppError`]; its response carries an [`ErrorPage`] marker that the
+//! `error_pages` middleware turns into a full page with the request id a person can quote.
+//! 4xx pages say what happened in plain words; 5xx pages say nothing of the cause, which is
+//! logged once, here, inside the request's span.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::store::StoreError;
+
+/// What a failed request answers.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No such page, symptom, step or ticket.
+    #[error("not found")]
+    NotFound,
+    /// The request was malformed; the message says how, in the customer's words.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A request the framework refused before the handler ran (wrong content type, bad encoding).
+    #[error("rejected ({0}): {1}")]
+    Rejected(StatusCode, String),
+    /// A form without a valid token, or from another site.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A template failed to render.
+    #[error("template: {0}")]
+    Render(#[from] askama::Error),
+}
+
+/// The marker `error_pages` renders: a status, a heading and a message safe to show.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    /// The heading.
+    pub heading: &'static str,
+    /// The explanation.
+    pub message: String,
+}
+
+impl AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Rejected(status, _) => *status,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Store(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let page = match &self {
+            AppError::NotFound => ErrorPage {
+                heading: "We can't find that page",
+                message: "The page you asked for doesn't exist. It may have been moved, or the link may be incomplete.".into(),
+            },
+            AppError::BadRequest(message) => ErrorPage {
+                heading: "Something in that request wasn't right",
+                message: message.clone(),
+            },
+            AppError::Rejected(_, message) => ErrorPage {
+                heading: "Something in that request wasn't right",
+                message: message.clone(),
+            },
+            AppError::Forbidden(message) => ErrorPage {
+                heading: "That form can't be accepted",
+                message: message.clone(),
+            },
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                tracing::warn!(error = %self, "database unavailable");
+                ErrorPage {
+                    heading: "The help site is briefly unavailable",
+                    message: "Nothing you sent was half-saved. Please wait a moment and try again.".into(),
+                }
+            }
+            _ => {
+                tracing::error!(error = %self, "request failed");
+                ErrorPage {
+                    heading: "Something went wrong on our side",
+                    message: "The problem has been logged. Please try again in a moment.".into(),
+                }
+            }
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(page);
+        response
+    }
+}
+
+/// A result whose error is an [`AppError`].
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,232 @@
+//! The troubleshooting guide: problems, their steps and choices, and the outcomes they end in.
+//!
+//! The guide is content: it is read from a TOML file (`content/iims-email-guide.toml` is embedded as
+//! the default) and validated by [`Guide::parse`] before anything is served. Every version ever
+//! served is kept in the database; [`library::Guides`] finds the one a recorded path was made with.
+
+pub mod library;
+mod load;
+pub mod text;
+
+use std::sync::Arc;
+
+pub use load::{GuideError, GuideFault};
+
+/// The guide helpdesk ships with: the IIMS email troubleshooting guide.
+pub const DEFAULT_GUIDE: &str = include_str!("../../content/iims-email-guide.toml");
+/// The name the embedded guide goes by in messages.
+pub const DEFAULT_GUIDE_NAME: &str = "content/iims-email-guide.toml";
+
+/// A validated guide, with the version (content hash) it is stored under.
+#[derive(Debug)]
+pub struct Guide {
+    /// Hex SHA-256 of the file's content: the version recorded with every event.
+    pub version: String,
+    /// The file's content, stored so old paths can be read after the file changes.
+    pub source: Arc<str>,
+    /// The guide's title, e.g. "Email troubleshooting guide".
+    pub title: String,
+    /// Who publishes the guide and answers escalations, e.g. "IIMS".
+    pub organisation: String,
+    /// Prefix of ticket references, e.g. "IIMS" for `IIMS-000123`.
+    pub reference_prefix: String,
+    /// Email programs the escalation form offers.
+    pub email_programs: Vec<String>,
+    /// The problems, in the order the home page lists them.
+    pub problems: Vec<Problem>,
+    /// Outcomes shared by every problem (resolved, refer to the ISP, guide ended).
+    pub endings: Vec<Node>,
+}
+
+/// One symptom and the steps the guide gives for it.
+#[derive(Debug)]
+pub struct Problem {
+    /// URL-safe identifier, e.g. `cant-send`.
+    pub id: String,
+    /// The symptom in the customer's words.
+    pub symptom: String,
+    /// The problem in the guide's words.
+    pub title: String,
+    /// The first step.
+    pub start: String,
+    /// The problem's steps, end points included.
+    pub steps: Vec<Node>,
+}
+
+/// A step of a problem, or an ending shared by all problems.
+#[derive(Debug)]
+pub struct Node {
+    /// URL-safe identifier, unique within its problem (endings: unique in the guide).
+    pub id: String,
+    /// The guide's own numbering, e.g. "2".
+    pub number: Option<String>,
+    /// The instruction, in the guide's words.
+    pub title: String,
+    /// Further paragraphs.
+    pub text: Vec<String>,
+    /// Sub-steps, shown as a checklist.
+    pub checklist: Vec<String>,
+    /// What the customer can do next, or the outcome this node ends in.
+    pub body: NodeBody,
+}
+
+/// Either choices that lead on, or an outcome.
+#[derive(Debug)]
+pub enum NodeBody {
+    /// Buttons the customer picks from; each names the next node.
+    Choices(Vec<Choice>),
+    /// The node is an end point of the guide.
+    Outcome(Outcome),
+}
+
+/// One answer a customer can give at a step.
+#[derive(Debug)]
+pub struct Choice {
+    /// The button's text.
+    pub label: String,
+    /// The id of the node it leads to.
+    pub next: String,
+}
+
+/// How a path through the guide ends.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Which kind of end.
+    pub kind: OutcomeKind,
+    /// The guide's reason for an escalation, carried on the ticket.
+    pub reason: Option<String>,
+    /// For an ISP referral: what to tell the ISP.
+    pub tell_isp: Option<String>,
+}
+
+/// The typed ends of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    /// The customer says a step fixed it.
+    Resolved,
+    /// The Internet connection is the ISP's problem; no ticket.
+    Isp,
+    /// The guide says to contact IIMS.
+    IimsSupport,
+    /// The guide says to contact the customer's IIMS Account Manager.
+    AccountManager,
+    /// The steps ran out without an instruction; the customer may still write in.
+    GuideEnded,
+}
+
+impl OutcomeKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [OutcomeKind; 5] = [
+        OutcomeKind::Resolved,
+        OutcomeKind::Isp,
+        OutcomeKind::IimsSupport,
+        OutcomeKind::AccountManager,
+        OutcomeKind::GuideEnded,
+    ];
+
+    /// The name stored in the database and used in the guide file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Resolved => "resolved",
+            OutcomeKind::Isp => "isp",
+            OutcomeKind::IimsSupport => "iims-support",
+            OutcomeKind::AccountManager => "account-manager",
+            OutcomeKind::GuideEnded => "guide-ended",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Whether this outcome offers the customer the escalation form.
+    pub fn escalates(self) -> bool {
+        matches!(
+            self,
+            OutcomeKind::IimsSupport | OutcomeKind::AccountManager | OutcomeKind::GuideEnded
+        )
+    }
+
+    /// A short label for people, e.g. on a ticket.
+    pub fn label(self) -> &'static str {
+        match self {
+            OutcomeKind::Resolved => "Resolved by the guide",
+            OutcomeKind::Isp => "Referred to the ISP",
+            OutcomeKind::IimsSupport => "IIMS support",
+            OutcomeKind::AccountManager => "Account Manager",
+            OutcomeKind::GuideEnded => "Guide ended",
+        }
+    }
+}
+
+impl Guide {
+    /// Parses and validates a guide file; `name` is how messages refer to the file.
+    pub fn parse(name: &str, source: &str) -> Result<Guide, GuideError> {
+        load::parse(name, source)
+    }
+
+    /// The embedded default guide.
+    pub fn embedded() -> Guide {
+        Guide::parse(DEFAULT_GUIDE_NAME, DEFAULT_GUIDE).expect("the embedded guide is valid")
+    }
+
+    /// The problem with this id.
+    pub fn problem(&self, id: &str) -> Option<&Problem> {
+        self.problems.iter().find(|p| p.id == id)
+    }
+
+    /// A node reachable by id from `problem`: one of its steps, or a shared ending.
+    pub fn node<'g>(&'g self, problem: &'g Problem, id: &str) -> Option<&'g Node> {
+        problem
+            .steps
+            .iter()
+            .find(|s| s.id == id)
+            .or_else(|| self.endings.iter().find(|e| e.id == id))
+    }
+
+    /// Looks up a problem and one of its nodes together.
+    pub fn locate(&self, problem: &str, node: &str) -> Option<(&Problem, &Node)> {
+        let p = self.problem(problem)?;
+        Some((p, self.node(p, node)?))
+    }
+
+    /// A ticket reference for a ticket number, e.g. `IIMS-000123`.
+    pub fn reference(&self, number: i64) -> String {
+        format!("{}-{number:06}", self.reference_prefix)
+    }
+}
+
+impl Node {
+    /// The outcome, if this node is an end point.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match &self.body {
+            NodeBody::Outcome(o) => Some(o),
+            NodeBody::Choices(_) => None,
+        }
+    }
+
+    /// The choices, empty for an end point.
+    pub fn choices(&self) -> &[Choice] {
+        match &self.body {
+            NodeBody::Choices(c) => c,
+            NodeBody::Outcome(_) => &[],
+        }
+    }
+
+    /// The title with its number, as the guide prints it: "2) Confirm ...".
+    pub fn numbered_title(&self) -> String {
+        match &self.number {
+            Some(n) => format!("{n}) {}", self.title),
+            None => self.title.clone(),
+        }
+    }
+}
+
+impl Problem {
+    /// The number of numbered steps, for "step 2 of 3".
+    pub fn numbered_steps(&self) -> usize {
+        self.steps.iter().filter(|s| s.number.is_some()).count()
+    }
+}

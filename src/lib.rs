@@ -1,0 +1,45 @@
+//! helpdesk: a self-hosted help site that walks customers through a troubleshooting guide one
+//! step at a time, records their path, and opens an escalation ticket carrying that path when the
+//! guide says to contact support.
+//!
+//! `main.rs` only boots; everything else lives here so tests and tools reuse it.
+
+pub mod assets;
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod guide;
+pub mod journey;
+mod middleware;
+pub mod router;
+pub mod serve;
+pub mod store;
+pub mod tickets;
+pub mod time;
+
+use std::sync::Arc;
+
+use guide::library::Guides;
+use store::Store;
+
+pub use router::app;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The guide being served, and earlier versions.
+    pub guides: Arc<Guides>,
+}
+
+impl AppState {
+    /// Builds the state, storing the guide's version so paths made with it can be read later.
+    pub async fn new(store: Store, guide: guide::Guide) -> Result<AppState, store::StoreError> {
+        store.remember_guide(&guide).await?;
+        Ok(AppState {
+            store,
+            guides: Arc::new(Guides::new(guide)),
+        })
+    }
+}

@@ -1,0 +1,63 @@
+//! The `helpdesk` binary: parse the command line, set up logging, hand over to the library.
+
+use std::process::ExitCode;
+
+use helpdesk::cli::{self, Command};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args_os().skip(1), |k| std::env::var(k).ok()) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("helpdesk: {message}\n\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        Command::Help => {
+            print!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        Command::Version => {
+            println!("helpdesk {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::CheckGuide(path) => match helpdesk::serve::load_guide(Some(&path)) {
+            Ok(guide) => {
+                let steps: usize = guide.problems.iter().map(|p| p.steps.len()).sum();
+                println!(
+                    "{}: ok: {} problems, {steps} steps, {} shared endings (version {})",
+                    path.display(),
+                    guide.problems.len(),
+                    guide.endings.len(),
+                    &guide.version[..12]
+                );
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("{message}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve(config) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+                .init();
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("helpdesk: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(helpdesk::serve::run(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    tracing::error!("{message}");
+                    eprintln!("helpdesk: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

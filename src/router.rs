@@ -1,0 +1,37 @@
+//! Every route of the site, in one list.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+
+use crate::error::AppError;
+use crate::{AppState, assets, journey, middleware, tickets};
+
+/// The whole application: routes, middleware and state.
+pub fn app(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/", get(journey::home))
+        .route("/problems/{problem}", get(journey::problem_page))
+        .route("/problems/{problem}/start", post(journey::start))
+        .route("/problems/{problem}/back", post(journey::back))
+        .route("/problems/{problem}/steps/{step}", get(journey::step_page))
+        .route("/problems/{problem}/steps/{step}/choose", post(journey::choose))
+        .route("/problems/{problem}/steps/{step}/escalate", post(tickets::escalate))
+        .route("/tickets/{token}", get(tickets::status))
+        .route("/static/{file}", get(assets::serve))
+        .route("/healthz", get(healthz))
+        .fallback(|| async { AppError::NotFound });
+    middleware::wrap(routes, state)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 when it does not.
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n"),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+        }
+    }
+}

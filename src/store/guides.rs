@@ -1,0 +1,37 @@
+//! Guide versions: every guide file the server has served, by content hash.
+
+use super::{Store, StoreError};
+use crate::guide::Guide;
+use crate::time::Timestamp;
+
+impl Store {
+    /// Keeps `guide`'s content under its version, if it is not stored yet.
+    pub async fn remember_guide(&self, guide: &Guide) -> Result<(), StoreError> {
+        let version = guide.version.clone();
+        let content = guide.source.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO guide_versions (version, content, first_served_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (version) DO NOTHING",
+                    )
+                    .bind(version)
+                    .bind(content)
+                    .bind(Timestamp::now().millis())
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// The content of a stored guide version.
+    pub async fn guide_source(&self, version: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT content FROM guide_versions WHERE version = $1")
+            .bind(version)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+}

@@ -1,0 +1,112 @@
+//! The store: the only place in helpdesk that speaks SQL.
+//!
+//! Handlers call plain async methods on [`Store`]; nothing outside this folder builds a query, so a
+//! PostgreSQL backend can be added beside SQLite by giving these methods a second implementation.
+//! Reads go through a pool of read-only connections; writes go through the single [`writer`].
+
+mod guides;
+mod tickets;
+mod visits;
+pub mod writer;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
+
+pub use tickets::{NewTicket, TicketCreated, TicketSummary};
+pub use visits::{NewEvent, Visit};
+use writer::Writer;
+
+/// The database the server runs on when none is given: a file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://helpdesk.db";
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The writer task is gone (the server is shutting down).
+    #[error("the database writer has stopped")]
+    WriterGone,
+    /// An error shared by several jobs of one failed transaction.
+    #[error("{message}")]
+    Shared {
+        /// The original error's text.
+        message: String,
+        /// Whether the original error meant the database was unavailable.
+        unavailable: bool,
+    },
+}
+
+impl StoreError {
+    /// Whether the database is unavailable for now (locked, read-only, full, gone), as opposed to
+    /// a bug: the answer is then 503 and the request may be retried.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(e)) => {
+                let code = e.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
+                // SQLITE_BUSY, LOCKED, IOERR, FULL, CANTOPEN, READONLY
+                matches!(code, 5 | 6 | 10 | 13 | 14 | 8)
+            }
+            StoreError::Database(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => true,
+            StoreError::WriterGone => true,
+            StoreError::Shared { unavailable, .. } => *unavailable,
+            _ => false,
+        }
+    }
+
+    /// A copy of this error, for answering every job of a failed transaction.
+    pub(crate) fn duplicate(&self) -> StoreError {
+        StoreError::Shared {
+            message: self.to_string(),
+            unavailable: self.is_unavailable(),
+        }
+    }
+}
+
+/// The database: a read pool and the writer.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: SqlitePool,
+    writer: Writer,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and applies the migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: what a customer is told is saved survives a power cut, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .disable_statement_logging();
+        let mut conn = options.connect().await?;
+        sqlx::migrate!("./migrations").run(&mut conn).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Store {
+            read,
+            writer: Writer::start(conn),
+        })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.read.acquire().await?;
+        conn.ping().await?;
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,241 @@
+//! Escalation tickets and the paths they carry.
+
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::visits::events_on;
+use super::{Store, StoreError};
+use crate::journey::path::{EventKind, Path, PathStep};
+use crate::time::Timestamp;
+
+/// What the escalation form hands the store.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// The visit the escalation belongs to.
+    pub visit: Uuid,
+    /// The outcome event the form was shown for: at most one ticket per escalation.
+    pub outcome_event: i64,
+    /// The problem the customer escalated from.
+    pub problem_id: String,
+    /// The ending node the customer reached.
+    pub ending_id: String,
+    /// The outcome's kind (an escalating one).
+    pub outcome_kind: &'static str,
+    /// The guide's reason for the escalation.
+    pub reason: String,
+    /// The customer's name.
+    pub name: String,
+    /// The customer's email address.
+    pub email: String,
+    /// The customer's phone number, if given.
+    pub phone: Option<String>,
+    /// The customer's IIMS account or domain, if given.
+    pub account: Option<String>,
+    /// The email program the customer uses.
+    pub email_program: String,
+    /// The customer's description, possibly empty.
+    pub description: String,
+}
+
+/// A ticket just created, or the one an earlier submit of the same form created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketCreated {
+    /// The ticket number, shown as a reference.
+    pub number: i64,
+    /// The customer's status-link token.
+    pub status_token: String,
+    /// Whether the ticket already existed (a double or replayed submit).
+    pub existed: bool,
+}
+
+/// A ticket as its status page shows it.
+#[derive(Debug, Clone)]
+pub struct TicketSummary {
+    /// Internal id.
+    pub id: String,
+    /// The ticket number.
+    pub number: i64,
+    /// Workflow status.
+    pub status: String,
+    /// When the customer escalated.
+    pub created_at: Timestamp,
+    /// When the ticket last changed.
+    pub updated_at: Timestamp,
+    /// The guide version the ticket's path was made with.
+    pub guide_version: String,
+    /// The problem.
+    pub problem_id: String,
+    /// The ending reached.
+    pub ending_id: String,
+    /// The outcome's kind.
+    pub outcome_kind: String,
+    /// The guide's reason.
+    pub reason: String,
+    /// The customer's name.
+    pub customer_name: String,
+    /// The customer's email.
+    pub customer_email: String,
+    /// The customer's email program.
+    pub email_program: String,
+    /// The customer's description.
+    pub description: String,
+    /// The path, in order.
+    pub path: Vec<PathStep>,
+}
+
+impl Store {
+    /// Opens a ticket for an escalation, carrying the visit's path up to it.
+    ///
+    /// Idempotent per escalation: a second submit of the same form returns the first ticket.
+    /// Returns `None` when `outcome_event` is not an outcome of this visit at this ending.
+    pub async fn create_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError> {
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let existing = sqlx::query("SELECT number, status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2")
+                        .bind(new.outcome_event)
+                        .bind(new.visit.to_string())
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if let Some(row) = existing {
+                        return Ok(Some(TicketCreated {
+                            number: row.try_get("number")?,
+                            status_token: row.try_get("status_token")?,
+                            existed: true,
+                        }));
+                    }
+                    let visit = new.visit.to_string();
+                    let events = events_on(conn, &visit).await?;
+                    let Some(end) = events.iter().position(|e| {
+                        e.id == new.outcome_event
+                            && e.kind == EventKind::Outcome
+                            && e.problem_id == new.problem_id
+                            && e.node_id == new.ending_id
+                    }) else {
+                        return Ok(None);
+                    };
+                    let guide_version = events[end].guide_version.clone();
+                    let path = Path::replay(&events[..=end]);
+                    let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM tickets")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    let id = Uuid::new_v4().to_string();
+                    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+                    let now = Timestamp::now().millis();
+                    sqlx::query(
+                        "INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version,
+                            problem_id, ending_id, outcome_kind, reason, customer_name, customer_email,
+                            customer_phone, customer_account, email_program, description, status, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'new', $17, $17)",
+                    )
+                    .bind(&id)
+                    .bind(number)
+                    .bind(&token)
+                    .bind(&visit)
+                    .bind(new.outcome_event)
+                    .bind(&guide_version)
+                    .bind(&new.problem_id)
+                    .bind(&new.ending_id)
+                    .bind(new.outcome_kind)
+                    .bind(&new.reason)
+                    .bind(&new.name)
+                    .bind(&new.email)
+                    .bind(&new.phone)
+                    .bind(&new.account)
+                    .bind(&new.email_program)
+                    .bind(&new.description)
+                    .bind(now)
+                    .execute(&mut *conn)
+                    .await?;
+                    for (position, step) in path.steps.iter().enumerate() {
+                        sqlx::query(
+                            "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(&id)
+                        .bind(position as i64)
+                        .bind(&step.guide_version)
+                        .bind(&step.node_id)
+                        .bind(step.shown_at.millis())
+                        .bind(step.answer.map(|a| a.0))
+                        .bind(step.answer.map(|a| a.1.millis()))
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(Some(TicketCreated {
+                        number,
+                        status_token: token,
+                        existed: false,
+                    }))
+                })
+            })
+            .await
+    }
+
+    /// The ticket already opened for this escalation of this visit, if any.
+    pub async fn ticket_for_escalation(&self, visit: Uuid, outcome_event: i64) -> Result<Option<TicketCreated>, StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT number, status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2")
+                .bind(outcome_event)
+                .bind(visit.to_string())
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.map(|(number, status_token)| TicketCreated {
+            number,
+            status_token,
+            existed: true,
+        }))
+    }
+
+    /// The ticket behind a customer's status link.
+    pub async fn ticket_by_token(&self, token: &str) -> Result<Option<TicketSummary>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT id, number, status, created_at, updated_at, guide_version, problem_id, ending_id, outcome_kind,
+                    reason, customer_name, customer_email, email_program, description
+             FROM tickets WHERE status_token = $1",
+        )
+        .bind(token)
+        .fetch_optional(&self.read)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let id: String = row.try_get("id")?;
+        let path = sqlx::query(
+            "SELECT guide_version, node_id, shown_at, choice_index, answered_at
+             FROM ticket_path WHERE ticket_id = $1 ORDER BY position",
+        )
+        .bind(&id)
+        .fetch_all(&self.read)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let choice: Option<i64> = r.try_get("choice_index")?;
+            let answered: Option<i64> = r.try_get("answered_at")?;
+            Ok(PathStep {
+                guide_version: r.try_get("guide_version")?,
+                node_id: r.try_get("node_id")?,
+                shown_at: Timestamp(r.try_get("shown_at")?),
+                answer: choice.zip(answered.map(Timestamp)),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(Some(TicketSummary {
+            id,
+            number: row.try_get("number")?,
+            status: row.try_get("status")?,
+            created_at: Timestamp(row.try_get("created_at")?),
+            updated_at: Timestamp(row.try_get("updated_at")?),
+            guide_version: row.try_get("guide_version")?,
+            problem_id: row.try_get("problem_id")?,
+            ending_id: row.try_get("ending_id")?,
+            outcome_kind: row.try_get("outcome_kind")?,
+            reason: row.try_get("reason")?,
+            customer_name: row.try_get("customer_name")?,
+            customer_email: row.try_get("customer_email")?,
+            email_program: row.try_get("email_program")?,
+            description: row.try_get("description")?,
+            path,
+        }))
+    }
+}

@@ -1,0 +1,152 @@
+//! The single writer: one task, one connection, every write of the application.
+//!
+//! SQLite allows one writer at a time. Instead of many pooled connections queueing on the
+//! database lock, write jobs queue here; the task runs whatever has queued up in one transaction
+//! (`BEGIN IMMEDIATE`, each job inside its own savepoint so one failing job undoes only itself),
+//! commits once, and only then answers each job. A job's caller therefore hears "done" only after
+//! its data is durable, while a burst of customers shares the cost of one commit.
+//! Because every write runs here, in order, a job that reads before it writes sees no race.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use sqlx::{Connection, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+
+/// A boxed future borrowing the writer's connection.
+pub type JobFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
+
+/// How many queued jobs share one transaction at most.
+const MAX_BATCH: usize = 256;
+
+trait Job: Send {
+    /// Runs the job; returns whether it succeeded and how to answer it once the commit is known.
+    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Done> + Send + 'c>>;
+    /// Answers the job with an error without running it.
+    fn fail(self: Box<Self>, error: StoreError);
+}
+
+struct Done {
+    ok: bool,
+    answer: Box<dyn FnOnce(Option<&StoreError>) + Send>,
+}
+
+struct TypedJob<F, T> {
+    work: F,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<F, T> Job for TypedJob<F, T>
+where
+    F: for<'c> FnOnce(&'c mut SqliteConnection) -> JobFuture<'c, T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Done> + Send + 'c>> {
+        let TypedJob { work, reply } = *self;
+        Box::pin(async move {
+            let result = work(conn).await;
+            let ok = result.is_ok();
+            Done {
+                ok,
+                answer: Box::new(move |commit_error: Option<&StoreError>| {
+                    let answer = match (result, commit_error) {
+                        (Ok(_), Some(e)) => Err(e.duplicate()),
+                        (result, _) => result,
+                    };
+                    // The caller may have gone (client disconnected); the work is done regardless.
+                    let _ = reply.send(answer);
+                }),
+            }
+        })
+    }
+
+    fn fail(self: Box<Self>, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// A handle for sending write jobs to the writer task.
+#[derive(Clone, Debug)]
+pub struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl std::fmt::Debug for dyn Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Job")
+    }
+}
+
+impl Writer {
+    /// Starts the writer task on `conn`.
+    pub fn start(conn: SqliteConnection) -> Writer {
+        let (jobs, queue) = mpsc::channel(4096);
+        tokio::spawn(run(conn, queue));
+        Writer { jobs }
+    }
+
+    /// Runs `work` inside the writer's transaction; answers after the commit.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> JobFuture<'c, T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(TypedJob { work, reply }))
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
+            tracing::error!(error = %e, "could not begin a write transaction");
+            for job in batch.drain(..) {
+                job.fail(e.duplicate());
+            }
+            continue;
+        }
+        let mut answers = Vec::with_capacity(batch.len());
+        for job in batch.drain(..) {
+            if let Err(e) = exec(&mut conn, "SAVEPOINT job").await {
+                job.fail(e);
+                continue;
+            }
+            let done = job.run(&mut conn).await;
+            let closed = if done.ok {
+                exec(&mut conn, "RELEASE job").await
+            } else {
+                match exec(&mut conn, "ROLLBACK TO job").await {
+                    Ok(()) => exec(&mut conn, "RELEASE job").await,
+                    Err(e) => Err(e),
+                }
+            };
+            if let Err(e) = closed {
+                tracing::error!(error = %e, "could not close a job's savepoint");
+            }
+            answers.push(done.answer);
+        }
+        let commit = exec(&mut conn, "COMMIT").await.err();
+        if let Some(e) = &commit {
+            tracing::error!(error = %e, "write transaction failed to commit");
+            // Leave no transaction open for the next batch.
+            let _ = exec(&mut conn, "ROLLBACK").await;
+        }
+        for answer in answers {
+            answer(commit.as_ref());
+        }
+    }
+    // Every sender is gone: the server is shutting down.
+    let _ = conn.close().await;
+}
+
+async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), StoreError> {
+    sqlx::query(sql).execute(&mut *conn).await?;
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! The escalation form: what the customer typed, parsed into a ticket's fields or into a message
+//! per field ("parse, don't validate").
+
+use serde::Deserialize;
+
+/// The longest description accepted, in characters.
+pub const DESCRIPTION_MAX: usize = 4000;
+const NAME_MAX: usize = 100;
+const EMAIL_MAX: usize = 254;
+const PHONE_MAX: usize = 30;
+const ACCOUNT_MAX: usize = 100;
+
+/// The form's fields as typed, kept to show the form again.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct EscalationValues {
+    /// The customer's name.
+    pub name: String,
+    /// The customer's email address.
+    pub email: String,
+    /// Optional phone number.
+    pub phone: String,
+    /// Optional IIMS account or domain.
+    pub account: String,
+    /// The email program they use.
+    pub email_program: String,
+    /// What they want to add.
+    pub description: String,
+}
+
+/// One message per field that needs fixing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors {
+    /// About the name.
+    pub name: Option<String>,
+    /// About the email address.
+    pub email: Option<String>,
+    /// About the phone number.
+    pub phone: Option<String>,
+    /// About the account.
+    pub account: Option<String>,
+    /// About the email program.
+    pub email_program: Option<String>,
+    /// About the description.
+    pub description: Option<String>,
+}
+
+impl FieldErrors {
+    /// Whether any field needs fixing.
+    pub fn any(&self) -> bool {
+        [&self.name, &self.email, &self.phone, &self.account, &self.email_program, &self.description]
+            .iter()
+            .any(|e| e.is_some())
+    }
+}
+
+/// A valid escalation: every field checked and normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Escalation {
+    /// The customer's name.
+    pub name: String,
+    /// The customer's email address.
+    pub email: CustomerEmail,
+    /// Their phone number, if given.
+    pub phone: Option<String>,
+    /// Their IIMS account or domain, if given.
+    pub account: Option<String>,
+    /// One of the guide's email programs.
+    pub email_program: String,
+    /// Their description, possibly empty.
+    pub description: String,
+}
+
+/// An email address that is safe to store, show and later write into a mail header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerEmail(String);
+
+impl CustomerEmail {
+    /// Accepts `local@domain.tld` with no spaces, control characters or header punctuation.
+    pub fn parse(raw: &str) -> Result<CustomerEmail, String> {
+        let email = raw.trim();
+        if email.is_empty() {
+            return Err("Enter your email address, so IIMS can reply to you.".into());
+        }
+        let invalid = || Err("Enter an email address like name@example.com.".to_string());
+        if email.chars().count() > EMAIL_MAX {
+            return Err(format!("An email address can't be longer than {EMAIL_MAX} characters."));
+        }
+        if email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c)) {
+            return invalid();
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return invalid();
+        };
+        let labels_ok = domain
+            .split('.')
+            .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+        if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain.contains('.') || !labels_ok {
+            return invalid();
+        }
+        Ok(CustomerEmail(email.to_string()))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Single-line text: trimmed, at most `max` characters, no control characters.
+fn line(raw: &str, max: usize, what: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.chars().any(char::is_control) {
+        return Err(format!("{what} can't contain line breaks or control characters."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("{what} can't be longer than {max} characters."));
+    }
+    Ok(text.to_string())
+}
+
+fn optional(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+impl EscalationValues {
+    /// Parses the form against the guide's list of email programs.
+    pub fn parse(&self, email_programs: &[String]) -> Result<Escalation, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = match line(&self.name, NAME_MAX, "Your name") {
+            Ok(n) if n.is_empty() => Err("Enter your name.".to_string()),
+            other => other,
+        };
+        let email = CustomerEmail::parse(&self.email);
+        let phone = line(&self.phone, PHONE_MAX, "A phone number").and_then(|p| {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            if p.is_empty() || (digits >= 5 && p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))) {
+                Ok(p)
+            } else {
+                Err("Enter a phone number using digits, spaces and + - ( ), or leave it empty.".into())
+            }
+        });
+        let account = line(&self.account, ACCOUNT_MAX, "Your account or domain");
+        let program = self.email_program.trim().to_string();
+        let email_program = if email_programs.is_empty() {
+            line(&program, NAME_MAX, "The email program")
+        } else if email_programs.contains(&program) {
+            Ok(program)
+        } else {
+            Err("Choose the email program you use from the list.".into())
+        };
+        let description = description(&self.description);
+
+        errors.name = name.as_ref().err().cloned();
+        errors.email = email.as_ref().err().cloned();
+        errors.phone = phone.as_ref().err().cloned();
+        errors.account = account.as_ref().err().cloned();
+        errors.email_program = email_program.as_ref().err().cloned();
+        errors.description = description.as_ref().err().cloned();
+        match (name, email, phone, account, email_program, description) {
+            (Ok(name), Ok(email), Ok(phone), Ok(account), Ok(email_program), Ok(description)) => Ok(Escalation {
+                name,
+                email,
+                phone: optional(phone),
+                account: optional(account),
+                email_program,
+                description,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Free text: line breaks kept (as `\n`), other control characters dropped, length capped.
+fn description(raw: &str) -> Result<String, String> {
+    let text: String = raw
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|&c| c == '\n' || c == '\t' || !c.is_control())
+        .collect();
+    let text = text.trim().to_string();
+    let count = text.chars().count();
+    if count > DESCRIPTION_MAX {
+        return Err(format!(
+            "Please keep the description under {DESCRIPTION_MAX} characters (it has {count})."
+        ));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses() {
+        assert!(CustomerEmail::parse(" ann@example.com ").is_ok());
+        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@example.com\r\nBcc: x@y.z", "a@b@c.com", "ann@-x.com"] {
+            assert!(CustomerEmail::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn descriptions_keep_line_breaks_and_drop_control_characters() {
+        assert_eq!(description("one\r\ntwo\u{7}").unwrap(), "one\ntwo");
+        assert!(description(&"x".repeat(DESCRIPTION_MAX + 1)).is_err());
+    }
+}
