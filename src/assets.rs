@@ -35,7 +35,13 @@ const ASSETS: &[Asset] = &[
 static FINGERPRINTS: LazyLock<Vec<String>> = LazyLock::new(|| {
     ASSETS
         .iter()
-        .map(|a| Sha256::digest(a.body).iter().take(6).map(|b| format!("{b:02x}")).collect())
+        .map(|a| {
+            Sha256::digest(a.body)
+                .iter()
+                .take(6)
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        })
         .collect()
 });
 
@@ -49,7 +55,10 @@ pub fn url(name: &str) -> String {
 
 /// `GET /static/{file}`: an embedded file with strong caching and an ETag.
 pub async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
-    let i = ASSETS.iter().position(|a| a.name == name).ok_or(AppError::NotFound)?;
+    let i = ASSETS
+        .iter()
+        .position(|a| a.name == name)
+        .ok_or(AppError::NotFound)?;
     let asset = &ASSETS[i];
     let etag = format!("\"{}\"", FINGERPRINTS[i]);
     let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
@@ -58,13 +67,24 @@ pub async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Result<Respo
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
     {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)], [(header::CACHE_CONTROL, cache)]).into_response());
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, etag)],
+            [(header::CACHE_CONTROL, cache)],
+        )
+            .into_response());
     }
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            ),
             (header::CACHE_CONTROL, cache),
-            (header::ETAG, HeaderValue::from_str(&etag).expect("hex etag")),
+            (
+                header::ETAG,
+                HeaderValue::from_str(&etag).expect("hex etag"),
+            ),
         ],
         asset.body,
     )

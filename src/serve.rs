@@ -16,7 +16,8 @@ pub fn load_guide(path: Option<&Path>) -> Result<Guide, String> {
         None => Ok(Guide::embedded()),
         Some(path) => {
             let name = path.display().to_string();
-            let source = std::fs::read_to_string(path).map_err(|e| format!("{name}: cannot read the guide file: {e}"))?;
+            let source = std::fs::read_to_string(path)
+                .map_err(|e| format!("{name}: cannot read the guide file: {e}"))?;
             Guide::parse(&name, &source).map_err(|e| e.to_string())
         }
     }
@@ -40,10 +41,11 @@ pub async fn run(config: ServeConfig) -> Result<(), String> {
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app(state))
+    axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    state.store.close().await;
     tracing::info!("helpdesk stopped");
     Ok(())
 }

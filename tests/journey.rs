@@ -40,9 +40,18 @@ async fn the_guide_has_fourteen_paths_ending_where_the_iims_guide_says() {
     assert_eq!(kind("cant-send", "contact-iims"), OutcomeKind::IimsSupport);
     assert_eq!(kind("cant-receive", "guide-ended"), OutcomeKind::GuideEnded);
     assert_eq!(kind("cant-send-or-receive", "isp"), OutcomeKind::Isp);
-    assert_eq!(kind("password-prompts", "contact-account-manager"), OutcomeKind::AccountManager);
-    assert_eq!(kind("download-stuck", "message-too-large"), OutcomeKind::AccountManager);
-    assert_eq!(kind("same-emails-again", "possible-virus"), OutcomeKind::AccountManager);
+    assert_eq!(
+        kind("password-prompts", "contact-account-manager"),
+        OutcomeKind::AccountManager
+    );
+    assert_eq!(
+        kind("download-stuck", "message-too-large"),
+        OutcomeKind::AccountManager
+    );
+    assert_eq!(
+        kind("same-emails-again", "possible-virus"),
+        OutcomeKind::AccountManager
+    );
     assert_eq!(kind("same-emails-again", "fixed"), OutcomeKind::Resolved);
 }
 
@@ -60,7 +69,10 @@ async fn every_path_of_the_shipped_guide_records_its_events_and_escalations_carr
         let p = guide.problem(&problem).unwrap();
         let end = guide.node(p, &ending).unwrap();
         let outcome = end.outcome().unwrap();
-        assert!(customer.page.shows(&end.title), "{problem} via {taken:?} should end at {ending}");
+        assert!(
+            customer.page.shows(&end.title),
+            "{problem} via {taken:?} should end at {ending}"
+        );
 
         // The recorded events: the symptom, then per step a choice and the next page shown,
         // and the outcome reached last.
@@ -83,7 +95,11 @@ async fn every_path_of_the_shipped_guide_records_its_events_and_escalations_carr
                 let page = customer.escalate(ANN).await;
                 ok(&page);
                 tickets += 1;
-                assert!(page.shows(&format!("your reference is IIMS-{tickets:06}")), "{}", page.body);
+                assert!(
+                    page.shows(&format!("your reference is IIMS-{tickets:06}")),
+                    "{}",
+                    page.body
+                );
                 // The confirmation lists every step the customer went through, with the answer.
                 let mut node = guide.node(p, &p.start).unwrap();
                 for &i in &taken {
@@ -105,7 +121,8 @@ async fn every_path_of_the_shipped_guide_records_its_events_and_escalations_carr
     assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 6);
     // Each ticket's stored path has the answered steps plus the ending.
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM ticket_path WHERE choice_index IS NULL").await,
+        app.count("SELECT COUNT(*) FROM ticket_path WHERE choice_index IS NULL")
+            .await,
         6
     );
 }
@@ -138,15 +155,35 @@ async fn reloading_and_double_clicking_never_record_twice() {
     }
     // Double click: the same choice posted twice.
     let token = c.csrf.clone().unwrap();
-    let first = c.post_raw(&format!("{step}/choose"), &[("csrf", &token), ("choice", "1")]).await;
-    let second = c.post_raw(&format!("{step}/choose"), &[("csrf", &token), ("choice", "1")]).await;
+    let first = c
+        .post_raw(
+            &format!("{step}/choose"),
+            &[("csrf", &token), ("choice", "1")],
+        )
+        .await;
+    let second = c
+        .post_raw(
+            &format!("{step}/choose"),
+            &[("csrf", &token), ("choice", "1")],
+        )
+        .await;
     assert_eq!(first.status, 303);
     assert_eq!(second.status, 303);
     assert_eq!(first.location(), second.location());
     c.get(first.location().unwrap()).await;
     c.get(first.location().unwrap()).await;
-    let kinds: Vec<_> = app.store().events(c.visit_id()).await.unwrap().iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, [EventKind::Symptom, EventKind::Choice, EventKind::Shown]);
+    let kinds: Vec<_> = app
+        .store()
+        .events(c.visit_id())
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Symptom, EventKind::Choice, EventKind::Shown]
+    );
 }
 
 #[tokio::test]
@@ -154,7 +191,8 @@ async fn the_browser_back_button_and_a_different_answer_rewrite_the_path() {
     let app = TestApp::new().await;
     let mut c = app.customer();
     c.pick("cant-send").await;
-    c.choose("My outgoing settings are correct and I still can't send").await;
+    c.choose("My outgoing settings are correct and I still can't send")
+        .await;
     assert!(c.at().ends_with("/use-isp-smtp"));
     // Browser back: the first step's page again, then a different answer on it.
     c.get("/problems/cant-send/steps/check-smtp-settings").await;
@@ -171,7 +209,8 @@ async fn back_a_step_start_over_and_switching_symptom() {
     let app = TestApp::new().await;
     let mut c = app.customer();
     c.pick("cant-send").await;
-    c.choose("My outgoing settings are correct and I still can't send").await;
+    c.choose("My outgoing settings are correct and I still can't send")
+        .await;
     let page = c.choose("I still can't send").await;
     assert!(page.shows("Contact IIMS if you've attempted the above and the problem continues."));
 
@@ -206,10 +245,14 @@ async fn the_home_page_offers_to_resume_a_journey_under_way() {
     let app = TestApp::new().await;
     let mut c = app.customer();
     c.pick("cant-send-or-receive").await;
-    c.choose("Web sites open: I'm connected to the Internet").await;
+    c.choose("Web sites open: I'm connected to the Internet")
+        .await;
     let home = c.open_home().await;
     assert!(home.shows("Continue where you left off"));
-    assert!(home.body.contains("/problems/cant-send-or-receive/steps/check-mail-settings"));
+    assert!(
+        home.body
+            .contains("/problems/cant-send-or-receive/steps/check-mail-settings")
+    );
 }
 
 #[tokio::test]
@@ -220,7 +263,9 @@ async fn bookmarked_steps_and_symptoms_open_directly() {
     ok(&page);
     assert!(page.shows("Downloading my email gets stuck or times out"));
     assert!(page.shows("Start with step 1"));
-    let page = c.get("/problems/download-stuck/steps/message-too-large").await;
+    let page = c
+        .get("/problems/download-stuck/steps/message-too-large")
+        .await;
     ok(&page);
     assert!(page.shows("Contact your IIMS Account Manager for further assistance."));
     assert!(page.body.contains(r#"class="escalate""#));
@@ -239,9 +284,17 @@ async fn unknown_symptoms_and_steps_get_a_friendly_404_with_a_way_home() {
     ] {
         let page = c.get(path).await;
         assert_eq!(page.status, 404, "{path}");
-        assert!(page.shows("We can't find that page"), "{path}: {}", page.body);
+        assert!(
+            page.shows("We can't find that page"),
+            "{path}: {}",
+            page.body
+        );
         assert!(page.body.contains(r#"href="/""#));
-        assert!(page.header("content-type").unwrap().starts_with("text/html"));
+        assert!(
+            page.header("content-type")
+                .unwrap()
+                .starts_with("text/html")
+        );
     }
 }
 
@@ -250,21 +303,31 @@ async fn a_tampered_or_unknown_cookie_starts_a_fresh_visit() {
     let app = TestApp::new().await;
     let mut c = app.customer();
     c.pick("cant-send").await;
-    c.choose("My outgoing settings are correct and I still can't send").await;
+    c.choose("My outgoing settings are correct and I still can't send")
+        .await;
     let original = c.visit_id();
     for forged in [
         "helpdesk_visit=not-a-uuid".to_string(),
         "helpdesk_visit=00000000-0000-4000-8000-000000000000".to_string(),
         format!("helpdesk_visit={}x", original),
-        format!("helpdesk_visit={}", original.to_string().to_uppercase().replace('-', "")),
+        format!(
+            "helpdesk_visit={}",
+            original.to_string().to_uppercase().replace('-', "")
+        ),
     ] {
         let mut stranger = app.customer();
         stranger.cookie = Some(forged.clone());
         let page = stranger.get("/problems/cant-send/steps/use-isp-smtp").await;
         ok(&page);
         assert_ne!(stranger.visit_id(), original, "{forged}");
-        assert!(page.header("set-cookie").is_some(), "{forged}: a new cookie is set");
-        assert!(!page.shows("You answered"), "{forged}: a fresh visit has no path");
+        assert!(
+            page.header("set-cookie").is_some(),
+            "{forged}: a new cookie is set"
+        );
+        assert!(
+            !page.shows("You answered"),
+            "{forged}: a fresh visit has no path"
+        );
     }
     // The original visit is untouched.
     let events = app.store().events(original).await.unwrap();
@@ -278,7 +341,10 @@ async fn forms_without_the_visits_token_are_refused_and_record_nothing() {
     c.pick("cant-send").await;
     let before = app.store().events(c.visit_id()).await.unwrap().len();
     let step = "/problems/cant-send/steps/check-smtp-settings/choose";
-    for fields in [vec![("choice", "1")], vec![("csrf", "wrong"), ("choice", "1")]] {
+    for fields in [
+        vec![("choice", "1")],
+        vec![("csrf", "wrong"), ("choice", "1")],
+    ] {
         let page = c.post_raw(step, &fields).await;
         assert_eq!(page.status, 403);
         assert!(page.shows("This page had expired"));
@@ -294,7 +360,10 @@ async fn forms_without_the_visits_token_are_refused_and_record_nothing() {
         .unwrap();
     let page = app.send(request).await;
     assert_eq!(page.status, 403);
-    assert_eq!(app.store().events(c.visit_id()).await.unwrap().len(), before);
+    assert_eq!(
+        app.store().events(c.visit_id()).await.unwrap().len(),
+        before
+    );
 }
 
 #[tokio::test]
@@ -303,10 +372,34 @@ async fn an_answer_that_is_not_a_choice_is_a_clear_400() {
     let mut c = app.customer();
     c.pick("cant-send").await;
     for bad in ["7", "-1", "one", ""] {
-        let page = c.submit("/problems/cant-send/steps/check-smtp-settings/choose", &[("choice", bad)]).await;
+        let page = c
+            .submit(
+                "/problems/cant-send/steps/check-smtp-settings/choose",
+                &[("choice", bad)],
+            )
+            .await;
         assert_eq!(page.status, 400, "{bad:?}");
         assert!(page.shows("That answer isn't one of this step's choices"));
     }
-    let page = c.submit("/problems/cant-send/steps/contact-iims/choose", &[("choice", "0")]).await;
+    let page = c
+        .submit(
+            "/problems/cant-send/steps/contact-iims/choose",
+            &[("choice", "0")],
+        )
+        .await;
     assert_eq!(page.status, 400, "an ending has no choices");
+}
+
+#[tokio::test]
+async fn health_answers_200_with_the_database_and_503_without_it() {
+    let app = TestApp::new().await;
+    let mut c = app.customer();
+    c.open_home().await;
+    assert_eq!(c.get("/healthz").await.status, 200);
+    app.store().close().await;
+    assert_eq!(c.get("/healthz").await.status, 503);
+    // Pages that need the database say so plainly instead of failing obscurely.
+    let page = c.get("/").await;
+    assert_eq!(page.status, 503);
+    assert!(page.shows("The help site is briefly unavailable"));
 }

@@ -29,7 +29,11 @@ impl Guides {
     }
 
     /// The guide stored under `version`, if the database has it.
-    pub async fn version(&self, store: &Store, version: &str) -> Result<Option<Arc<Guide>>, StoreError> {
+    pub async fn version(
+        &self,
+        store: &Store,
+        version: &str,
+    ) -> Result<Option<Arc<Guide>>, StoreError> {
         if version == self.current.version {
             return Ok(Some(self.current.clone()));
         }

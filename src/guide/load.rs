@@ -102,7 +102,11 @@ struct Lines<'a>(&'a str);
 impl Lines<'_> {
     fn at(&self, span: Range<usize>) -> usize {
         let end = span.start.min(self.0.len());
-        self.0.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.0.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 }
 
@@ -129,7 +133,10 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
         check_node(ending, "ending", &mut fault);
         if !ending_ids.insert(ending.get_ref().id.get_ref().as_str()) {
             let id = &ending.get_ref().id;
-            fault(id.span(), format!("duplicate id `{}`: another ending has it", id.get_ref()));
+            fault(
+                id.span(),
+                format!("duplicate id `{}`: another ending has it", id.get_ref()),
+            );
         }
         if ending.get_ref().outcome.is_none() {
             fault(
@@ -148,7 +155,10 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
         let pid = p.id.get_ref();
         check_id(&p.id, "problem", &mut fault);
         if !problem_ids.insert(pid.as_str()) {
-            fault(p.id.span(), format!("duplicate id `{pid}`: another problem has it"));
+            fault(
+                p.id.span(),
+                format!("duplicate id `{pid}`: another problem has it"),
+            );
         }
         let mut steps: HashMap<&str, &RawNode> = HashMap::new();
         for step in &p.steps {
@@ -163,7 +173,9 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
             } else if ending_ids.contains(sid) {
                 fault(
                     s.id.span(),
-                    format!("duplicate id `{sid}`: step of problem `{pid}` has the id of an ending"),
+                    format!(
+                        "duplicate id `{sid}`: step of problem `{pid}` has the id of an ending"
+                    ),
                 );
             }
         }
@@ -185,17 +197,26 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
         }
         let start = match &p.start {
             None => {
-                fault(problem.span(), format!("problem `{pid}` has no start: add `start = \"<step id>\"`"));
+                fault(
+                    problem.span(),
+                    format!("problem `{pid}` has no start: add `start = \"<step id>\"`"),
+                );
                 continue;
             }
             Some(start) if start.get_ref().trim().is_empty() => {
-                fault(start.span(), format!("problem `{pid}` has no start: `start` is empty"));
+                fault(
+                    start.span(),
+                    format!("problem `{pid}` has no start: `start` is empty"),
+                );
                 continue;
             }
             Some(start) if !steps.contains_key(start.get_ref().as_str()) => {
                 fault(
                     start.span(),
-                    format!("problem `{pid}` has no start: `start = \"{}\"` names no step of that problem", start.get_ref()),
+                    format!(
+                        "problem `{pid}` has no start: `start = \"{}\"` names no step of that problem",
+                        start.get_ref()
+                    ),
                 );
                 continue;
             }
@@ -204,7 +225,13 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
         let reachable = walk(start, |id| {
             steps
                 .get(id)
-                .map(|s| s.choices.iter().flatten().map(|c| c.get_ref().next.get_ref().as_str()).collect())
+                .map(|s| {
+                    s.choices
+                        .iter()
+                        .flatten()
+                        .map(|c| c.get_ref().next.get_ref().as_str())
+                        .collect()
+                })
                 .unwrap_or_default()
         });
         for step in &p.steps {
@@ -212,7 +239,9 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
             if !reachable.contains(sid) {
                 fault(
                     step.get_ref().id.span(),
-                    format!("unreachable step `{sid}` in problem `{pid}`: no choice leads to it from the start `{start}`"),
+                    format!(
+                        "unreachable step `{sid}` in problem `{pid}`: no choice leads to it from the start `{start}`"
+                    ),
                 );
             }
         }
@@ -227,7 +256,13 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
             let ahead = walk(sid, |id| {
                 steps
                     .get(id)
-                    .map(|s| s.choices.iter().flatten().map(|c| c.get_ref().next.get_ref().as_str()).collect())
+                    .map(|s| {
+                        s.choices
+                            .iter()
+                            .flatten()
+                            .map(|c| c.get_ref().next.get_ref().as_str())
+                            .collect()
+                    })
                     .unwrap_or_default()
             });
             let ends = ahead.iter().any(|id| {
@@ -236,7 +271,9 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
             if !ends {
                 fault(
                     s.id.span(),
-                    format!("step `{sid}` in problem `{pid}` has no way forward: none of its choices ever reaches an outcome"),
+                    format!(
+                        "step `{sid}` in problem `{pid}` has no way forward: none of its choices ever reaches an outcome"
+                    ),
                 );
             }
         }
@@ -257,7 +294,11 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
         organisation: raw.organisation,
         reference_prefix: raw.reference_prefix,
         email_programs: raw.email_programs,
-        endings: raw.endings.into_iter().map(|n| node(n.into_inner())).collect(),
+        endings: raw
+            .endings
+            .into_iter()
+            .map(|n| node(n.into_inner()))
+            .collect(),
         problems: raw
             .problems
             .into_iter()
@@ -301,7 +342,8 @@ fn check_id(id: &Spanned<String>, what: &str, fault: &mut impl FnMut(Range<usize
     let s = id.get_ref();
     let ok = !s.is_empty()
         && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !ok {
         fault(
             id.span(),
@@ -330,16 +372,23 @@ fn check_node(node: &Spanned<RawNode>, what: &str, fault: &mut impl FnMut(Range<
     }
     for choice in n.choices.iter().flatten() {
         if choice.get_ref().label.trim().is_empty() {
-            fault(choice.span(), format!("a choice of {what} `{id}` has an empty label"));
-        }
-    }
-    if let Some(o) = &n.outcome {
-        if o.kind.escalates() && o.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
             fault(
-                node.span(),
-                format!("{what} `{id}` escalates (`{}`) but gives no `reason` for the ticket", o.kind.as_str()),
+                choice.span(),
+                format!("a choice of {what} `{id}` has an empty label"),
             );
         }
+    }
+    if let Some(o) = &n.outcome
+        && o.kind.escalates()
+        && o.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+    {
+        fault(
+            node.span(),
+            format!(
+                "{what} `{id}` escalates (`{}`) but gives no `reason` for the ticket",
+                o.kind.as_str()
+            ),
+        );
     }
 }
 

@@ -23,11 +23,21 @@ pub struct PathLine {
 }
 
 /// Describes `steps` of `problem` from the guide versions they were shown from.
-pub async fn describe(state: &AppState, problem: &str, steps: &[PathStep]) -> AppResult<Vec<PathLine>> {
+pub async fn describe(
+    state: &AppState,
+    problem: &str,
+    steps: &[PathStep],
+) -> AppResult<Vec<PathLine>> {
     let mut lines = Vec::with_capacity(steps.len());
     for step in steps {
-        let guide = state.guides.version(&state.store, &step.guide_version).await?;
-        let node = guide.as_ref().and_then(|g| g.locate(problem, &step.node_id)).map(|(_, n)| n);
+        let guide = state
+            .guides
+            .version(&state.store, &step.guide_version)
+            .await?;
+        let node = guide
+            .as_ref()
+            .and_then(|g| g.locate(problem, &step.node_id))
+            .map(|(_, n)| n);
         let answer = match (node, step.answer) {
             (Some(n), Some((i, _))) => Some(
                 usize::try_from(i)

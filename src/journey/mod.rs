@@ -44,7 +44,11 @@ struct HomePage<'a> {
 /// `GET /`: the symptoms, in the customer's words.
 pub async fn home(State(state): State<AppState>, visit: CustomerVisit) -> AppResult<Response> {
     let guide = state.guides.current().clone();
-    let events = if visit.is_new { Vec::new() } else { state.store.events(visit.id()).await? };
+    let events = if visit.is_new {
+        Vec::new()
+    } else {
+        state.store.events(visit.id()).await?
+    };
     let path = VisitPath::replay(&events);
     let resume = path.problem_id.as_deref().and_then(|p| {
         let current = path.current(p)?;
@@ -126,7 +130,12 @@ pub async fn start(
                 outcome_kind: None,
             },
             // A double click on the same symptom starts it once.
-            move |events| events.last().filter(|e| e.kind == EventKind::Symptom && e.problem_id == pid).map(|e| e.id),
+            move |events| {
+                events
+                    .last()
+                    .filter(|e| e.kind == EventKind::Symptom && e.problem_id == pid)
+                    .map(|e| e.id)
+            },
         )
         .await?;
     Ok(Redirect::to(&step_url(&problem.id, &problem.start)).into_response())
@@ -179,7 +188,8 @@ pub async fn choose(
             },
             move |events| {
                 let path = VisitPath::replay(events);
-                (path.answer_at(&pid, &sid) == Some(index as i64)).then(|| events.last().map_or(0, |e| e.id))
+                (path.answer_at(&pid, &sid) == Some(index as i64))
+                    .then(|| events.last().map_or(0, |e| e.id))
             },
         )
         .await?;
@@ -287,7 +297,9 @@ pub async fn step_page(
     let (event, path) = show(&state, &visit, &guide, problem, node).await?;
     let lines = path_lines(&state, &path, &problem.id).await?;
     let can_go_back = lines.iter().any(|l| l.answer.is_some())
-        && path.current(&problem.id).is_some_and(|s| s.node_id == node.id);
+        && path
+            .current(&problem.id)
+            .is_some_and(|s| s.node_id == node.id);
     let html = match node.outcome() {
         None => StepPage {
             org: &guide.organisation,
@@ -311,8 +323,19 @@ pub async fn step_page(
             if let Some(program) = guide.email_programs.first() {
                 form.email_program = program.clone();
             }
-            ending_page(&guide, problem, node, visit.csrf(), event, lines, can_go_back, sent, form, FieldErrors::default())
-                .render()?
+            ending_page(
+                &guide,
+                problem,
+                node,
+                visit.csrf(),
+                event,
+                lines,
+                can_go_back,
+                sent,
+                form,
+                FieldErrors::default(),
+            )
+            .render()?
         }
     };
     Ok(visit.respond(Html(html)))
@@ -355,11 +378,20 @@ pub fn ending_page<'a>(
 }
 
 /// The answered steps of the customer's path in `problem`, in words.
-pub async fn path_lines(state: &AppState, path: &VisitPath, problem: &str) -> AppResult<Vec<PathLine>> {
+pub async fn path_lines(
+    state: &AppState,
+    path: &VisitPath,
+    problem: &str,
+) -> AppResult<Vec<PathLine>> {
     if path.problem_id.as_deref() != Some(problem) {
         return Ok(Vec::new());
     }
-    let answered: Vec<_> = path.steps.iter().filter(|s| s.answer.is_some()).cloned().collect();
+    let answered: Vec<_> = path
+        .steps
+        .iter()
+        .filter(|s| s.answer.is_some())
+        .cloned()
+        .collect();
     describe(state, problem, &answered).await
 }
 
@@ -372,13 +404,18 @@ async fn show(
     problem: &Problem,
     node: &Node,
 ) -> AppResult<(i64, VisitPath)> {
-    let kind = if node.outcome().is_some() { EventKind::Outcome } else { EventKind::Shown };
+    let kind = if node.outcome().is_some() {
+        EventKind::Outcome
+    } else {
+        EventKind::Shown
+    };
     let (pid, nid) = (problem.id.clone(), node.id.clone());
     let already = move |events: &[Event]| {
         events
             .last()
             .filter(|e| {
-                let same_kind = e.kind == kind || (kind == EventKind::Shown && e.kind == EventKind::Symptom);
+                let same_kind =
+                    e.kind == kind || (kind == EventKind::Shown && e.kind == EventKind::Symptom);
                 same_kind && e.problem_id == pid && e.node_id == nid
             })
             .map(|e| e.id)

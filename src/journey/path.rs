@@ -229,7 +229,11 @@ mod tests {
             ev(3, EventKind::Choice, "b", Some((0, "c"))),
             ev(4, EventKind::Choice, "a", Some((0, "fixed"))),
         ];
-        let ids: Vec<_> = Path::replay(&events).steps.into_iter().map(|s| s.node_id).collect();
+        let ids: Vec<_> = Path::replay(&events)
+            .steps
+            .into_iter()
+            .map(|s| s.node_id)
+            .collect();
         assert_eq!(ids, ["a", "fixed"]);
     }
 }

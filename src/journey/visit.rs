@@ -37,15 +37,15 @@ impl FromRequestParts<AppState> for CustomerVisit {
             .filter(|v| v.len() == 36)
             .and_then(|v| Uuid::try_parse(v).ok())
             .filter(|id| id.get_version_num() == 4);
-        if let Some(id) = id {
-            if let Some(visit) = state.store.visit(id).await? {
-                return Ok(CustomerVisit {
-                    visit,
-                    is_new: false,
-                    https,
-                    cross_site,
-                });
-            }
+        if let Some(id) = id
+            && let Some(visit) = state.store.visit(id).await?
+        {
+            return Ok(CustomerVisit {
+                visit,
+                is_new: false,
+                https,
+                cross_site,
+            });
         }
         Ok(CustomerVisit {
             visit: state.store.create_visit().await?,

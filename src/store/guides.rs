@@ -29,9 +29,11 @@ impl Store {
 
     /// The content of a stored guide version.
     pub async fn guide_source(&self, version: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT content FROM guide_versions WHERE version = $1")
-            .bind(version)
-            .fetch_optional(&self.read)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT content FROM guide_versions WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&self.read)
+                .await?,
+        )
     }
 }

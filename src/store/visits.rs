@@ -42,7 +42,8 @@ fn event(row: SqliteRow) -> Result<Event, sqlx::Error> {
         id: row.try_get("id")?,
         seq: row.try_get("seq")?,
         at: Timestamp(row.try_get("at")?),
-        kind: EventKind::from_name(&kind).ok_or_else(|| sqlx::Error::Decode(format!("unknown event kind {kind}").into()))?,
+        kind: EventKind::from_name(&kind)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown event kind {kind}").into()))?,
         guide_version: row.try_get("guide_version")?,
         problem_id: row.try_get("problem_id")?,
         node_id: row.try_get("node_id")?,
@@ -53,7 +54,10 @@ fn event(row: SqliteRow) -> Result<Event, sqlx::Error> {
 }
 
 /// A visit's events, oldest first, read on `conn`.
-pub(super) async fn events_on(conn: &mut SqliteConnection, visit: &str) -> Result<Vec<Event>, StoreError> {
+pub(super) async fn events_on(
+    conn: &mut SqliteConnection,
+    visit: &str,
+) -> Result<Vec<Event>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind
          FROM visit_events WHERE visit_id = $1 ORDER BY seq",
@@ -109,7 +113,12 @@ impl Store {
     /// `existing` sees the visit's events as they stand inside the writer, so two identical
     /// requests racing each other (a double click, a replayed form) record one event, not two.
     /// Returns the id of the event recorded, or of the one `existing` found.
-    pub async fn record_event<F>(&self, visit: Uuid, new: NewEvent, existing: F) -> Result<i64, StoreError>
+    pub async fn record_event<F>(
+        &self,
+        visit: Uuid,
+        new: NewEvent,
+        existing: F,
+    ) -> Result<i64, StoreError>
     where
         F: FnOnce(&[Event]) -> Option<i64> + Send + 'static,
     {

@@ -23,14 +23,20 @@ const MAX_BATCH: usize = 256;
 
 trait Job: Send {
     /// Runs the job; returns whether it succeeded and how to answer it once the commit is known.
-    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Done> + Send + 'c>>;
+    fn run<'c>(
+        self: Box<Self>,
+        conn: &'c mut SqliteConnection,
+    ) -> Pin<Box<dyn Future<Output = Done> + Send + 'c>>;
     /// Answers the job with an error without running it.
     fn fail(self: Box<Self>, error: StoreError);
 }
 
+/// Answers a job once the batch's commit succeeded (`None`) or failed.
+type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
 struct Done {
     ok: bool,
-    answer: Box<dyn FnOnce(Option<&StoreError>) + Send>,
+    answer: Answer,
 }
 
 struct TypedJob<F, T> {
@@ -43,7 +49,10 @@ where
     F: for<'c> FnOnce(&'c mut SqliteConnection) -> JobFuture<'c, T> + Send + 'static,
     T: Send + 'static,
 {
-    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> Pin<Box<dyn Future<Output = Done> + Send + 'c>> {
+    fn run<'c>(
+        self: Box<Self>,
+        conn: &'c mut SqliteConnection,
+    ) -> Pin<Box<dyn Future<Output = Done> + Send + 'c>> {
         let TypedJob { work, reply } = *self;
         Box::pin(async move {
             let result = work(conn).await;

@@ -48,9 +48,16 @@ pub struct FieldErrors {
 impl FieldErrors {
     /// Whether any field needs fixing.
     pub fn any(&self) -> bool {
-        [&self.name, &self.email, &self.phone, &self.account, &self.email_program, &self.description]
-            .iter()
-            .any(|e| e.is_some())
+        [
+            &self.name,
+            &self.email,
+            &self.phone,
+            &self.account,
+            &self.email_program,
+            &self.description,
+        ]
+        .iter()
+        .any(|e| e.is_some())
     }
 }
 
@@ -84,9 +91,14 @@ impl CustomerEmail {
         }
         let invalid = || Err("Enter an email address like name@example.com.".to_string());
         if email.chars().count() > EMAIL_MAX {
-            return Err(format!("An email address can't be longer than {EMAIL_MAX} characters."));
+            return Err(format!(
+                "An email address can't be longer than {EMAIL_MAX} characters."
+            ));
         }
-        if email.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c)) {
+        if email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\\\"".contains(c))
+        {
             return invalid();
         }
         let Some((local, domain)) = email.split_once('@') else {
@@ -95,7 +107,12 @@ impl CustomerEmail {
         let labels_ok = domain
             .split('.')
             .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
-        if local.is_empty() || local.len() > 64 || domain.contains('@') || !domain.contains('.') || !labels_ok {
+        if local.is_empty()
+            || local.len() > 64
+            || domain.contains('@')
+            || !domain.contains('.')
+            || !labels_ok
+        {
             return invalid();
         }
         Ok(CustomerEmail(email.to_string()))
@@ -111,7 +128,9 @@ impl CustomerEmail {
 fn line(raw: &str, max: usize, what: &str) -> Result<String, String> {
     let text = raw.trim();
     if text.chars().any(char::is_control) {
-        return Err(format!("{what} can't contain line breaks or control characters."));
+        return Err(format!(
+            "{what} can't contain line breaks or control characters."
+        ));
     }
     if text.chars().count() > max {
         return Err(format!("{what} can't be longer than {max} characters."));
@@ -125,7 +144,7 @@ fn optional(text: String) -> Option<String> {
 
 impl EscalationValues {
     /// Parses the form against the guide's list of email programs.
-    pub fn parse(&self, email_programs: &[String]) -> Result<Escalation, FieldErrors> {
+    pub fn parse(&self, email_programs: &[String]) -> Result<Escalation, Box<FieldErrors>> {
         let mut errors = FieldErrors::default();
         let name = match line(&self.name, NAME_MAX, "Your name") {
             Ok(n) if n.is_empty() => Err("Enter your name.".to_string()),
@@ -134,10 +153,17 @@ impl EscalationValues {
         let email = CustomerEmail::parse(&self.email);
         let phone = line(&self.phone, PHONE_MAX, "A phone number").and_then(|p| {
             let digits = p.chars().filter(char::is_ascii_digit).count();
-            if p.is_empty() || (digits >= 5 && p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))) {
+            if p.is_empty()
+                || (digits >= 5
+                    && p.chars()
+                        .all(|c| c.is_ascii_digit() || " +-().".contains(c)))
+            {
                 Ok(p)
             } else {
-                Err("Enter a phone number using digits, spaces and + - ( ), or leave it empty.".into())
+                Err(
+                    "Enter a phone number using digits, spaces and + - ( ), or leave it empty."
+                        .into(),
+                )
             }
         });
         let account = line(&self.account, ACCOUNT_MAX, "Your account or domain");
@@ -158,15 +184,17 @@ impl EscalationValues {
         errors.email_program = email_program.as_ref().err().cloned();
         errors.description = description.as_ref().err().cloned();
         match (name, email, phone, account, email_program, description) {
-            (Ok(name), Ok(email), Ok(phone), Ok(account), Ok(email_program), Ok(description)) => Ok(Escalation {
-                name,
-                email,
-                phone: optional(phone),
-                account: optional(account),
-                email_program,
-                description,
-            }),
-            _ => Err(errors),
+            (Ok(name), Ok(email), Ok(phone), Ok(account), Ok(email_program), Ok(description)) => {
+                Ok(Escalation {
+                    name,
+                    email,
+                    phone: optional(phone),
+                    account: optional(account),
+                    email_program,
+                    description,
+                })
+            }
+            _ => Err(Box::new(errors)),
         }
     }
 }
@@ -195,7 +223,17 @@ mod tests {
     #[test]
     fn email_addresses() {
         assert!(CustomerEmail::parse(" ann@example.com ").is_ok());
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@example.com\r\nBcc: x@y.z", "a@b@c.com", "ann@-x.com"] {
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "ann@example.com\r\nBcc: x@y.z",
+            "a@b@c.com",
+            "ann@-x.com",
+        ] {
             assert!(CustomerEmail::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }
