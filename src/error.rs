@@ -25,6 +25,15 @@ pub enum AppError {
     /// A form without a valid token, or from another site.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A signed-in person asked for something their role does not allow.
+    #[error("denied: {0}")]
+    Denied(String),
+    /// The change contradicts the current state (e.g. it would leave no admin); nothing was saved.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Too many attempts; the message says when to try again.
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -48,7 +57,9 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Rejected(status, _) => *status,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Denied(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -73,6 +84,18 @@ impl IntoResponse for AppError {
             },
             AppError::Forbidden(message) => ErrorPage {
                 heading: "That form can't be accepted",
+                message: message.clone(),
+            },
+            AppError::Denied(message) => ErrorPage {
+                heading: "That page isn't open to you",
+                message: message.clone(),
+            },
+            AppError::Conflict(message) => ErrorPage {
+                heading: "That change wasn't made",
+                message: message.clone(),
+            },
+            AppError::TooManyRequests(message) => ErrorPage {
+                heading: "Too many attempts",
                 message: message.clone(),
             },
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {

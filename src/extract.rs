@@ -1,8 +1,11 @@
 //! Extractors that answer bad input with helpdesk's own error pages instead of framework text.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -17,11 +20,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Form<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
         match axum::Form::<T>::from_request(request, state).await {
             Ok(axum::Form(value)) => Ok(Form(value)),
-            Err(rejection) => Err(AppError::Rejected(
-                rejection.status(),
-                "The form could not be read. Please go back, reload the page and send it again."
-                    .into(),
-            )),
+            Err(rejection) => {
+                // A body too large or of the wrong type keeps its own status; a body that does
+                // not decode (duplicated or malformed fields) is a plain bad request.
+                let status = match rejection.status() {
+                    s @ (StatusCode::PAYLOAD_TOO_LARGE | StatusCode::UNSUPPORTED_MEDIA_TYPE) => s,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                Err(AppError::Rejected(
+                    status,
+                    "The form could not be read. Please go back, reload the page and send it again.".into(),
+                ))
+            }
         }
     }
 }
@@ -90,4 +100,39 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
+}
+
+/// Who is asking, for per-client limits (sign-in throttling, tickets per client).
+///
+/// The peer address of the connection (`ConnectInfo`, which `helpdesk serve` provides). When the
+/// peer is a loopback address, i.e. a reverse proxy on the same host, or when there is no
+/// connection info (the router used in-process, as tests do), the first entry of
+/// `X-Forwarded-For` is used instead; with neither, all such requests share one key.
+#[derive(Debug, Clone)]
+pub struct Client(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let key = match peer {
+            Some(ip) if !ip.is_loopback() => ip.to_string(),
+            Some(ip) => forwarded().unwrap_or_else(|| ip.to_string()),
+            None => forwarded().unwrap_or_else(|| "unknown".into()),
+        };
+        Ok(Client(key))
+    }
 }

@@ -6,12 +6,16 @@
 
 pub mod assets;
 pub mod cli;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod guide;
 pub mod journey;
+pub mod limits;
+pub mod maintenance;
 mod middleware;
 pub mod router;
+pub mod seed;
 pub mod serve;
 pub mod store;
 pub mod tickets;
@@ -31,6 +35,8 @@ pub struct AppState {
     pub store: Store,
     /// The guide being served, and earlier versions.
     pub guides: Arc<Guides>,
+    /// Tickets per client, against floods.
+    pub ticket_limit: Arc<limits::RateLimit>,
 }
 
 impl AppState {
@@ -40,6 +46,10 @@ impl AppState {
         Ok(AppState {
             store,
             guides: Arc::new(Guides::new(guide)),
+            ticket_limit: Arc::new(limits::RateLimit::new(
+                limits::TICKETS_PER_CLIENT,
+                limits::TICKET_WINDOW,
+            )),
         })
     }
 }

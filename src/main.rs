@@ -39,9 +39,38 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Manager(command) => {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("helpdesk: cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(helpdesk::console::command::run(
+                command,
+                &mut std::io::stdout(),
+            )) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("helpdesk: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Backup {
+            database_url,
+            target,
+        } => one_shot(helpdesk::maintenance::backup(&database_url, &target)),
+        Command::Seed(command) => one_shot(helpdesk::maintenance::seed(command)),
         Command::Serve(config) => {
             tracing_subscriber::fmt()
-                .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+                .with_env_filter(
+                    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+                )
                 .init();
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(rt) => rt,
@@ -58,6 +87,30 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// Runs a one-shot command on a small runtime, printing its summary or its error.
+fn one_shot(command: impl std::future::Future<Output = Result<String, String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("helpdesk: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("helpdesk: {message}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
+use crate::console::{self, admin, queue, sign_in, ticket};
 use crate::error::AppError;
 use crate::{AppState, assets, journey, middleware, tickets};
 
@@ -16,9 +17,37 @@ pub fn app(state: AppState) -> Router {
         .route("/problems/{problem}/start", post(journey::start))
         .route("/problems/{problem}/back", post(journey::back))
         .route("/problems/{problem}/steps/{step}", get(journey::step_page))
-        .route("/problems/{problem}/steps/{step}/choose", post(journey::choose))
-        .route("/problems/{problem}/steps/{step}/escalate", post(tickets::escalate))
+        .route(
+            "/problems/{problem}/steps/{step}/choose",
+            post(journey::choose),
+        )
+        .route(
+            "/problems/{problem}/steps/{step}/escalate",
+            post(tickets::escalate),
+        )
         .route("/tickets/{token}", get(tickets::status))
+        .route("/console", get(console::home))
+        .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/tickets", get(queue::page))
+        .route("/console/tickets/{number}", get(ticket::page))
+        .route("/console/tickets/{number}/notes", post(ticket::add_note))
+        .route("/console/tickets/{number}/status", post(ticket::set_status))
+        .route("/console/tickets/{number}/assign", post(ticket::assign))
+        .route(
+            "/console/admin/managers",
+            get(admin::managers).post(admin::add_manager),
+        )
+        .route("/console/admin/managers/{id}/role", post(admin::set_role))
+        .route(
+            "/console/admin/managers/{id}/access",
+            post(admin::set_access),
+        )
+        .route(
+            "/console/admin/routing",
+            get(admin::routing).post(admin::add_route),
+        )
+        .route("/console/admin/routing/remove", post(admin::remove_route))
         .route("/static/{file}", get(assets::serve))
         .route("/healthz", get(healthz))
         .fallback(|| async { AppError::NotFound });

@@ -114,3 +114,67 @@ fn the_binary_serves_the_guide_on_loopback_and_stops_on_sigterm() {
         .unwrap();
     assert!(stderr.is_empty(), "nothing on stderr: {stderr}");
 }
+
+#[test]
+fn slow_clients_are_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, address) = start(&dir.path().join("helpdesk.db"));
+
+    // Headers that never finish (slowloris): the connection is closed after the header timeout.
+    let slow_headers = std::thread::spawn({
+        let address = address.clone();
+        move || {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .unwrap();
+            stream
+                .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                .unwrap();
+            let started = Instant::now();
+            let mut buf = Vec::new();
+            let _ = stream.read_to_end(&mut buf);
+            (
+                started.elapsed(),
+                String::from_utf8_lossy(&buf).into_owned(),
+            )
+        }
+    });
+    // A body that never arrives: the request times out with a 408 page.
+    let slow_body = std::thread::spawn({
+        let address = address.clone();
+        move || {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(40)))
+                .unwrap();
+            let head = "POST /problems/cant-send/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ncsrf=";
+            stream.write_all(head.as_bytes()).unwrap();
+            let started = Instant::now();
+            let mut buf = Vec::new();
+            let _ = stream.read_to_end(&mut buf);
+            (
+                started.elapsed(),
+                String::from_utf8_lossy(&buf).into_owned(),
+            )
+        }
+    });
+    let (took, answer) = slow_headers.join().unwrap();
+    assert!(
+        took < Duration::from_secs(20),
+        "slow headers held the connection for {took:?}"
+    );
+    assert!(!answer.contains("200 OK"), "{answer}");
+    let (took, answer) = slow_body.join().unwrap();
+    assert!(
+        took < Duration::from_secs(30),
+        "a slow body held the request for {took:?}"
+    );
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("That took too long"));
+
+    // Meanwhile the server kept answering everyone else.
+    assert_eq!(get(&address, "/healthz").0, 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -4,7 +4,12 @@
 //! PostgreSQL backend can be added beside SQLite by giving these methods a second implementation.
 //! Reads go through a pool of read-only connections; writes go through the single [`writer`].
 
+mod backup;
 mod guides;
+mod managers;
+mod queue;
+mod seed;
+mod sessions;
 mod tickets;
 mod visits;
 pub mod writer;
@@ -12,10 +17,18 @@ pub mod writer;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, Connection};
 
-pub use tickets::{NewTicket, TicketCreated, TicketSummary};
+pub use managers::{AccountChange, DomainRoute, ManagerCredentials, ManagerRecord, NewManager};
+pub use queue::{
+    AssigneeFilter, AuditEntry, Cursor, Note, QueueFilter, QueuePage, QueueRow, Search,
+    StatusFilter, TicketChange, TicketDetail,
+};
+pub use sessions::{ManagerSession, NewSession, RecentFailures, SESSION_ABSOLUTE, SESSION_IDLE};
+pub use tickets::{CustomerUpdates, NewTicket, TicketCreated, TicketSummary, account_domain};
 pub use visits::{NewEvent, Visit};
 use writer::Writer;
 
@@ -54,9 +67,25 @@ impl StoreError {
                 // SQLITE_BUSY, LOCKED, IOERR, FULL, CANTOPEN, READONLY
                 matches!(code, 5 | 6 | 10 | 13 | 14 | 8)
             }
-            StoreError::Database(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed) => true,
+            StoreError::Database(
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed,
+            ) => true,
             StoreError::WriterGone => true,
             StoreError::Shared { unavailable, .. } => *unavailable,
+            _ => false,
+        }
+    }
+
+    /// Whether the writer should drop its connection and open a new one: the file went
+    /// read-only, could not be opened, or an I/O error left the connection in doubt.
+    pub(crate) fn needs_reconnect(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(e)) => {
+                let code = e.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
+                // SQLITE_READONLY, IOERR, CANTOPEN
+                matches!(code, 8 | 10 | 14)
+            }
+            StoreError::Database(sqlx::Error::Io(_)) => true,
             _ => false,
         }
     }
@@ -94,12 +123,17 @@ impl Store {
             .max_connections(8)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
         Ok(Store {
             read,
-            writer: Writer::start(conn),
+            writer: Writer::start(conn, options),
         })
+    }
+
+    /// Closes the read pool: later reads fail as "unavailable". Called at shutdown.
+    pub async fn close(&self) {
+        self.read.close().await;
     }
 
     /// Whether the database answers.

@@ -1,11 +1,13 @@
 //! Escalation tickets and the paths they carry.
 
-use sqlx::Row;
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
+use super::queue::audit_on;
 use super::visits::events_on;
 use super::{Store, StoreError};
 use crate::journey::path::{EventKind, Path, PathStep};
+use crate::tickets::status::TicketStatus;
 use crate::time::Timestamp;
 
 /// What the escalation form hands the store.
@@ -162,6 +164,20 @@ impl Store {
                         .execute(&mut *conn)
                         .await?;
                     }
+                    let at = Timestamp(now);
+                    audit_on(conn, &id, at, None, "opened", None, Some(TicketStatus::New.as_str())).await?;
+                    // An "Account Manager" escalation goes to the customer's manager when the
+                    // account's domain is routed; everything else waits in the shared queue.
+                    if new.outcome_kind == "account-manager"
+                        && let Some((manager_id, name)) = route_on(conn, new.account.as_deref(), &new.email).await?
+                    {
+                        sqlx::query("UPDATE tickets SET assignee_id = $1 WHERE id = $2")
+                            .bind(&manager_id)
+                            .bind(&id)
+                            .execute(&mut *conn)
+                            .await?;
+                        audit_on(conn, &id, at, None, "routed", None, Some(&name)).await?;
+                    }
                     Ok(Some(TicketCreated {
                         number,
                         status_token: token,
@@ -173,7 +189,11 @@ impl Store {
     }
 
     /// The ticket already opened for this escalation of this visit, if any.
-    pub async fn ticket_for_escalation(&self, visit: Uuid, outcome_event: i64) -> Result<Option<TicketCreated>, StoreError> {
+    pub async fn ticket_for_escalation(
+        &self,
+        visit: Uuid,
+        outcome_event: i64,
+    ) -> Result<Option<TicketCreated>, StoreError> {
         let row: Option<(i64, String)> =
             sqlx::query_as("SELECT number, status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2")
                 .bind(outcome_event)
@@ -201,25 +221,7 @@ impl Store {
             return Ok(None);
         };
         let id: String = row.try_get("id")?;
-        let path = sqlx::query(
-            "SELECT guide_version, node_id, shown_at, choice_index, answered_at
-             FROM ticket_path WHERE ticket_id = $1 ORDER BY position",
-        )
-        .bind(&id)
-        .fetch_all(&self.read)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let choice: Option<i64> = r.try_get("choice_index")?;
-            let answered: Option<i64> = r.try_get("answered_at")?;
-            Ok(PathStep {
-                guide_version: r.try_get("guide_version")?,
-                node_id: r.try_get("node_id")?,
-                shown_at: Timestamp(r.try_get("shown_at")?),
-                answer: choice.zip(answered.map(Timestamp)),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let path = path_of(&self.read, &id).await?;
         Ok(Some(TicketSummary {
             id,
             number: row.try_get("number")?,
@@ -237,5 +239,134 @@ impl Store {
             description: row.try_get("description")?,
             path,
         }))
+    }
+}
+
+/// What a customer may see of a ticket's handling: its status changes and who handles it.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerUpdates {
+    /// When the ticket reached each status, oldest first (opening counts as reaching `new`).
+    pub statuses: Vec<(Timestamp, TicketStatus)>,
+    /// The assignee's full name; the status page shows only the first word of it.
+    pub assignee_name: Option<String>,
+}
+
+impl Store {
+    /// A ticket's status changes and assignee, and nothing else of its internal handling.
+    pub async fn customer_updates(&self, ticket_id: &str) -> Result<CustomerUpdates, StoreError> {
+        let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT at, after FROM ticket_audit WHERE ticket_id = $1 AND action IN ('opened', 'status') ORDER BY at, id",
+        )
+        .bind(ticket_id)
+        .fetch_all(&self.read)
+        .await?;
+        let assignee_name: Option<String> = sqlx::query_scalar(
+            "SELECT m.name FROM tickets t JOIN managers m ON m.id = t.assignee_id WHERE t.id = $1",
+        )
+        .bind(ticket_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(CustomerUpdates {
+            statuses: rows
+                .into_iter()
+                .filter_map(|(at, after)| {
+                    Some((Timestamp(at), TicketStatus::from_name(after.as_deref()?)?))
+                })
+                .collect(),
+            assignee_name,
+        })
+    }
+}
+
+/// A ticket's stored path, in order.
+pub(super) async fn path_of(
+    read: &SqlitePool,
+    ticket_id: &str,
+) -> Result<Vec<PathStep>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT guide_version, node_id, shown_at, choice_index, answered_at
+         FROM ticket_path WHERE ticket_id = $1 ORDER BY position",
+    )
+    .bind(ticket_id)
+    .fetch_all(read)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let choice: Option<i64> = r.try_get("choice_index")?;
+            let answered: Option<i64> = r.try_get("answered_at")?;
+            Ok(PathStep {
+                guide_version: r.try_get("guide_version")?,
+                node_id: r.try_get("node_id")?,
+                shown_at: Timestamp(r.try_get("shown_at")?),
+                answer: choice.zip(answered.map(Timestamp)),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(StoreError::from)
+}
+
+/// The domain a customer's account field names: `Example.COM` and `ann@example.com` both give
+/// `example.com`; anything that is not a dotted host name gives nothing.
+pub fn account_domain(account: &str) -> Option<String> {
+    let raw = account.trim().to_lowercase();
+    let domain = raw.rsplit_once('@').map_or(raw.as_str(), |(_, d)| d);
+    let domain = domain.trim_end_matches('.');
+    let domain = domain.strip_prefix("www.").unwrap_or(domain);
+    let valid = domain.contains('.')
+        && domain.len() <= 253
+        && domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    valid.then(|| domain.to_string())
+}
+
+/// The enabled manager (id, name) an "Account Manager" escalation goes to: the route for the
+/// customer's account domain, else for their email's domain.
+async fn route_on(
+    conn: &mut SqliteConnection,
+    account: Option<&str>,
+    email: &str,
+) -> Result<Option<(String, String)>, StoreError> {
+    let candidates = [account.and_then(account_domain), account_domain(email)];
+    for domain in candidates.into_iter().flatten() {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT m.id, m.name FROM domain_routes r JOIN managers m ON m.id = r.manager_id
+             WHERE r.domain = $1 AND m.enabled = 1",
+        )
+        .bind(&domain)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if row.is_some() {
+            return Ok(row);
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_domain;
+
+    #[test]
+    fn account_fields_name_a_domain() {
+        assert_eq!(
+            account_domain(" Example.COM ").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            account_domain("ann@Example.com").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            account_domain("www.example.com.").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(account_domain("ACC-1234"), None);
+        assert_eq!(account_domain("exa mple.com"), None);
+        assert_eq!(account_domain(""), None);
     }
 }

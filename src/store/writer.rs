@@ -10,7 +10,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use sqlx::{Connection, SqliteConnection};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
@@ -36,6 +37,8 @@ type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
 struct Done {
     ok: bool,
+    /// The job failed in a way that leaves the connection unusable (e.g. the file went read-only).
+    reconnect: bool,
     answer: Answer,
 }
 
@@ -59,6 +62,10 @@ where
             let ok = result.is_ok();
             Done {
                 ok,
+                reconnect: result
+                    .as_ref()
+                    .err()
+                    .is_some_and(StoreError::needs_reconnect),
                 answer: Box::new(move |commit_error: Option<&StoreError>| {
                     let answer = match (result, commit_error) {
                         (Ok(_), Some(e)) => Err(e.duplicate()),
@@ -89,10 +96,10 @@ impl std::fmt::Debug for dyn Job {
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`.
-    pub fn start(conn: SqliteConnection) -> Writer {
+    /// Starts the writer task on `conn`; `options` reopen it after a fault.
+    pub fn start(conn: SqliteConnection, options: SqliteConnectOptions) -> Writer {
         let (jobs, queue) = mpsc::channel(4096);
-        tokio::spawn(run(conn, queue));
+        tokio::spawn(run(conn, options, queue));
         Writer { jobs }
     }
 
@@ -111,48 +118,85 @@ impl Writer {
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut queue: mpsc::Receiver<Box<dyn Job>>) {
+async fn run(
+    conn: SqliteConnection,
+    options: SqliteConnectOptions,
+    mut queue: mpsc::Receiver<Box<dyn Job>>,
+) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    let mut conn = Some(conn);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if let Err(e) = exec(&mut conn, "BEGIN IMMEDIATE").await {
-            tracing::error!(error = %e, "could not begin a write transaction");
-            for job in batch.drain(..) {
-                job.fail(e.duplicate());
-            }
-            continue;
-        }
-        let mut answers = Vec::with_capacity(batch.len());
-        for job in batch.drain(..) {
-            if let Err(e) = exec(&mut conn, "SAVEPOINT job").await {
-                job.fail(e);
-                continue;
-            }
-            let done = job.run(&mut conn).await;
-            let closed = if done.ok {
-                exec(&mut conn, "RELEASE job").await
-            } else {
-                match exec(&mut conn, "ROLLBACK TO job").await {
-                    Ok(()) => exec(&mut conn, "RELEASE job").await,
-                    Err(e) => Err(e),
+        // After a fault that spoils the connection (the file went read-only, an I/O error), a
+        // fresh connection is what lets the server recover once the fault is gone, no restart.
+        if conn.is_none() {
+            match options.connect().await {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    let e = StoreError::from(e);
+                    for job in batch.drain(..) {
+                        job.fail(e.duplicate());
+                    }
+                    continue;
                 }
-            };
-            if let Err(e) = closed {
-                tracing::error!(error = %e, "could not close a job's savepoint");
             }
-            answers.push(done.answer);
         }
-        let commit = exec(&mut conn, "COMMIT").await.err();
-        if let Some(e) = &commit {
-            tracing::error!(error = %e, "write transaction failed to commit");
-            // Leave no transaction open for the next batch.
-            let _ = exec(&mut conn, "ROLLBACK").await;
-        }
-        for answer in answers {
-            answer(commit.as_ref());
+        let Some(c) = conn.as_mut() else { continue };
+        let reconnect = run_batch(c, &mut batch).await;
+        if reconnect && let Some(c) = conn.take() {
+            let _ = c.close().await;
         }
     }
     // Every sender is gone: the server is shutting down.
-    let _ = conn.close().await;
+    if let Some(c) = conn {
+        let _ = c.close().await;
+    }
+}
+
+/// Runs one batch in one transaction and answers its jobs; returns whether to reconnect.
+async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Box<dyn Job>>) -> bool {
+    // Failures are answered to each job and logged once, by the request that gets them.
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
+        tracing::debug!(error = %e, "could not begin a write transaction");
+        let reconnect = e.needs_reconnect();
+        for job in batch.drain(..) {
+            job.fail(e.duplicate());
+        }
+        return reconnect;
+    }
+    let mut reconnect = false;
+    let mut answers = Vec::with_capacity(batch.len());
+    for job in batch.drain(..) {
+        if let Err(e) = exec(conn, "SAVEPOINT job").await {
+            reconnect |= e.needs_reconnect();
+            job.fail(e);
+            continue;
+        }
+        let done = job.run(conn).await;
+        reconnect |= done.reconnect;
+        let closed = if done.ok {
+            exec(conn, "RELEASE job").await
+        } else {
+            match exec(conn, "ROLLBACK TO job").await {
+                Ok(()) => exec(conn, "RELEASE job").await,
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(e) = closed {
+            tracing::debug!(error = %e, "could not close a job's savepoint");
+        }
+        answers.push(done.answer);
+    }
+    let commit = exec(conn, "COMMIT").await.err();
+    if let Some(e) = &commit {
+        tracing::debug!(error = %e, "write transaction failed to commit");
+        reconnect |= e.needs_reconnect();
+        // Leave no transaction open for the next batch.
+        let _ = exec(conn, "ROLLBACK").await;
+    }
+    for answer in answers {
+        answer(commit.as_ref());
+    }
+    reconnect
 }
 
 async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), StoreError> {

@@ -2,6 +2,7 @@
 //! customer's path, and the unguessable status link shows how it is going.
 
 pub mod form;
+pub mod status;
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -11,7 +12,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path};
+use crate::extract::{Client, Form, Path};
 use crate::journey::describe::{PathLine, describe};
 use crate::journey::path::Path as VisitPath;
 use crate::journey::visit::CustomerVisit;
@@ -39,6 +40,7 @@ pub fn status_url(token: &str) -> String {
 pub async fn escalate(
     State(state): State<AppState>,
     visit: CustomerVisit,
+    Client(client): Client,
     Path((problem, step)): Path<(String, String)>,
     Form(form): Form<EscalationForm>,
 ) -> AppResult<Response> {
@@ -59,8 +61,34 @@ pub async fn escalate(
     let outcome_event: i64 = form.outcome.trim().parse().map_err(|_| stale())?;
     let escalation = match form.values.parse(&guide.email_programs) {
         Ok(escalation) => escalation,
-        Err(errors) => return show_errors(&state, &visit, &guide, problem, node, outcome_event, form.values, errors).await,
+        Err(errors) => {
+            return show_errors(
+                &state,
+                &visit,
+                &guide,
+                problem,
+                node,
+                outcome_event,
+                form.values,
+                *errors,
+            )
+            .await;
+        }
     };
+    // Only a ticket this form has not opened yet counts against the client's limit.
+    let already = state
+        .store
+        .ticket_for_escalation(visit.id(), outcome_event)
+        .await?;
+    if already.is_none()
+        && let Err(wait) = state.ticket_limit.allow(&client)
+    {
+        tracing::warn!("ticket limit reached for a client");
+        let minutes = wait.as_secs().div_ceil(60).max(1);
+        return Err(AppError::TooManyRequests(format!(
+            "Many tickets have been sent from your network in the last few minutes. Please try again in {minutes} minutes; nothing you typed was lost: go back to find the form as you left it."
+        )));
+    }
     let created = state
         .store
         .create_ticket(NewTicket {
@@ -80,7 +108,11 @@ pub async fn escalate(
         .await?
         .ok_or_else(stale)?;
     if !created.existed {
-        tracing::info!(ticket.number = created.number, outcome = outcome.kind.as_str(), "ticket opened");
+        tracing::info!(
+            ticket.number = created.number,
+            outcome = outcome.kind.as_str(),
+            "ticket opened"
+        );
     }
     Ok(Redirect::to(&format!("{}?sent=1", status_url(&created.status_token))).into_response())
 }
@@ -100,7 +132,18 @@ async fn show_errors(
     let path = VisitPath::replay(&events);
     let lines = path_lines(state, &path, &problem.id).await?;
     let can_go_back = !lines.is_empty();
-    let page = ending_page(guide, problem, node, visit.csrf(), outcome_event, lines, can_go_back, None, values, errors);
+    let page = ending_page(
+        guide,
+        problem,
+        node,
+        visit.csrf(),
+        outcome_event,
+        lines,
+        can_go_back,
+        None,
+        values,
+        errors,
+    );
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
 }
 
@@ -121,6 +164,8 @@ struct StatusPage<'a> {
     reply_to: String,
     path: Vec<PathLine>,
     just_sent: bool,
+    history: Vec<(String, String, &'static str)>,
+    handled_by: Option<String>,
 }
 
 /// `GET /tickets/{token}`: the customer's view of their ticket.
@@ -130,12 +175,23 @@ pub async fn status(
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
     // A malformed token gets the same answer as an unknown one.
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+    if token.len() != 64
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    {
         return Err(AppError::NotFound);
     }
-    let ticket = state.store.ticket_by_token(&token).await?.ok_or(AppError::NotFound)?;
+    let ticket = state
+        .store
+        .ticket_by_token(&token)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let guide = state.guides.current().clone();
-    let then = state.guides.version(&state.store, &ticket.guide_version).await?;
+    let then = state
+        .guides
+        .version(&state.store, &ticket.guide_version)
+        .await?;
     let symptom = then
         .as_ref()
         .and_then(|g| g.problem(&ticket.problem_id))
@@ -143,13 +199,33 @@ pub async fn status(
         .map_or_else(|| ticket.problem_id.clone(), |p| p.symptom.clone());
     let path = describe(&state, &ticket.problem_id, &ticket.path).await?;
     let (status, status_note) = status_words(&ticket.status);
+    // Only status changes and a first name: never notes, never who else touched the ticket.
+    let updates = state.store.customer_updates(&ticket.id).await?;
+    let history = updates
+        .statuses
+        .iter()
+        .map(|(at, s)| (at.display(), at.iso(), status_words(s.as_str()).0))
+        .collect();
+    let handled_by = updates
+        .assignee_name
+        .as_deref()
+        .map(crate::console::accounts::first_name)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
     let page = StatusPage {
+        history,
+        handled_by,
         org: &guide.organisation,
         reference: guide.reference(ticket.number),
         status,
         status_note,
         created: ticket.created_at.display(),
-        updated: ticket.updated_at.display(),
+        // The last change the customer can see: an internal note moves nothing here.
+        updated: updates
+            .statuses
+            .last()
+            .map_or(ticket.created_at, |(at, _)| *at)
+            .display(),
         symptom,
         reason: &ticket.reason,
         kind: crate::guide::OutcomeKind::from_name(&ticket.outcome_kind).map_or("", |k| k.label()),
@@ -166,10 +242,19 @@ pub async fn status(
 /// A ticket status in the customer's words, with what it means for them.
 fn status_words(status: &str) -> (&'static str, &'static str) {
     match status {
-        "new" => ("Received", "Your ticket is in the queue and will be picked up soon."),
+        "new" => (
+            "Received",
+            "Your ticket is in the queue and will be picked up soon.",
+        ),
         "in-progress" => ("Being worked on", "Someone is working on your problem."),
-        "waiting-on-customer" => ("Waiting for your reply", "We have replied and are waiting to hear from you."),
-        "resolved" => ("Resolved", "We consider this problem solved. If it isn't, reply to our last email."),
+        "waiting-on-customer" => (
+            "Waiting for your reply",
+            "We have replied and are waiting to hear from you.",
+        ),
+        "resolved" => (
+            "Resolved",
+            "We consider this problem solved. If it isn't, reply to our last email.",
+        ),
         "closed" => ("Closed", "This ticket is closed."),
         _ => ("Received", ""),
     }
@@ -180,7 +265,10 @@ fn mask_email(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
-            format!("{first}{}@{domain}", "*".repeat(local.chars().count().saturating_sub(1).clamp(1, 6)))
+            format!(
+                "{first}{}@{domain}",
+                "*".repeat(local.chars().count().saturating_sub(1).clamp(1, 6))
+            )
         }
         None => "***".into(),
     }

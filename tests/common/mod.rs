@@ -184,7 +184,8 @@ fn urlencode(s: &str) -> String {
     out
 }
 
-async fn send(router: &Router, request: Request<Body>) -> Page {
+/// Sends one request to `router` and reads the whole response.
+pub async fn send(router: &Router, request: Request<Body>) -> Page {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status().as_u16();
     let headers = response
@@ -221,7 +222,10 @@ pub struct Customer {
 
 impl Customer {
     fn remember(&mut self, page: &Page) {
-        if let Some(value) = page.header("set-cookie").and_then(|set| set.split(';').next()) {
+        if let Some(value) = page
+            .header("set-cookie")
+            .and_then(|set| set.split(';').next())
+        {
             self.cookie = Some(value.to_string());
         }
         if let Some(token) = page.hidden("csrf") {
@@ -383,4 +387,365 @@ pub const ANN: &[(&str, &str)] = &[
 
 pub fn ok(page: &Page) {
     assert_eq!(page.status, StatusCode::OK.as_u16(), "{}", page.body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The account manager console.
+
+use helpdesk::console::accounts::{ManagerEmail, Password, Role};
+use helpdesk::store::{ManagerRecord, NewManager};
+
+/// The password every test manager gets (there is no default account; tests make their own).
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Creates a manager through the store, with [`PASSWORD`].
+    pub async fn add_manager(&self, email: &str, name: &str, role: Role) -> ManagerRecord {
+        let password_hash = Password::parse(PASSWORD).unwrap().hash().unwrap();
+        self.store()
+            .add_manager(NewManager {
+                email: ManagerEmail::parse(email).unwrap(),
+                name: name.into(),
+                role,
+                password_hash,
+            })
+            .await
+            .expect("store")
+            .expect("a new address")
+    }
+
+    /// A browser for `email`, not signed in yet.
+    pub fn manager(&self, email: &str) -> Manager {
+        Manager {
+            router: self.router.clone(),
+            email: email.into(),
+            password: PASSWORD.into(),
+            cookies: Vec::new(),
+            forwarded_for: None,
+            csrf: None,
+            page: Page::default(),
+        }
+    }
+
+    /// Creates a manager and signs them in.
+    pub async fn signed_in(&self, email: &str, name: &str, role: Role) -> Manager {
+        self.add_manager(email, name, role).await;
+        let mut m = self.manager(email);
+        let page = m.sign_in().await;
+        assert_eq!(page.status, 200, "sign-in of {email}: {}", page.body);
+        m
+    }
+
+    /// One text value straight from the database.
+    pub async fn text(&self, sql: &'static str) -> Option<String> {
+        use sqlx::ConnectOptions;
+        use std::str::FromStr;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
+            .expect("url")
+            .read_only(true)
+            .connect()
+            .await
+            .expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_optional(&mut conn)
+            .await
+            .expect("text")
+    }
+
+    /// A customer who walks `problem` choosing `labels`, then sends the escalation form with
+    /// `ANN`'s details overridden by `fields`. Returns (ticket number, status page path).
+    pub async fn escalation(
+        &self,
+        problem: &str,
+        labels: &[&str],
+        fields: &[(&str, &str)],
+    ) -> (i64, String) {
+        let mut c = self.customer();
+        c.pick(problem).await;
+        for label in labels {
+            c.choose(label).await;
+        }
+        let mut all: Vec<(&str, &str)> = ANN
+            .iter()
+            .filter(|(k, _)| !fields.iter().any(|(f, _)| f == k))
+            .copied()
+            .collect();
+        all.extend_from_slice(fields);
+        let page = c.escalate(&all).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let number: i64 = self.count("SELECT MAX(number) FROM tickets").await;
+        let token = self
+            .text("SELECT status_token FROM tickets ORDER BY number DESC LIMIT 1")
+            .await
+            .expect("a ticket");
+        (number, format!("/tickets/{token}"))
+    }
+
+    /// An "Account Manager" escalation (password prompts), with `fields` overriding `ANN`.
+    pub async fn account_manager_escalation(&self, fields: &[(&str, &str)]) -> (i64, String) {
+        self.escalation(
+            "password-prompts",
+            &["I'm still asked for my username or password"],
+            fields,
+        )
+        .await
+    }
+
+    /// An "IIMS support" escalation (can't send), with `fields` overriding `ANN`.
+    pub async fn support_escalation(&self, fields: &[(&str, &str)]) -> (i64, String) {
+        self.escalation(
+            "cant-send",
+            &[
+                "My outgoing settings are correct and I still can't send",
+                "I still can't send",
+            ],
+            fields,
+        )
+        .await
+    }
+
+    /// Inserts `count` tickets straight into the database, numbered after the existing ones,
+    /// two per millisecond-timestamp so the queue's tie-break by number is exercised.
+    pub async fn seed_tickets(&self, count: i64) {
+        use sqlx::ConnectOptions;
+        use std::str::FromStr;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
+            .expect("url")
+            .foreign_keys(false)
+            .connect()
+            .await
+            .expect("connect");
+        let start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tickets")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
+             INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version, problem_id,
+                 ending_id, outcome_kind, reason, customer_name, customer_email, email_program, description,
+                 status, created_at, updated_at)
+             SELECT printf('seed-%d', $2 + i), $2 + i, printf('%064d', $2 + i), 'seed', -($2 + i), $3,
+                 CASE i % 2 WHEN 0 THEN 'cant-send' ELSE 'download-stuck' END, 'contact-iims',
+                 CASE i % 3 WHEN 0 THEN 'account-manager' ELSE 'iims-support' END, 'seeded',
+                 printf('Seeded Customer %d', $2 + i), printf('seed%d@example.net', $2 + i), 'Outlook', '',
+                 CASE i % 4 WHEN 0 THEN 'resolved' ELSE 'new' END,
+                 1700000000000 + ($2 + i) / 2 * 1000, 1700000000000 + ($2 + i) / 2 * 1000
+             FROM n",
+        )
+        .bind(count)
+        .bind(start)
+        .bind(self.guide().version.clone())
+        .execute(&mut conn)
+        .await
+        .expect("seed tickets");
+    }
+}
+
+/// An account manager's browser: cookies (session and sign-in form), the page seen last, and
+/// the form token taken from it.
+pub struct Manager {
+    router: Router,
+    pub email: String,
+    pub password: String,
+    /// (name, value) of each cookie the site set.
+    pub cookies: Vec<(String, String)>,
+    /// Sent as `X-Forwarded-For`, to act as a particular client.
+    pub forwarded_for: Option<String>,
+    pub csrf: Option<String>,
+    pub page: Page,
+}
+
+impl Manager {
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    fn remember(&mut self, page: &Page) {
+        for (name, value) in &page.headers {
+            if !name.eq_ignore_ascii_case("set-cookie") {
+                continue;
+            }
+            let Some((n, v)) = value.split(';').next().and_then(|kv| kv.split_once('=')) else {
+                continue;
+            };
+            self.cookies.retain(|(k, _)| k != n);
+            if !value.contains("Max-Age=0") {
+                self.cookies.push((n.to_string(), v.to_string()));
+            }
+        }
+        if let Some(token) = page.hidden("csrf") {
+            self.csrf = Some(token);
+        }
+    }
+
+    /// The session cookie's value, if signed in.
+    pub fn session(&self) -> Option<String> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == "helpdesk_console")
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Builds a request with this browser's cookies.
+    pub fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "help.example.com");
+        if let Some(c) = self.cookie_header() {
+            request = request.header(header::COOKIE, c);
+        }
+        if let Some(ip) = &self.forwarded_for {
+            request = request.header("x-forwarded-for", ip.as_str());
+        }
+        request
+    }
+
+    /// `GET path`, no redirects followed.
+    pub async fn get(&mut self, path: &str) -> Page {
+        let page = send(
+            &self.router,
+            self.request("GET", path).body(Body::empty()).unwrap(),
+        )
+        .await;
+        self.remember(&page);
+        if page.status < 300 || page.status >= 400 {
+            self.page = page.clone();
+        }
+        page
+    }
+
+    /// `POST path` with exactly `fields`, no redirects followed.
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let request = self
+            .request("POST", path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form_body(fields)))
+            .unwrap();
+        let page = send(&self.router, request).await;
+        self.remember(&page);
+        page
+    }
+
+    /// Submits a form with the page's token, following a 303 like a browser.
+    pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        let page = self.post_raw(path, &all).await;
+        if page.status == 303 {
+            let to = page
+                .location()
+                .expect("redirect has a location")
+                .to_string();
+            return self.get(&to).await;
+        }
+        self.page = page.clone();
+        page
+    }
+
+    /// Opens the sign-in page and signs in with this browser's email and password.
+    pub async fn sign_in(&mut self) -> Page {
+        let (email, password) = (self.email.clone(), self.password.clone());
+        self.sign_in_with(&email, &password).await
+    }
+
+    /// Opens the sign-in page and signs in with these credentials.
+    pub async fn sign_in_with(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/console/sign-in").await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        self.submit(
+            "/console/sign-in",
+            &[
+                ("email", email),
+                ("password", password),
+                ("next", "/console/tickets"),
+            ],
+        )
+        .await
+    }
+
+    /// Opens the queue with a query string (e.g. `status=new&q=ann`).
+    pub async fn open_queue(&mut self, query: &str) -> Page {
+        let path = if query.is_empty() {
+            "/console/tickets".to_string()
+        } else {
+            format!("/console/tickets?{query}")
+        };
+        self.get(&path).await
+    }
+
+    /// The references listed on the current queue page, in order.
+    pub fn references(&self) -> Vec<String> {
+        self.page
+            .body
+            .split(r#"class="ticket-ref" href=""#)
+            .skip(1)
+            .filter_map(|part| {
+                part.split_once('>')
+                    .and_then(|(_, rest)| rest.split('<').next())
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The "Older tickets" link of the current queue page.
+    pub fn next_page(&self) -> Option<String> {
+        let marker = r#"rel="next" href=""#;
+        let i = self.page.body.find(marker)? + marker.len();
+        Some(unescape(self.page.body[i..].split('"').next()?))
+    }
+
+    /// Opens a ticket by number.
+    pub async fn open_ticket(&mut self, number: i64) -> Page {
+        self.get(&format!("/console/tickets/{number}")).await
+    }
+
+    /// The revision the open ticket's edit forms carry.
+    pub fn revision(&self) -> String {
+        self.page
+            .hidden("revision")
+            .expect("an edit form with a revision")
+    }
+
+    /// Adds a note to a ticket (opening it first).
+    pub async fn add_note(&mut self, number: i64, text: &str) -> Page {
+        self.open_ticket(number).await;
+        self.submit(
+            &format!("/console/tickets/{number}/notes"),
+            &[("body", text)],
+        )
+        .await
+    }
+
+    /// Assigns a ticket (`me`, `none` or a manager id) from the ticket as last opened.
+    pub async fn assign_to(&mut self, number: i64, assignee: &str) -> Page {
+        let revision = self.revision();
+        self.submit(
+            &format!("/console/tickets/{number}/assign"),
+            &[("revision", &revision), ("assignee", assignee)],
+        )
+        .await
+    }
+
+    /// Sets a ticket's status from the ticket as last opened.
+    pub async fn set_status(&mut self, number: i64, status: &str) -> Page {
+        let revision = self.revision();
+        self.submit(
+            &format!("/console/tickets/{number}/status"),
+            &[("revision", &revision), ("status", status)],
+        )
+        .await
+    }
+
+    /// Signs out with the page's form.
+    pub async fn sign_out(&mut self) -> Page {
+        self.submit("/console/sign-out", &[]).await
+    }
 }

@@ -1,0 +1,126 @@
+//! The account manager console: signing in, the ticket queue, each ticket with the customer's
+//! path, notes, status and assignment, and the admin pages for managers and domain routing.
+//!
+//! Every page lives under `/console`. Every page and action needs a signed-in, enabled manager
+//! ([`session::SignedIn`]); admin pages need an admin ([`session::Admin`]). Every form carries
+//! the session's token and is refused from other sites.
+
+pub mod accounts;
+pub mod admin;
+pub mod command;
+pub mod queue;
+pub mod session;
+pub mod sign_in;
+pub mod ticket;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::response::Redirect;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::error::AppError;
+use session::SignedIn;
+
+/// What every console page shows around its content: who is signed in and the sign-out form.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The organisation, e.g. "IIMS".
+    pub org: String,
+    /// The signed-in manager's name.
+    pub name: String,
+    /// Whether to show the admin links.
+    pub is_admin: bool,
+    /// The session's form token, for the sign-out form.
+    pub csrf: String,
+}
+
+impl Chrome {
+    /// The chrome for `me`'s pages.
+    pub fn new(state: &AppState, me: &SignedIn) -> Chrome {
+        Chrome {
+            org: state.guides.current().organisation.clone(),
+            name: me.manager.name.clone(),
+            is_admin: me.is_admin(),
+            csrf: me.csrf.clone(),
+        }
+    }
+}
+
+/// `GET /console`: the queue is the console's front page.
+pub async fn home(_me: SignedIn) -> Redirect {
+    Redirect::to("/console/tickets")
+}
+
+/// Query-string parameters; a malformed query string is a 400 page, not framework text.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Params(value)),
+            Err(_) => Err(AppError::BadRequest(
+                "The address of this page is malformed. Please start again from the ticket queue."
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// Percent-encodes a query-string value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Multi-line plain text from a form: `\r\n` becomes `\n`, other control characters go, length
+/// is capped. Errors are in the manager's words.
+pub fn plain_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
+    let text: String = raw
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|&c| c == '\n' || c == '\t' || !c.is_control())
+        .collect();
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(format!("{what} is empty. Write something before saving."));
+    }
+    let count = text.chars().count();
+    if count > max {
+        return Err(format!(
+            "{what} can be at most {max} characters long (it has {count})."
+        ));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(
+            encode("/console/tickets?q=a b&x=1"),
+            "/console/tickets%3Fq%3Da%20b%26x%3D1"
+        );
+    }
+
+    #[test]
+    fn plain_text_keeps_line_breaks() {
+        assert_eq!(plain_text(" a\r\nb\u{7} ", 10, "The note").unwrap(), "a\nb");
+        assert!(plain_text(" \n ", 10, "The note").is_err());
+        assert!(plain_text("abcdefghijk", 10, "The note").is_err());
+    }
+}

@@ -1,0 +1,330 @@
+//! The ticket queue: newest first, filtered and searched through the URL (so a view can be
+//! bookmarked), with counts per status and keyset pagination.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::session::SignedIn;
+use super::{Chrome, Params, encode};
+use crate::AppState;
+use crate::error::{AppError, AppResult};
+use crate::guide::{Guide, OutcomeKind};
+use crate::store::{
+    AssigneeFilter, Cursor, ManagerRecord, QueueFilter, QueueRow, Search, StatusFilter,
+};
+use crate::tickets::status::TicketStatus;
+use crate::time::Timestamp;
+
+/// Tickets per page.
+pub const PAGE_SIZE: u32 = 25;
+/// The longest search accepted, in characters.
+const SEARCH_MAX: usize = 100;
+
+/// The queue's query string, as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct QueueQuery {
+    /// `new`, `in-progress`, ..., `open`, or empty for all.
+    pub status: String,
+    /// An escalation kind, or empty.
+    pub kind: String,
+    /// A problem id, or empty.
+    pub symptom: String,
+    /// `mine`, `unassigned`, `anyone` (or empty), or a manager's id.
+    pub assignee: String,
+    /// A reference, or part of a customer's email or name.
+    pub q: String,
+    /// The keyset cursor `created_at.number` of the last ticket of the previous page.
+    pub after: String,
+}
+
+fn bad(message: String) -> AppError {
+    AppError::BadRequest(message)
+}
+
+/// A cursor as it appears in URLs: `created_at.number`.
+pub fn cursor_text(cursor: Cursor) -> String {
+    format!("{}.{}", cursor.created_at.millis(), cursor.number)
+}
+
+/// `IIMS-000123`, `iims-123` or `123` is a ticket number; anything else is text to look for.
+pub fn parse_search(raw: &str, prefix: &str) -> Search {
+    let text = raw.trim();
+    let digits = match text.split_once('-') {
+        Some((p, rest)) if p.eq_ignore_ascii_case(prefix) => rest,
+        _ => text,
+    };
+    if !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(n) = digits.parse()
+    {
+        return Search::Number(n);
+    }
+    Search::Text(text.to_string())
+}
+
+impl QueueQuery {
+    /// The filters, or a message saying which value is wrong.
+    pub fn parse(&self, guide: &Guide, me: &str) -> Result<QueueFilter, String> {
+        let status = match self.status.trim() {
+            "" | "all" => StatusFilter::Any,
+            "open" => StatusFilter::Open,
+            s => StatusFilter::Is(TicketStatus::from_name(s).ok_or_else(|| {
+                "There is no ticket status called that. Choose a status from the list.".to_string()
+            })?),
+        };
+        let kind = match self.kind.trim() {
+            "" => None,
+            k => Some(
+                OutcomeKind::from_name(k)
+                    .filter(|k| k.escalates())
+                    .ok_or_else(|| {
+                        "There is no escalation kind called that. Choose one from the list."
+                            .to_string()
+                    })?
+                    .as_str()
+                    .to_string(),
+            ),
+        };
+        let problem = match self.symptom.trim() {
+            "" => None,
+            p => Some(
+                guide
+                    .problem(p)
+                    .ok_or_else(|| {
+                        "The guide has no symptom with that id. Choose one from the list."
+                            .to_string()
+                    })?
+                    .id
+                    .clone(),
+            ),
+        };
+        let assignee = match self.assignee.trim() {
+            "" | "anyone" => AssigneeFilter::Anyone,
+            "mine" => AssigneeFilter::Manager(me.to_string()),
+            "unassigned" => AssigneeFilter::Unassigned,
+            id => AssigneeFilter::Manager(
+                uuid::Uuid::try_parse(id)
+                    .map_err(|_| {
+                        "The assignee must be mine, unassigned, anyone, or a manager from the list."
+                            .to_string()
+                    })?
+                    .to_string(),
+            ),
+        };
+        let search = match self.q.trim() {
+            "" => None,
+            q if q.chars().count() > SEARCH_MAX => {
+                return Err(format!(
+                    "A search can be at most {SEARCH_MAX} characters long."
+                ));
+            }
+            q => Some(parse_search(q, &guide.reference_prefix)),
+        };
+        let after = match self.after.trim() {
+            "" => None,
+            a => {
+                let parsed = a
+                    .split_once('.')
+                    .and_then(|(t, n)| Some((t.parse::<i64>().ok()?, n.parse::<i64>().ok()?)));
+                let (created_at, number) = parsed.ok_or_else(|| {
+                    "That page link is malformed. Please start again from the first page."
+                        .to_string()
+                })?;
+                Some(Cursor {
+                    created_at: Timestamp(created_at),
+                    number,
+                })
+            }
+        };
+        Ok(QueueFilter {
+            status,
+            kind,
+            problem,
+            assignee,
+            search,
+            after,
+        })
+    }
+
+    /// The queue's URL with these filters, `status` replaced, and starting `after` a cursor.
+    fn url(&self, status: &str, after: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        for (name, value) in [
+            ("status", status),
+            ("kind", self.kind.trim()),
+            ("symptom", self.symptom.trim()),
+            ("assignee", self.assignee.trim()),
+            ("q", self.q.trim()),
+            ("after", after.unwrap_or("")),
+        ] {
+            if !value.is_empty() {
+                parts.push(format!("{name}={}", encode(value)));
+            }
+        }
+        if parts.is_empty() {
+            "/console/tickets".into()
+        } else {
+            format!("/console/tickets?{}", parts.join("&"))
+        }
+    }
+}
+
+/// A status tab: its label, count, link, and whether it is the one shown.
+#[derive(Debug)]
+struct Tab {
+    label: String,
+    count: i64,
+    url: String,
+    current: bool,
+}
+
+/// A queue line ready for the page.
+#[derive(Debug)]
+struct Line {
+    reference: String,
+    url: String,
+    status: &'static str,
+    status_name: &'static str,
+    symptom: String,
+    kind: &'static str,
+    customer_name: String,
+    customer_email: String,
+    assignee: Option<String>,
+    opened: String,
+    opened_iso: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/queue.html")]
+struct QueuePage<'a> {
+    chrome: Chrome,
+    query: &'a QueueQuery,
+    tabs: Vec<Tab>,
+    lines: Vec<Line>,
+    next_url: Option<String>,
+    first_url: Option<String>,
+    problems: Vec<(String, String)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    managers: Vec<ManagerRecord>,
+    total: i64,
+}
+
+fn line(guide: &Guide, row: QueueRow) -> Line {
+    Line {
+        reference: guide.reference(row.number),
+        url: format!("/console/tickets/{}", row.number),
+        status: row.status.label(),
+        status_name: row.status.as_str(),
+        symptom: guide
+            .problem(&row.problem_id)
+            .map_or_else(|| row.problem_id.clone(), |p| p.symptom.clone()),
+        kind: OutcomeKind::from_name(&row.outcome_kind).map_or("", |k| k.label()),
+        customer_name: row.customer_name,
+        customer_email: row.customer_email,
+        assignee: row.assignee_name,
+        opened: row.created_at.display(),
+        opened_iso: row.created_at.iso(),
+    }
+}
+
+/// `GET /console/tickets`: the queue.
+pub async fn page(
+    State(state): State<AppState>,
+    me: SignedIn,
+    Params(query): Params<QueueQuery>,
+) -> AppResult<Response> {
+    let guide = state.guides.current().clone();
+    let filter = query.parse(&guide, me.id()).map_err(bad)?;
+    let page = state.store.queue(&filter, PAGE_SIZE).await?;
+    let status_now = query.status.trim();
+    let mut tabs = vec![
+        Tab {
+            label: "All".into(),
+            count: page.counts.iter().map(|c| c.1).sum(),
+            url: query.url("", None),
+            current: status_now.is_empty() || status_now == "all",
+        },
+        Tab {
+            label: "Open".into(),
+            count: page
+                .counts
+                .iter()
+                .filter(|c| c.0.is_open())
+                .map(|c| c.1)
+                .sum(),
+            url: query.url("open", None),
+            current: status_now == "open",
+        },
+    ];
+    tabs.extend(page.counts.iter().map(|&(s, count)| Tab {
+        label: s.label().into(),
+        count,
+        url: query.url(s.as_str(), None),
+        current: status_now == s.as_str(),
+    }));
+    let total = tabs[0].count;
+    let page_html = QueuePage {
+        chrome: Chrome::new(&state, &me),
+        query: &query,
+        tabs,
+        next_url: page
+            .next
+            .map(|c| query.url(status_now, Some(&cursor_text(c)))),
+        first_url: filter.after.is_some().then(|| query.url(status_now, None)),
+        lines: page.rows.into_iter().map(|r| line(&guide, r)).collect(),
+        problems: guide
+            .problems
+            .iter()
+            .map(|p| (p.id.clone(), p.symptom.clone()))
+            .collect(),
+        kinds: OutcomeKind::ALL
+            .iter()
+            .filter(|k| k.escalates())
+            .map(|k| (k.as_str(), k.label()))
+            .collect(),
+        managers: state.store.managers().await?,
+        total,
+    };
+    Ok(Html(page_html.render()?).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_and_numbers_are_searched_as_numbers() {
+        assert_eq!(parse_search("IIMS-000123", "IIMS"), Search::Number(123));
+        assert_eq!(parse_search(" iims-7 ", "IIMS"), Search::Number(7));
+        assert_eq!(parse_search("42", "IIMS"), Search::Number(42));
+        assert_eq!(
+            parse_search("ann@example.com", "IIMS"),
+            Search::Text("ann@example.com".into())
+        );
+        assert_eq!(parse_search("IIMS-", "IIMS"), Search::Text("IIMS-".into()));
+    }
+
+    #[test]
+    fn bad_filter_values_are_refused() {
+        let guide = Guide::embedded();
+        let q = |f: fn(&mut QueueQuery)| {
+            let mut query = QueueQuery::default();
+            f(&mut query);
+            query.parse(&guide, "me")
+        };
+        assert!(q(|_| {}).is_ok());
+        assert!(q(|q| q.status = "pending".into()).is_err());
+        assert!(q(|q| q.kind = "isp".into()).is_err());
+        assert!(q(|q| q.symptom = "printer".into()).is_err());
+        assert!(q(|q| q.assignee = "bob".into()).is_err());
+        assert!(q(|q| q.after = "12".into()).is_err());
+        assert_eq!(
+            q(|q| q.assignee = "mine".into()).unwrap().assignee,
+            AssigneeFilter::Manager("me".into())
+        );
+    }
+}

@@ -1,0 +1,367 @@
+//! Manager accounts and the domain routes that send "Account Manager" escalations to them.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use uuid::Uuid;
+
+use super::{Store, StoreError};
+use crate::console::accounts::{ManagerEmail, Role};
+use crate::time::Timestamp;
+
+/// A manager account, without its password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagerRecord {
+    /// Internal id (UUID).
+    pub id: String,
+    /// Sign-in address, lowercased.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+    /// Whether they may sign in.
+    pub enabled: bool,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
+
+/// A manager with the password hash to check a sign-in against.
+#[derive(Debug, Clone)]
+pub struct ManagerCredentials {
+    /// The account.
+    pub manager: ManagerRecord,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+}
+
+/// A manager to create.
+#[derive(Debug, Clone)]
+pub struct NewManager {
+    /// Sign-in address.
+    pub email: ManagerEmail,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The argon2id PHC string of their password.
+    pub password_hash: String,
+}
+
+/// How a change to a manager account went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    /// Done (or already so).
+    Done,
+    /// No such manager.
+    NotFound,
+    /// Refused: no enabled admin would be left to manage the console.
+    LastAdmin,
+}
+
+/// One domain route, with the manager it leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRoute {
+    /// The customer domain, e.g. `example.com`.
+    pub domain: String,
+    /// The manager's id.
+    pub manager_id: String,
+    /// The manager's name.
+    pub manager_name: String,
+    /// Whether that manager is enabled (a disabled one's tickets land unassigned).
+    pub manager_enabled: bool,
+}
+
+const MANAGER_COLUMNS: &str = "id, email, name, role, enabled, created_at";
+
+pub(super) fn manager_row(row: &SqliteRow) -> Result<ManagerRecord, sqlx::Error> {
+    let role: String = row.try_get("role")?;
+    Ok(ManagerRecord {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::from_name(&role)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+/// Deletes every session of a manager, on the writer's connection.
+pub(super) async fn end_sessions_on(
+    conn: &mut SqliteConnection,
+    manager_id: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM manager_sessions WHERE manager_id = $1")
+        .bind(manager_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether changing `manager_id` (to a non-admin or disabled) would leave no enabled admin.
+async fn is_last_admin(conn: &mut SqliteConnection, manager_id: &str) -> Result<bool, StoreError> {
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM managers WHERE role = 'admin' AND enabled = 1 AND id <> $1",
+    )
+    .bind(manager_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let this_is_one: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM managers WHERE id = $1 AND role = 'admin' AND enabled = 1",
+    )
+    .bind(manager_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(others == 0 && this_is_one == 1)
+}
+
+impl Store {
+    /// Creates a manager; `None` when the address is already taken.
+    pub async fn add_manager(&self, new: NewManager) -> Result<Option<ManagerRecord>, StoreError> {
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM managers WHERE email = $1")
+                        .bind(new.email.as_str())
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if taken.is_some() {
+                        return Ok(None);
+                    }
+                    let manager = ManagerRecord {
+                        id: Uuid::new_v4().to_string(),
+                        email: new.email.as_str().to_string(),
+                        name: new.name,
+                        role: new.role,
+                        enabled: true,
+                        created_at: Timestamp::now(),
+                    };
+                    sqlx::query(
+                        "INSERT INTO managers (id, email, name, role, password_hash, enabled, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, 1, $6, $6)",
+                    )
+                    .bind(&manager.id)
+                    .bind(&manager.email)
+                    .bind(&manager.name)
+                    .bind(manager.role.as_str())
+                    .bind(&new.password_hash)
+                    .bind(manager.created_at.millis())
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(Some(manager))
+                })
+            })
+            .await
+    }
+
+    /// Every manager, by name.
+    pub async fn managers(&self) -> Result<Vec<ManagerRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MANAGER_COLUMNS} FROM managers ORDER BY name, email"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(manager_row).collect::<Result<_, _>>()?)
+    }
+
+    /// The manager with this id.
+    pub async fn manager(&self, id: &str) -> Result<Option<ManagerRecord>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {MANAGER_COLUMNS} FROM managers WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.as_ref().map(manager_row).transpose()?)
+    }
+
+    /// The manager signing in with this address, with their password hash.
+    pub async fn manager_credentials(
+        &self,
+        email: &ManagerEmail,
+    ) -> Result<Option<ManagerCredentials>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {MANAGER_COLUMNS}, password_hash FROM managers WHERE email = $1"
+        ))
+        .bind(email.as_str())
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(ManagerCredentials {
+            manager: manager_row(&row)?,
+            password_hash: row.try_get("password_hash")?,
+        }))
+    }
+
+    /// Replaces a manager's password hash and ends their sessions; `false` when there is no
+    /// such manager.
+    pub async fn set_password(
+        &self,
+        email: &ManagerEmail,
+        password_hash: String,
+    ) -> Result<bool, StoreError> {
+        let email = email.as_str().to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let id: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM managers WHERE email = $1")
+                            .bind(&email)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    let Some(id) = id else { return Ok(false) };
+                    sqlx::query(
+                        "UPDATE managers SET password_hash = $1, updated_at = $2 WHERE id = $3",
+                    )
+                    .bind(password_hash)
+                    .bind(Timestamp::now().millis())
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?;
+                    // Whoever knew the old password is signed out with it.
+                    end_sessions_on(conn, &id).await?;
+                    Ok(true)
+                })
+            })
+            .await
+    }
+
+    /// Enables or disables a manager; disabling ends their sessions at once.
+    pub async fn set_manager_enabled(
+        &self,
+        id: &str,
+        enabled: bool,
+    ) -> Result<AccountChange, StoreError> {
+        let id = id.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let exists: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
+                            .bind(&id)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    if exists.is_none() {
+                        return Ok(AccountChange::NotFound);
+                    }
+                    if !enabled && is_last_admin(conn, &id).await? {
+                        return Ok(AccountChange::LastAdmin);
+                    }
+                    sqlx::query("UPDATE managers SET enabled = $1, updated_at = $2 WHERE id = $3")
+                        .bind(i64::from(enabled))
+                        .bind(Timestamp::now().millis())
+                        .bind(&id)
+                        .execute(&mut *conn)
+                        .await?;
+                    if !enabled {
+                        end_sessions_on(conn, &id).await?;
+                    }
+                    Ok(AccountChange::Done)
+                })
+            })
+            .await
+    }
+
+    /// Changes a manager's role; the last enabled admin cannot be demoted.
+    pub async fn set_manager_role(
+        &self,
+        id: &str,
+        role: Role,
+    ) -> Result<AccountChange, StoreError> {
+        let id = id.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let exists: Option<String> =
+                        sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
+                            .bind(&id)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    if exists.is_none() {
+                        return Ok(AccountChange::NotFound);
+                    }
+                    if role != Role::Admin && is_last_admin(conn, &id).await? {
+                        return Ok(AccountChange::LastAdmin);
+                    }
+                    sqlx::query("UPDATE managers SET role = $1, updated_at = $2 WHERE id = $3")
+                        .bind(role.as_str())
+                        .bind(Timestamp::now().millis())
+                        .bind(&id)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(AccountChange::Done)
+                })
+            })
+            .await
+    }
+
+    /// Every domain route, by domain.
+    pub async fn domain_routes(&self) -> Result<Vec<DomainRoute>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.domain, r.manager_id, m.name, m.enabled
+             FROM domain_routes r JOIN managers m ON m.id = r.manager_id ORDER BY r.domain",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DomainRoute {
+                    domain: r.try_get("domain")?,
+                    manager_id: r.try_get("manager_id")?,
+                    manager_name: r.try_get("name")?,
+                    manager_enabled: r.try_get::<i64, _>("enabled")? != 0,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Routes `domain` to a manager, replacing any earlier route; `false` when there is no such
+    /// manager.
+    pub async fn set_domain_route(
+        &self,
+        domain: &str,
+        manager_id: &str,
+    ) -> Result<bool, StoreError> {
+        let (domain, manager_id) = (domain.to_string(), manager_id.to_string());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
+                        .bind(&manager_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    if exists.is_none() {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO domain_routes (domain, manager_id, created_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (domain) DO UPDATE SET manager_id = excluded.manager_id, created_at = excluded.created_at",
+                    )
+                    .bind(&domain)
+                    .bind(&manager_id)
+                    .bind(Timestamp::now().millis())
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(true)
+                })
+            })
+            .await
+    }
+
+    /// Removes the route for `domain`; `false` when there was none.
+    pub async fn remove_domain_route(&self, domain: &str) -> Result<bool, StoreError> {
+        let domain = domain.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query("DELETE FROM domain_routes WHERE domain = $1")
+                        .bind(&domain)
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(done.rows_affected() > 0)
+                })
+            })
+            .await
+    }
+}

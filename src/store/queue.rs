@@ -1,0 +1,636 @@
+//! The managers' side of tickets: the queue, one ticket with its notes and audit trail, and the
+//! changes managers make (status, assignment, notes), each one atomic and audited.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use super::tickets::path_of;
+use super::{Store, StoreError};
+use crate::journey::path::PathStep;
+use crate::tickets::status::TicketStatus;
+use crate::time::Timestamp;
+
+/// Which statuses the queue shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// Every status.
+    #[default]
+    Any,
+    /// New, in progress and waiting on the customer.
+    Open,
+    /// Exactly this one.
+    Is(TicketStatus),
+}
+
+/// Whose tickets the queue shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AssigneeFilter {
+    /// Assigned to anyone or nobody.
+    #[default]
+    Anyone,
+    /// Nobody's yet.
+    Unassigned,
+    /// This manager's (by id).
+    Manager(String),
+}
+
+/// What the search box asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// A ticket number, from `IIMS-000123` or `123`.
+    Number(i64),
+    /// Part of the customer's email address or name, any case.
+    Text(String),
+}
+
+/// A position in the queue: the last ticket of the page before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// Its creation time.
+    pub created_at: Timestamp,
+    /// Its number, which breaks ties.
+    pub number: i64,
+}
+
+/// The queue's filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// By status.
+    pub status: StatusFilter,
+    /// By escalation kind (stored outcome kind name).
+    pub kind: Option<String>,
+    /// By symptom (problem id).
+    pub problem: Option<String>,
+    /// By assignee.
+    pub assignee: AssigneeFilter,
+    /// By reference, email or name.
+    pub search: Option<Search>,
+    /// Start after this ticket.
+    pub after: Option<Cursor>,
+}
+
+/// One line of the queue.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    /// The ticket number.
+    pub number: i64,
+    /// Its status.
+    pub status: TicketStatus,
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// The symptom's problem id.
+    pub problem_id: String,
+    /// The escalation kind.
+    pub outcome_kind: String,
+    /// The customer's name.
+    pub customer_name: String,
+    /// The customer's email.
+    pub customer_email: String,
+    /// Who works it, if anyone.
+    pub assignee_name: Option<String>,
+}
+
+/// A page of the queue.
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    /// Up to the page size of tickets, newest first.
+    pub rows: Vec<QueueRow>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+    /// How many tickets match the other filters, per status.
+    pub counts: Vec<(TicketStatus, i64)>,
+}
+
+/// A ticket with everything a manager sees.
+#[derive(Debug, Clone)]
+pub struct TicketDetail {
+    /// Internal id.
+    pub id: String,
+    /// Number.
+    pub number: i64,
+    /// Status.
+    pub status: TicketStatus,
+    /// Bumped by every change; edit forms carry it to detect concurrent edits.
+    pub revision: i64,
+    /// Opened.
+    pub created_at: Timestamp,
+    /// Last changed.
+    pub updated_at: Timestamp,
+    /// The guide version of the path.
+    pub guide_version: String,
+    /// The symptom's problem id.
+    pub problem_id: String,
+    /// The ending reached.
+    pub ending_id: String,
+    /// The escalation kind.
+    pub outcome_kind: String,
+    /// The guide's reason.
+    pub reason: String,
+    /// Customer's name.
+    pub customer_name: String,
+    /// Customer's email.
+    pub customer_email: String,
+    /// Customer's phone.
+    pub customer_phone: Option<String>,
+    /// Customer's account or domain.
+    pub customer_account: Option<String>,
+    /// Customer's email program.
+    pub email_program: String,
+    /// Customer's description.
+    pub description: String,
+    /// The assignee's id.
+    pub assignee_id: Option<String>,
+    /// The assignee's name.
+    pub assignee_name: Option<String>,
+    /// The path, in order.
+    pub path: Vec<PathStep>,
+}
+
+/// An internal note.
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// Who wrote it.
+    pub author_name: String,
+    /// What they wrote (plain text).
+    pub body: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// One entry of a ticket's audit trail.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    /// When.
+    pub at: Timestamp,
+    /// Who, if a manager (otherwise the system did it).
+    pub actor_name: Option<String>,
+    /// What: `opened`, `routed`, `status`, `assignee` or `note`.
+    pub action: String,
+    /// The value before.
+    pub before: Option<String>,
+    /// The value after.
+    pub after: Option<String>,
+}
+
+/// How an edit of a ticket went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketChange {
+    /// Saved; the ticket's new revision.
+    Saved(i64),
+    /// Someone changed the ticket since the form was shown; nothing was saved.
+    Conflict,
+    /// The workflow does not allow that status change.
+    NotAllowed(TicketStatus),
+    /// The chosen assignee is not an enabled manager.
+    NoSuchAssignee,
+    /// No such ticket.
+    NotFound,
+}
+
+/// Appends an audit entry, on the writer's connection.
+pub(super) async fn audit_on(
+    conn: &mut SqliteConnection,
+    ticket_id: &str,
+    at: Timestamp,
+    actor: Option<&str>,
+    action: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO ticket_audit (ticket_id, at, actor_id, action, before, after) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ticket_id)
+    .bind(at.millis())
+    .bind(actor)
+    .bind(action)
+    .bind(before)
+    .bind(after)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn status_of(row: &SqliteRow) -> Result<TicketStatus, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    TicketStatus::from_name(&status)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))
+}
+
+/// `%text%` for LIKE, with the wildcards and the escape character of the text escaped.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// A query's WHERE clauses and their values, numbered `$1`, `$2`, ... in order.
+#[derive(Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    values: Vec<Value>,
+}
+
+enum Value {
+    Text(String),
+    Int(i64),
+}
+
+impl Conditions {
+    fn push(&mut self, clause: &str, values: Vec<Value>) {
+        let mut clause = clause.to_string();
+        for i in 0..values.len() {
+            clause = clause.replacen('?', &format!("${}", self.values.len() + i + 1), 1);
+        }
+        self.clauses.push(clause);
+        self.values.extend(values);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    fn bind<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        for v in &self.values {
+            query = match v {
+                Value::Text(s) => query.bind(s.as_str()),
+                Value::Int(i) => query.bind(*i),
+            };
+        }
+        query
+    }
+}
+
+/// The conditions of every filter except status and the cursor.
+fn base_conditions(filter: &QueueFilter) -> Conditions {
+    let mut c = Conditions::default();
+    if let Some(kind) = &filter.kind {
+        c.push("t.outcome_kind = ?", vec![Value::Text(kind.clone())]);
+    }
+    if let Some(problem) = &filter.problem {
+        c.push("t.problem_id = ?", vec![Value::Text(problem.clone())]);
+    }
+    match &filter.assignee {
+        AssigneeFilter::Anyone => {}
+        AssigneeFilter::Unassigned => c.push("t.assignee_id IS NULL", vec![]),
+        AssigneeFilter::Manager(id) => c.push("t.assignee_id = ?", vec![Value::Text(id.clone())]),
+    }
+    match &filter.search {
+        None => {}
+        Some(Search::Number(n)) => c.push("t.number = ?", vec![Value::Int(*n)]),
+        Some(Search::Text(text)) => {
+            let pattern = like_pattern(text);
+            c.push(
+                "(lower(t.customer_email) LIKE ? ESCAPE '\\' OR lower(t.customer_name) LIKE ? ESCAPE '\\')",
+                vec![Value::Text(pattern.clone()), Value::Text(pattern)],
+            );
+        }
+    }
+    c
+}
+
+impl Store {
+    /// A page of the queue, newest first, at most `limit` tickets, with counts per status.
+    pub async fn queue(&self, filter: &QueueFilter, limit: u32) -> Result<QueuePage, StoreError> {
+        let mut page = base_conditions(filter);
+        match filter.status {
+            StatusFilter::Any => {}
+            StatusFilter::Open => page.push(
+                "t.status IN ('new', 'in-progress', 'waiting-on-customer')",
+                vec![],
+            ),
+            StatusFilter::Is(s) => page.push("t.status = ?", vec![Value::Text(s.as_str().into())]),
+        }
+        if let Some(after) = filter.after {
+            page.push(
+                "(t.created_at, t.number) < (?, ?)",
+                vec![
+                    Value::Int(after.created_at.millis()),
+                    Value::Int(after.number),
+                ],
+            );
+        }
+        let sql = format!(
+            "SELECT t.number, t.status, t.created_at, t.updated_at, t.problem_id, t.outcome_kind,
+                    t.customer_name, t.customer_email, m.name AS assignee_name
+             FROM tickets t LEFT JOIN managers m ON m.id = t.assignee_id
+             {}
+             ORDER BY t.created_at DESC, t.number DESC
+             LIMIT {}",
+            page.sql(),
+            u64::from(limit) + 1
+        );
+        let rows = page.bind(sqlx::query(&sql)).fetch_all(&self.read).await?;
+        let mut rows = rows
+            .iter()
+            .map(|r| {
+                Ok(QueueRow {
+                    number: r.try_get("number")?,
+                    status: status_of(r)?,
+                    created_at: Timestamp(r.try_get("created_at")?),
+                    updated_at: Timestamp(r.try_get("updated_at")?),
+                    problem_id: r.try_get("problem_id")?,
+                    outcome_kind: r.try_get("outcome_kind")?,
+                    customer_name: r.try_get("customer_name")?,
+                    customer_email: r.try_get("customer_email")?,
+                    assignee_name: r.try_get("assignee_name")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let next = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|r| Cursor {
+                created_at: r.created_at,
+                number: r.number,
+            })
+        } else {
+            None
+        };
+
+        let base = base_conditions(filter);
+        let sql = format!(
+            "SELECT t.status, COUNT(*) AS n FROM tickets t {} GROUP BY t.status",
+            base.sql()
+        );
+        let counted = base.bind(sqlx::query(&sql)).fetch_all(&self.read).await?;
+        let mut counts: Vec<(TicketStatus, i64)> =
+            TicketStatus::ALL.iter().map(|&s| (s, 0)).collect();
+        for r in &counted {
+            let status = status_of(r)?;
+            let n: i64 = r.try_get("n")?;
+            if let Some(c) = counts.iter_mut().find(|(s, _)| *s == status) {
+                c.1 = n;
+            }
+        }
+        Ok(QueuePage { rows, next, counts })
+    }
+
+    /// A ticket by number, as a manager sees it.
+    pub async fn ticket_detail(&self, number: i64) -> Result<Option<TicketDetail>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.id, t.number, t.status, t.revision, t.created_at, t.updated_at, t.guide_version, t.problem_id,
+                    t.ending_id, t.outcome_kind, t.reason, t.customer_name, t.customer_email, t.customer_phone,
+                    t.customer_account, t.email_program, t.description, t.assignee_id, m.name AS assignee_name
+             FROM tickets t LEFT JOIN managers m ON m.id = t.assignee_id
+             WHERE t.number = $1",
+        )
+        .bind(number)
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: String = row.try_get("id")?;
+        let path = path_of(&self.read, &id).await?;
+        Ok(Some(TicketDetail {
+            number: row.try_get("number")?,
+            status: status_of(&row)?,
+            revision: row.try_get("revision")?,
+            created_at: Timestamp(row.try_get("created_at")?),
+            updated_at: Timestamp(row.try_get("updated_at")?),
+            guide_version: row.try_get("guide_version")?,
+            problem_id: row.try_get("problem_id")?,
+            ending_id: row.try_get("ending_id")?,
+            outcome_kind: row.try_get("outcome_kind")?,
+            reason: row.try_get("reason")?,
+            customer_name: row.try_get("customer_name")?,
+            customer_email: row.try_get("customer_email")?,
+            customer_phone: row.try_get("customer_phone")?,
+            customer_account: row.try_get("customer_account")?,
+            email_program: row.try_get("email_program")?,
+            description: row.try_get("description")?,
+            assignee_id: row.try_get("assignee_id")?,
+            assignee_name: row.try_get("assignee_name")?,
+            path,
+            id,
+        }))
+    }
+
+    /// A ticket's internal notes, oldest first.
+    pub async fn notes(&self, ticket_id: &str) -> Result<Vec<Note>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.name, n.body, n.created_at FROM ticket_notes n JOIN managers m ON m.id = n.author_id
+             WHERE n.ticket_id = $1 ORDER BY n.created_at, n.id",
+        )
+        .bind(ticket_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Note {
+                    author_name: r.try_get("name")?,
+                    body: r.try_get("body")?,
+                    at: Timestamp(r.try_get("created_at")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// A ticket's audit trail, oldest first.
+    pub async fn audit_trail(&self, ticket_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.at, m.name, a.action, a.before, a.after FROM ticket_audit a LEFT JOIN managers m ON m.id = a.actor_id
+             WHERE a.ticket_id = $1 ORDER BY a.at, a.id",
+        )
+        .bind(ticket_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    at: Timestamp(r.try_get("at")?),
+                    actor_name: r.try_get("name")?,
+                    action: r.try_get("action")?,
+                    before: r.try_get("before")?,
+                    after: r.try_get("after")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Moves a ticket to `to`, if it is still at `revision` and the workflow allows it.
+    pub async fn change_status(
+        &self,
+        number: i64,
+        revision: i64,
+        to: TicketStatus,
+        actor_id: &str,
+    ) -> Result<TicketChange, StoreError> {
+        let actor = actor_id.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let Some((id, current, from)) = current_on(conn, number).await? else {
+                        return Ok(TicketChange::NotFound);
+                    };
+                    if current != revision {
+                        return Ok(TicketChange::Conflict);
+                    }
+                    if !from.can_move_to(to) {
+                        return Ok(TicketChange::NotAllowed(from));
+                    }
+                    let now = Timestamp::now();
+                    let Some(new_revision) =
+                        bump_on(conn, &id, revision, now, "status = $4", Some(to.as_str())).await?
+                    else {
+                        return Ok(TicketChange::Conflict);
+                    };
+                    audit_on(
+                        conn,
+                        &id,
+                        now,
+                        Some(&actor),
+                        "status",
+                        Some(from.as_str()),
+                        Some(to.as_str()),
+                    )
+                    .await?;
+                    Ok(TicketChange::Saved(new_revision))
+                })
+            })
+            .await
+    }
+
+    /// Assigns a ticket to an enabled manager, or to nobody, if it is still at `revision`.
+    pub async fn assign(
+        &self,
+        number: i64,
+        revision: i64,
+        assignee_id: Option<&str>,
+        actor_id: &str,
+    ) -> Result<TicketChange, StoreError> {
+        let actor = actor_id.to_string();
+        let assignee = assignee_id.map(str::to_string);
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let Some((id, current, _)) = current_on(conn, number).await? else {
+                        return Ok(TicketChange::NotFound);
+                    };
+                    if current != revision {
+                        return Ok(TicketChange::Conflict);
+                    }
+                    let new_name: Option<String> = match &assignee {
+                        None => None,
+                        Some(a) => {
+                            let name: Option<String> =
+                                sqlx::query_scalar("SELECT name FROM managers WHERE id = $1 AND enabled = 1")
+                                    .bind(a)
+                                    .fetch_optional(&mut *conn)
+                                    .await?;
+                            match name {
+                                Some(n) => Some(n),
+                                None => return Ok(TicketChange::NoSuchAssignee),
+                            }
+                        }
+                    };
+                    let old_name: Option<String> = sqlx::query_scalar(
+                        "SELECT m.name FROM tickets t JOIN managers m ON m.id = t.assignee_id WHERE t.id = $1",
+                    )
+                    .bind(&id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let now = Timestamp::now();
+                    let Some(new_revision) = bump_on(conn, &id, revision, now, "assignee_id = $4", assignee.as_deref()).await?
+                    else {
+                        return Ok(TicketChange::Conflict);
+                    };
+                    audit_on(conn, &id, now, Some(&actor), "assignee", old_name.as_deref(), new_name.as_deref()).await?;
+                    Ok(TicketChange::Saved(new_revision))
+                })
+            })
+            .await
+    }
+
+    /// Adds an internal note; `false` when there is no such ticket.
+    ///
+    /// A note changes nothing anyone else wrote, so it needs no revision and never conflicts.
+    pub async fn add_note(
+        &self,
+        number: i64,
+        author_id: &str,
+        body: &str,
+    ) -> Result<bool, StoreError> {
+        let (author, body) = (author_id.to_string(), body.to_string());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let Some((id, _, _)) = current_on(conn, number).await? else {
+                        return Ok(false);
+                    };
+                    let now = Timestamp::now();
+                    sqlx::query("INSERT INTO ticket_notes (ticket_id, author_id, body, created_at) VALUES ($1, $2, $3, $4)")
+                        .bind(&id)
+                        .bind(&author)
+                        .bind(&body)
+                        .bind(now.millis())
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+                        .bind(now.millis())
+                        .bind(&id)
+                        .execute(&mut *conn)
+                        .await?;
+                    audit_on(conn, &id, now, Some(&author), "note", None, None).await?;
+                    Ok(true)
+                })
+            })
+            .await
+    }
+}
+
+/// A ticket's id, revision and status, read inside the writer.
+async fn current_on(
+    conn: &mut SqliteConnection,
+    number: i64,
+) -> Result<Option<(String, i64, TicketStatus)>, StoreError> {
+    let row = sqlx::query("SELECT id, revision, status FROM tickets WHERE number = $1")
+        .bind(number)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some((
+        row.try_get("id")?,
+        row.try_get("revision")?,
+        status_of(&row)?,
+    )))
+}
+
+/// Sets one column (`set` uses `$4` for `value`) if the ticket is still at `revision`; returns the
+/// new revision, or `None` when another change got there first.
+async fn bump_on(
+    conn: &mut SqliteConnection,
+    id: &str,
+    revision: i64,
+    now: Timestamp,
+    set: &'static str,
+    value: Option<&str>,
+) -> Result<Option<i64>, StoreError> {
+    let sql = format!(
+        "UPDATE tickets SET {set}, revision = revision + 1, updated_at = $3 WHERE id = $1 AND revision = $2"
+    );
+    let done = sqlx::query(&sql)
+        .bind(id)
+        .bind(revision)
+        .bind(now.millis())
+        .bind(value)
+        .execute(&mut *conn)
+        .await?;
+    Ok((done.rows_affected() == 1).then_some(revision + 1))
+}
