@@ -157,11 +157,14 @@ pub fn generate(
     while (plan.send && tickets < plan.tickets) || events < plan.events {
         let problem = &guide.problems[rng.weighted(&problem_weights)];
         let day = rng.below(plan.days.max(1) as u64) as i64;
-        let start = plan.now.millis() - (day + 1) * DAY
+        // Hours count from midnight UTC, so the busy hours land where customers are awake.
+        let midnight = plan.now.millis() - plan.now.millis().rem_euclid(DAY);
+        let start = midnight - day * DAY
             + rng.weighted(&HOURS) as i64 * HOUR
             + rng.below(60) as i64 * MINUTE
             + rng.below(60_000) as i64;
-        let start = start.min(plan.now.millis() - MINUTE);
+        // Today's later hours have not happened yet: such a visit took place a day earlier.
+        let start = if start >= plan.now.millis() - MINUTE { start - DAY } else { start };
         let mut at = start;
         let mut list = Vec::new();
         let push = |list: &mut Vec<Event>,

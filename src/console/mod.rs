@@ -8,6 +8,8 @@
 pub mod accounts;
 pub mod admin;
 pub mod command;
+pub mod csv;
+pub mod insights;
 pub mod queue;
 pub mod session;
 pub mod sign_in;

@@ -6,6 +6,7 @@
 
 mod backup;
 mod guides;
+mod insights;
 mod managers;
 mod queue;
 mod seed;
@@ -22,6 +23,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection};
 
+pub use insights::{
+    ABANDONED_AFTER_MS, DAY_MS, EventExport, ExportFilter, InsightQuery, Insights, ProblemFigures,
+    StepFigures, Tally, TicketExport, TicketFigures, weekday,
+};
 pub use managers::{AccountChange, DomainRoute, ManagerCredentials, ManagerRecord, NewManager};
 pub use queue::{
     AssigneeFilter, AuditEntry, Cursor, Note, QueueFilter, QueuePage, QueueRow, Search,

@@ -210,6 +210,9 @@ pub(super) async fn audit_on(
     .bind(after)
     .execute(&mut *conn)
     .await?;
+    if action == "status" {
+        super::insights::track_status(conn, ticket_id, at.millis(), after.unwrap_or("")).await?;
+    }
     Ok(())
 }
 

@@ -51,6 +51,7 @@ impl Store {
                             .bind(&e.outcome_kind)
                             .fetch_one(&mut *conn)
                             .await?;
+                            super::insights::track_event(conn, &id, event_id, e).await?;
                             outcome_event = Some((event_id, e.guide_version.clone()));
                         }
                         let (Some(t), Some((outcome_event, version))) = (visit.ticket, outcome_event) else {
@@ -127,6 +128,9 @@ impl Store {
                                 .bind(after)
                                 .execute(&mut *conn)
                                 .await?;
+                            if action == "status" {
+                                super::insights::track_status(conn, &ticket_id, at.millis(), after.unwrap_or("")).await?;
+                            }
                         }
                     }
                     Ok(())

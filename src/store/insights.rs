@@ -1,0 +1,975 @@
+//! Guide insights: attempts, where they end, where customers give up, and how long tickets take.
+//!
+//! Counters are kept up to date by the writer job that records each event ([`track_event`], called
+//! from `record_event` and the synthetic loader) and each status change ([`track_status`]), so a
+//! question about any date range reads a few thousand rows however many events there are.
+//! [`Store::insights_from_events`] answers the same question from the raw events, the plainest
+//! statement of the definitions; tests hold the two to the same answers.
+//!
+//! Definitions (also in docs/INSIGHTS.md):
+//! - An **attempt** starts at each `symptom` event (a restart of the same problem is a new attempt).
+//!   Its events are those of the same problem that follow it in the visit, up to the visit's next
+//!   `symptom` event; its **outcome** is the first `outcome` among them, and later events change
+//!   nothing.
+//! - An attempt without an outcome is **abandoned** once its latest event is 30 minutes old or
+//!   more at the time of the question, and **in progress** before that.
+//! - An outcome was reached **from** the step whose choice led straight to it.
+//! - Every figure is counted on the UTC day the attempt started.
+
+use std::collections::BTreeMap;
+
+use sqlx::{Row, SqliteConnection};
+
+use super::visits::NewEvent;
+use super::{Store, StoreError};
+use crate::journey::path::{Event, EventKind};
+use crate::time::Timestamp;
+
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+/// Milliseconds in an hour.
+const HOUR_MS: i64 = 3_600_000;
+/// An attempt without an outcome is abandoned once its latest event is this old (30 minutes).
+pub const ABANDONED_AFTER_MS: i64 = 30 * 60_000;
+
+/// The question: attempts started on UTC days `from_day..=to_day`, perhaps of one problem, as seen
+/// at `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsightQuery {
+    /// The first day (days since 1970-01-01, UTC).
+    pub from_day: i64,
+    /// The last day, included whole.
+    pub to_day: i64,
+    /// Only this problem, if given.
+    pub problem: Option<String>,
+    /// The time of the question, which decides what counts as abandoned.
+    pub now: Timestamp,
+}
+
+impl InsightQuery {
+    fn start_ms(&self) -> i64 {
+        self.from_day * DAY_MS
+    }
+
+    fn until_ms(&self) -> i64 {
+        (self.to_day + 1) * DAY_MS
+    }
+
+    fn abandoned_before(&self) -> i64 {
+        self.now.millis() - ABANDONED_AFTER_MS
+    }
+}
+
+/// How a set of attempts went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Attempts started.
+    pub started: i64,
+    /// Attempts that reached an outcome, by outcome kind.
+    pub outcomes: BTreeMap<String, i64>,
+    /// Attempts without an outcome whose latest event is 30 minutes old or more.
+    pub abandoned: i64,
+    /// Attempts without an outcome, still active in the last 30 minutes.
+    pub in_progress: i64,
+}
+
+impl Tally {
+    /// Attempts that ended in `kind`.
+    pub fn outcome(&self, kind: &str) -> i64 {
+        self.outcomes.get(kind).copied().unwrap_or(0)
+    }
+
+    /// Attempts the guide resolved.
+    pub fn resolved(&self) -> i64 {
+        self.outcome("resolved")
+    }
+
+    /// Attempts that are over: an outcome or abandoned (the self-service rate's denominator).
+    pub fn finished(&self) -> i64 {
+        self.outcomes.values().sum::<i64>() + self.abandoned
+    }
+
+    /// Resolved per finished attempt, if any finished.
+    pub fn self_service_rate(&self) -> Option<f64> {
+        let finished = self.finished();
+        (finished > 0).then(|| self.resolved() as f64 / finished as f64)
+    }
+
+    fn add(&mut self, other: &Tally) {
+        self.started += other.started;
+        for (k, v) in &other.outcomes {
+            *self.outcomes.entry(k.clone()).or_default() += v;
+        }
+        self.abandoned += other.abandoned;
+        self.in_progress += other.in_progress;
+    }
+}
+
+/// One step of a problem's funnel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepFigures {
+    /// Attempts that reached the step.
+    pub reached: i64,
+    /// Outcomes a choice at this step led straight to, by kind.
+    pub outcomes: BTreeMap<String, i64>,
+    /// Abandoned attempts whose customer was last on this step.
+    pub abandoned: i64,
+    /// Attempts in progress whose customer is on this step.
+    pub in_progress: i64,
+}
+
+/// One problem's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProblemFigures {
+    /// Its attempts.
+    pub tally: Tally,
+    /// By step id (`""` collects outcomes reached without a choice, e.g. from a bookmark).
+    pub steps: BTreeMap<String, StepFigures>,
+}
+
+/// Tickets opened in the range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketFigures {
+    /// Tickets opened.
+    pub opened: i64,
+    /// Of those, tickets resolved (or closed) since.
+    pub resolved: i64,
+    /// The median time from opening to the first resolution, in milliseconds (the mean of the two
+    /// middle values for an even count, rounded down).
+    pub median_resolution_ms: Option<i64>,
+}
+
+/// The answer to an [`InsightQuery`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Insights {
+    /// By problem id.
+    pub problems: BTreeMap<String, ProblemFigures>,
+    /// By UTC day of the attempts' start; only days with attempts.
+    pub days: BTreeMap<i64, Tally>,
+    /// Attempts started per hour of the day (UTC).
+    pub hours: [i64; 24],
+    /// Attempts started per day of the week, Monday first (UTC).
+    pub weekdays: [i64; 7],
+    /// Tickets opened on the range's days.
+    pub tickets: TicketFigures,
+}
+
+impl Insights {
+    /// Every problem together.
+    pub fn total(&self) -> Tally {
+        let mut total = Tally::default();
+        for p in self.problems.values() {
+            total.add(&p.tally);
+        }
+        total
+    }
+}
+
+/// Day of the week of a UTC day number, Monday = 0 (1970-01-01 was a Thursday).
+pub fn weekday(day: i64) -> usize {
+    (day + 3).rem_euclid(7) as usize
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keeping the counters, inside the writer job that records the event.
+
+/// What the counters need to know of an event.
+struct Facts<'a> {
+    id: i64,
+    seq: i64,
+    at: i64,
+    kind: EventKind,
+    problem_id: &'a str,
+    node_id: &'a str,
+    next_id: Option<&'a str>,
+    outcome_kind: Option<&'a str>,
+}
+
+/// Counts an event just recorded through `record_event`.
+pub(super) async fn track_new(
+    conn: &mut SqliteConnection,
+    visit: &str,
+    id: i64,
+    seq: i64,
+    at: i64,
+    e: &NewEvent,
+) -> Result<(), StoreError> {
+    let facts = Facts {
+        id,
+        seq,
+        at,
+        kind: e.kind,
+        problem_id: &e.problem_id,
+        node_id: &e.node_id,
+        next_id: e.next_id.as_deref(),
+        outcome_kind: e.outcome_kind,
+    };
+    track(conn, visit, facts).await
+}
+
+/// Counts an event just inserted with id `id` (synthetic data).
+pub(super) async fn track_event(
+    conn: &mut SqliteConnection,
+    visit: &str,
+    id: i64,
+    e: &Event,
+) -> Result<(), StoreError> {
+    let facts = Facts {
+        id,
+        seq: e.seq,
+        at: e.at.millis(),
+        kind: e.kind,
+        problem_id: &e.problem_id,
+        node_id: &e.node_id,
+        next_id: e.next_id.as_deref(),
+        outcome_kind: e.outcome_kind.as_deref(),
+    };
+    track(conn, visit, facts).await
+}
+
+async fn bump_daily(
+    conn: &mut SqliteConnection,
+    day: i64,
+    problem: &str,
+    measure: &str,
+    step: &str,
+    kind: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO insight_daily (day, problem_id, measure, step_id, outcome_kind, attempts)
+         VALUES ($1, $2, $3, $4, $5, 1)
+         ON CONFLICT (day, problem_id, measure, step_id, outcome_kind)
+         DO UPDATE SET attempts = insight_daily.attempts + 1",
+    )
+    .bind(day)
+    .bind(problem)
+    .bind(measure)
+    .bind(step)
+    .bind(kind)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn has_step(steps: &str, node: &str) -> bool {
+    steps.split('|').any(|s| s == node)
+}
+
+async fn track(conn: &mut SqliteConnection, visit: &str, e: Facts<'_>) -> Result<(), StoreError> {
+    if e.kind == EventKind::Symptom {
+        let day = e.at.div_euclid(DAY_MS);
+        sqlx::query(
+            "INSERT INTO insight_attempts (id, visit_id, seq, problem_id, day, started_at, last_at, step_id, via_step, steps)
+             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, NULL, $8)",
+        )
+        .bind(e.id)
+        .bind(visit)
+        .bind(e.seq)
+        .bind(e.problem_id)
+        .bind(day)
+        .bind(e.at)
+        .bind(e.node_id)
+        .bind(format!("|{}|", e.node_id))
+        .execute(&mut *conn)
+        .await?;
+        bump_daily(conn, day, e.problem_id, "started", "", "").await?;
+        bump_daily(conn, day, e.problem_id, "reached", e.node_id, "").await?;
+        sqlx::query(
+            "INSERT INTO insight_hourly (hour, problem_id, started) VALUES ($1, $2, 1)
+             ON CONFLICT (hour, problem_id) DO UPDATE SET started = insight_hourly.started + 1",
+        )
+        .bind(e.at.div_euclid(HOUR_MS))
+        .bind(e.problem_id)
+        .execute(&mut *conn)
+        .await?;
+        return Ok(());
+    }
+    let row = sqlx::query(
+        "SELECT id, problem_id, day, step_id, via_step, steps, outcome_kind FROM insight_attempts
+         WHERE visit_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(visit)
+    .bind(e.seq)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(()); // before any symptom: no attempt to count it in
+    };
+    let problem: String = row.try_get("problem_id")?;
+    let outcome: Option<String> = row.try_get("outcome_kind")?;
+    if problem != e.problem_id || outcome.is_some() {
+        return Ok(()); // another problem's page, or after the attempt's outcome
+    }
+    let attempt: i64 = row.try_get("id")?;
+    let day: i64 = row.try_get("day")?;
+    let mut step: String = row.try_get("step_id")?;
+    let mut via: Option<String> = row.try_get("via_step")?;
+    let mut steps: String = row.try_get("steps")?;
+    let mut ended = None;
+    let mut reached = None;
+    match (e.kind, e.next_id) {
+        (EventKind::Choice, Some(next)) => {
+            via = Some(e.node_id.to_string());
+            step = next.to_string();
+        }
+        (EventKind::Shown, _) => {
+            via = None;
+            step = e.node_id.to_string();
+            reached = Some(e.node_id);
+        }
+        (EventKind::Outcome, _) => {
+            let from = if step == e.node_id { via.take() } else { None };
+            via = None;
+            step = e.node_id.to_string();
+            reached = Some(e.node_id);
+            ended = Some((e.outcome_kind.unwrap_or("").to_string(), from));
+        }
+        // "back", or a choice that leads nowhere: activity, not a move.
+        _ => {}
+    }
+    if let Some(node) = reached
+        && !has_step(&steps, node)
+    {
+        steps.push_str(node);
+        steps.push('|');
+        bump_daily(conn, day, &problem, "reached", node, "").await?;
+    }
+    if let Some((kind, from)) = &ended {
+        bump_daily(
+            conn,
+            day,
+            &problem,
+            "outcome",
+            from.as_deref().unwrap_or(""),
+            kind,
+        )
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE insight_attempts SET last_at = CASE WHEN $2 > last_at THEN $2 ELSE last_at END,
+             step_id = $3, via_step = $4, steps = $5, outcome_kind = $6, outcome_step = $7, ended_at = $8
+         WHERE id = $1",
+    )
+    .bind(attempt)
+    .bind(e.at)
+    .bind(&step)
+    .bind(&via)
+    .bind(&steps)
+    .bind(ended.as_ref().map(|(k, _)| k.as_str()))
+    .bind(ended.as_ref().and_then(|(_, from)| from.as_deref()))
+    .bind(ended.as_ref().map(|_| e.at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Notes a ticket's status change: its first move to resolved (or closed) is its resolution.
+pub(super) async fn track_status(
+    conn: &mut SqliteConnection,
+    ticket_id: &str,
+    at: i64,
+    status: &str,
+) -> Result<(), StoreError> {
+    if status != "resolved" && status != "closed" {
+        return Ok(());
+    }
+    let first = sqlx::query(
+        "INSERT INTO insight_resolutions (ticket_id, problem_id, created_at, resolved_at, hours)
+         SELECT id, problem_id, created_at, $2, ($2 - created_at) / 3600000 FROM tickets WHERE id = $1
+         ON CONFLICT (ticket_id) DO NOTHING",
+    )
+    .bind(ticket_id)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if first {
+        sqlx::query(
+            "INSERT INTO insight_resolution_hours (day, problem_id, hours, tickets)
+             SELECT created_at / 86400000, problem_id, hours, 1 FROM insight_resolutions WHERE ticket_id = $1
+             ON CONFLICT (day, problem_id, hours) DO UPDATE SET tickets = insight_resolution_hours.tickets + 1",
+        )
+        .bind(ticket_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The migration's backfill: everything after its marker line.
+const MIGRATION: &str = include_str!("../../migrations/20261126000003_insights.sql");
+const BACKFILL_MARKER: &str = "-- Backfill from what is already recorded";
+
+// ---------------------------------------------------------------------------------------------
+// Exports.
+
+/// A ticket as the CSV export lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketExport {
+    /// The ticket number.
+    pub number: i64,
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// The problem.
+    pub problem_id: String,
+    /// The escalation kind.
+    pub outcome_kind: String,
+    /// The ending reached.
+    pub ending_id: String,
+    /// The current status.
+    pub status: String,
+    /// The assignee's name.
+    pub assignee: Option<String>,
+    /// The customer's name.
+    pub customer_name: String,
+    /// The customer's email.
+    pub customer_email: String,
+    /// Their phone number.
+    pub customer_phone: Option<String>,
+    /// Their account domain.
+    pub customer_account: Option<String>,
+    /// Their email program.
+    pub email_program: String,
+    /// What they wrote.
+    pub description: String,
+    /// The first time it was resolved (or closed).
+    pub resolved_at: Option<Timestamp>,
+    /// The last change.
+    pub updated_at: Timestamp,
+}
+
+/// A path event as the CSV export lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventExport {
+    /// Database id.
+    pub id: i64,
+    /// The visit.
+    pub visit_id: String,
+    /// Position in the visit.
+    pub seq: i64,
+    /// When.
+    pub at: Timestamp,
+    /// Its kind's stored name.
+    pub kind: String,
+    /// The problem.
+    pub problem_id: String,
+    /// The step or ending.
+    pub node_id: String,
+    /// For a choice: which answer.
+    pub choice_index: Option<i64>,
+    /// For a choice: where it led.
+    pub next_id: Option<String>,
+    /// For an outcome: its kind.
+    pub outcome_kind: Option<String>,
+    /// The guide version.
+    pub guide_version: String,
+}
+
+/// What to export: rows on UTC days `from_day..=to_day`, perhaps of one problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFilter {
+    /// The first day.
+    pub from_day: i64,
+    /// The last day, included whole.
+    pub to_day: i64,
+    /// Only this problem, if given.
+    pub problem: Option<String>,
+}
+
+impl Store {
+    /// The figures for `q`, from the counters.
+    pub async fn insights(&self, q: &InsightQuery) -> Result<Insights, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        let mut out = Insights::default();
+        let problem = q.problem.as_deref();
+
+        let rows = sqlx::query(
+            "SELECT problem_id, measure, step_id, outcome_kind, SUM(attempts) AS n FROM insight_daily
+             WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
+             GROUP BY problem_id, measure, step_id, outcome_kind",
+        )
+        .bind(q.from_day)
+        .bind(q.to_day)
+        .bind(problem)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            let pid: String = r.try_get("problem_id")?;
+            let measure: String = r.try_get("measure")?;
+            let step: String = r.try_get("step_id")?;
+            let kind: String = r.try_get("outcome_kind")?;
+            let n: i64 = r.try_get("n")?;
+            let p = out.problems.entry(pid).or_default();
+            match measure.as_str() {
+                "started" => p.tally.started += n,
+                "reached" => p.steps.entry(step).or_default().reached += n,
+                _ => {
+                    *p.tally.outcomes.entry(kind.clone()).or_default() += n;
+                    *p.steps
+                        .entry(step)
+                        .or_default()
+                        .outcomes
+                        .entry(kind)
+                        .or_default() += n;
+                }
+            }
+        }
+
+        let rows = sqlx::query(
+            "SELECT day, outcome_kind, SUM(attempts) AS n FROM insight_daily
+             WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3) AND measure IN ('started', 'outcome')
+             GROUP BY day, outcome_kind",
+        )
+        .bind(q.from_day)
+        .bind(q.to_day)
+        .bind(problem)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            let day: i64 = r.try_get("day")?;
+            let kind: String = r.try_get("outcome_kind")?;
+            let n: i64 = r.try_get("n")?;
+            let d = out.days.entry(day).or_default();
+            if kind.is_empty() {
+                d.started += n;
+            } else {
+                *d.outcomes.entry(kind).or_default() += n;
+            }
+        }
+
+        let rows = sqlx::query(
+            "SELECT day, problem_id, step_id,
+                    SUM(CASE WHEN last_at <= $4 THEN 1 ELSE 0 END) AS abandoned,
+                    SUM(CASE WHEN last_at > $4 THEN 1 ELSE 0 END) AS active
+             FROM insight_attempts
+             WHERE outcome_kind IS NULL AND day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
+             GROUP BY day, problem_id, step_id",
+        )
+        .bind(q.from_day)
+        .bind(q.to_day)
+        .bind(problem)
+        .bind(q.abandoned_before())
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            let day: i64 = r.try_get("day")?;
+            let pid: String = r.try_get("problem_id")?;
+            let step: String = r.try_get("step_id")?;
+            let abandoned: i64 = r.try_get("abandoned")?;
+            let active: i64 = r.try_get("active")?;
+            let p = out.problems.entry(pid).or_default();
+            p.tally.abandoned += abandoned;
+            p.tally.in_progress += active;
+            let s = p.steps.entry(step).or_default();
+            s.abandoned += abandoned;
+            s.in_progress += active;
+            let d = out.days.entry(day).or_default();
+            d.abandoned += abandoned;
+            d.in_progress += active;
+        }
+
+        let rows = sqlx::query(
+            "SELECT hour, SUM(started) AS n FROM insight_hourly
+             WHERE hour >= $1 AND hour < $2 AND ($3 IS NULL OR problem_id = $3)
+             GROUP BY hour",
+        )
+        .bind(q.from_day * 24)
+        .bind((q.to_day + 1) * 24)
+        .bind(problem)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            let hour: i64 = r.try_get("hour")?;
+            let n: i64 = r.try_get("n")?;
+            out.hours[hour.rem_euclid(24) as usize] += n;
+            out.weekdays[weekday(hour.div_euclid(24))] += n;
+        }
+
+        // Counted on the covering index that fits: all tickets, or one problem's.
+        out.tickets.opened = match problem {
+            None => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM tickets WHERE created_at >= $1 AND created_at < $2",
+            )
+            .bind(q.start_ms())
+            .bind(q.until_ms()),
+            Some(p) => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM tickets WHERE problem_id = $3 AND created_at >= $1 AND created_at < $2",
+            )
+            .bind(q.start_ms())
+            .bind(q.until_ms())
+            .bind(p),
+        }
+        .fetch_one(&mut *conn)
+        .await?;
+
+        // The median without sorting every ticket: find the whole hour the middle falls in from
+        // the counts per hour, then the exact value among that hour's tickets only.
+        let hours: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT hours, SUM(tickets) FROM insight_resolution_hours
+             WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
+             GROUP BY hours ORDER BY hours",
+        )
+        .bind(q.from_day)
+        .bind(q.to_day)
+        .bind(problem)
+        .fetch_all(&mut *conn)
+        .await?;
+        let n: i64 = hours.iter().map(|h| h.1).sum();
+        out.tickets.resolved = n;
+        if n > 0 {
+            let mut middle = Vec::new();
+            // The middle rank, or the two middle ranks of an even count (0-based).
+            let ranks = if n % 2 == 1 {
+                vec![n / 2]
+            } else {
+                vec![n / 2 - 1, n / 2]
+            };
+            for rank in ranks {
+                let mut before = 0;
+                for &(hour, count) in &hours {
+                    if rank < before + count {
+                        let d: i64 = sqlx::query_scalar(
+                            "SELECT resolved_at - created_at AS d FROM insight_resolutions
+                             WHERE hours = $4 AND created_at >= $1 AND created_at < $2
+                               AND ($3 IS NULL OR problem_id = $3)
+                             ORDER BY d LIMIT 1 OFFSET $5",
+                        )
+                        .bind(q.start_ms())
+                        .bind(q.until_ms())
+                        .bind(problem)
+                        .bind(hour)
+                        .bind(rank - before)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                        middle.push(d);
+                        break;
+                    }
+                    before += count;
+                }
+            }
+            out.tickets.median_resolution_ms = median_of_middle(&middle);
+        }
+        Ok(out)
+    }
+
+    /// The figures for `q`, computed from every recorded event and status change: slow, and the
+    /// plainest statement of the definitions, against which the counters are checked.
+    pub async fn insights_from_events(&self, q: &InsightQuery) -> Result<Insights, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT visit_id, seq, at, kind, problem_id, node_id, next_id, outcome_kind
+             FROM visit_events ORDER BY visit_id, seq",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        struct Raw {
+            seq: i64,
+            at: i64,
+            kind: String,
+            problem: String,
+            node: String,
+            next: Option<String>,
+            outcome: Option<String>,
+        }
+        let mut visits: BTreeMap<String, Vec<Raw>> = BTreeMap::new();
+        for r in rows {
+            visits.entry(r.try_get("visit_id")?).or_default().push(Raw {
+                seq: r.try_get("seq")?,
+                at: r.try_get("at")?,
+                kind: r.try_get("kind")?,
+                problem: r.try_get("problem_id")?,
+                node: r.try_get("node_id")?,
+                next: r.try_get("next_id")?,
+                outcome: r.try_get("outcome_kind")?,
+            });
+        }
+        let mut out = Insights::default();
+        for events in visits.values() {
+            for (i, symptom) in events.iter().enumerate() {
+                if symptom.kind != "symptom" {
+                    continue;
+                }
+                // The attempt: the same problem's events until the next symptom, cut at the
+                // first outcome.
+                let mut own: Vec<&Raw> = vec![symptom];
+                for e in &events[i + 1..] {
+                    if e.kind == "symptom" {
+                        break;
+                    }
+                    if e.problem == symptom.problem {
+                        own.push(e);
+                        if e.kind == "outcome" {
+                            break;
+                        }
+                    }
+                }
+                debug_assert!(own.windows(2).all(|w| w[0].seq < w[1].seq));
+                let day = symptom.at.div_euclid(DAY_MS);
+                if day < q.from_day
+                    || day > q.to_day
+                    || q.problem.as_ref().is_some_and(|p| *p != symptom.problem)
+                {
+                    continue;
+                }
+                let is_move =
+                    |e: &Raw| e.kind != "back" && (e.kind != "choice" || e.next.is_some());
+                let last_at = own.iter().map(|e| e.at).max().unwrap_or(symptom.at);
+                let mut reached: Vec<&str> = own
+                    .iter()
+                    .filter(|e| matches!(e.kind.as_str(), "symptom" | "shown" | "outcome"))
+                    .map(|e| e.node.as_str())
+                    .collect();
+                reached.sort_unstable();
+                reached.dedup();
+                let p = out.problems.entry(symptom.problem.clone()).or_default();
+                let d = out.days.entry(day).or_default();
+                p.tally.started += 1;
+                d.started += 1;
+                for node in reached {
+                    p.steps.entry(node.to_string()).or_default().reached += 1;
+                }
+                let hour = symptom.at.div_euclid(HOUR_MS);
+                out.hours[hour.rem_euclid(24) as usize] += 1;
+                out.weekdays[weekday(day)] += 1;
+                let last = own.last().expect("the symptom at least");
+                if last.kind == "outcome" {
+                    let kind = last.outcome.clone().unwrap_or_default();
+                    let before = own[..own.len() - 1].iter().rev().find(|e| is_move(e));
+                    let from = before
+                        .filter(|b| b.kind == "choice" && b.next.as_deref() == Some(&last.node))
+                        .map_or(String::new(), |b| b.node.clone());
+                    *p.tally.outcomes.entry(kind.clone()).or_default() += 1;
+                    *p.steps
+                        .entry(from)
+                        .or_default()
+                        .outcomes
+                        .entry(kind.clone())
+                        .or_default() += 1;
+                    *d.outcomes.entry(kind).or_default() += 1;
+                } else {
+                    let on = own
+                        .iter()
+                        .rev()
+                        .find(|e| is_move(e))
+                        .map(|e| match e.kind.as_str() {
+                            "choice" => e.next.clone().unwrap_or_default(),
+                            _ => e.node.clone(),
+                        })
+                        .unwrap_or_default();
+                    let s = p.steps.entry(on).or_default();
+                    if last_at <= q.abandoned_before() {
+                        p.tally.abandoned += 1;
+                        s.abandoned += 1;
+                        d.abandoned += 1;
+                    } else {
+                        p.tally.in_progress += 1;
+                        s.in_progress += 1;
+                        d.in_progress += 1;
+                    }
+                }
+            }
+        }
+
+        let tickets = sqlx::query(
+            "SELECT t.created_at,
+                    (SELECT MIN(a.at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.action = 'status'
+                       AND a.after IN ('resolved', 'closed')) AS resolved_at
+             FROM tickets t
+             WHERE t.created_at >= $1 AND t.created_at < $2 AND ($3 IS NULL OR t.problem_id = $3)",
+        )
+        .bind(q.start_ms())
+        .bind(q.until_ms())
+        .bind(q.problem.as_deref())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut durations = Vec::new();
+        for t in tickets {
+            let created: i64 = t.try_get("created_at")?;
+            let resolved: Option<i64> = t.try_get("resolved_at")?;
+            out.tickets.opened += 1;
+            if let Some(r) = resolved {
+                durations.push(r - created);
+            }
+        }
+        durations.sort_unstable();
+        out.tickets.resolved = durations.len() as i64;
+        let n = durations.len();
+        if n > 0 {
+            let lo = (n - 1) / 2;
+            out.tickets.median_resolution_ms = median_of_middle(&durations[lo..n - lo]);
+        }
+        Ok(out)
+    }
+
+    /// Empties the insight counters and recomputes them from the events and status changes,
+    /// exactly as the migration that introduced them did.
+    pub async fn rebuild_insights(&self) -> Result<(), StoreError> {
+        let start = MIGRATION
+            .find(BACKFILL_MARKER)
+            .expect("the insights migration has a backfill");
+        // One statement at a time: each ends a line with `;`, and none has one inside.
+        let statements: Vec<&'static str> = MIGRATION[start..]
+            .split(";\n")
+            .filter(|s| {
+                s.lines()
+                    .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+            })
+            .collect();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    for sql in [
+                        "DELETE FROM insight_attempts",
+                        "DELETE FROM insight_daily",
+                        "DELETE FROM insight_hourly",
+                        "DELETE FROM insight_resolutions",
+                        "DELETE FROM insight_resolution_hours",
+                    ]
+                    .into_iter()
+                    .chain(statements)
+                    {
+                        sqlx::query(sql).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    /// Up to `limit` tickets opened in the filter's range, oldest first, after `after`
+    /// (`created_at`, `number`) if given.
+    pub async fn tickets_for_export(
+        &self,
+        filter: &ExportFilter,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<TicketExport>, StoreError> {
+        let (after_at, after_number) = after.unwrap_or((i64::MIN, i64::MIN));
+        let rows = sqlx::query(
+            "SELECT t.number, t.created_at, t.problem_id, t.outcome_kind, t.ending_id, t.status, m.name AS assignee,
+                    t.customer_name, t.customer_email, t.customer_phone, t.customer_account, t.email_program,
+                    t.description, r.resolved_at, t.updated_at
+             FROM tickets t
+             LEFT JOIN managers m ON m.id = t.assignee_id
+             LEFT JOIN insight_resolutions r ON r.ticket_id = t.id
+             WHERE t.created_at >= $1 AND t.created_at < $2 AND ($3 IS NULL OR t.problem_id = $3)
+               AND (t.created_at, t.number) > ($4, $5)
+             ORDER BY t.created_at, t.number
+             LIMIT $6",
+        )
+        .bind(filter.from_day * DAY_MS)
+        .bind((filter.to_day + 1) * DAY_MS)
+        .bind(filter.problem.as_deref())
+        .bind(after_at)
+        .bind(after_number)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(TicketExport {
+                    number: r.try_get("number")?,
+                    created_at: Timestamp(r.try_get("created_at")?),
+                    problem_id: r.try_get("problem_id")?,
+                    outcome_kind: r.try_get("outcome_kind")?,
+                    ending_id: r.try_get("ending_id")?,
+                    status: r.try_get("status")?,
+                    assignee: r.try_get("assignee")?,
+                    customer_name: r.try_get("customer_name")?,
+                    customer_email: r.try_get("customer_email")?,
+                    customer_phone: r.try_get("customer_phone")?,
+                    customer_account: r.try_get("customer_account")?,
+                    email_program: r.try_get("email_program")?,
+                    description: r.try_get("description")?,
+                    resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(Timestamp),
+                    updated_at: Timestamp(r.try_get("updated_at")?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Up to `limit` path events recorded in the filter's range, oldest first, after `after`
+    /// (`at`, `id`) if given.
+    pub async fn events_for_export(
+        &self,
+        filter: &ExportFilter,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<EventExport>, StoreError> {
+        let (after_at, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
+        let rows = sqlx::query(
+            "SELECT id, visit_id, seq, at, kind, problem_id, node_id, choice_index, next_id, outcome_kind, guide_version
+             FROM visit_events
+             WHERE at >= $1 AND at < $2 AND ($3 IS NULL OR problem_id = $3) AND (at, id) > ($4, $5)
+             ORDER BY at, id
+             LIMIT $6",
+        )
+        .bind(filter.from_day * DAY_MS)
+        .bind((filter.to_day + 1) * DAY_MS)
+        .bind(filter.problem.as_deref())
+        .bind(after_at)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(EventExport {
+                    id: r.try_get("id")?,
+                    visit_id: r.try_get("visit_id")?,
+                    seq: r.try_get("seq")?,
+                    at: Timestamp(r.try_get("at")?),
+                    kind: r.try_get("kind")?,
+                    problem_id: r.try_get("problem_id")?,
+                    node_id: r.try_get("node_id")?,
+                    choice_index: r.try_get("choice_index")?,
+                    next_id: r.try_get("next_id")?,
+                    outcome_kind: r.try_get("outcome_kind")?,
+                    guide_version: r.try_get("guide_version")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
+
+/// The median from the one or two middle values.
+fn median_of_middle(middle: &[i64]) -> Option<i64> {
+    match middle {
+        [m] => Some(*m),
+        [a, b] => Some((a + b).div_euclid(2)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekdays_start_on_monday() {
+        assert_eq!(weekday(0), 3, "1970-01-01 was a Thursday");
+        assert_eq!(weekday(4), 0, "1970-01-05 was a Monday");
+        assert_eq!(weekday(-1), 2);
+    }
+
+    #[test]
+    fn steps_are_matched_whole() {
+        assert!(has_step("|check-internet|isp|", "isp"));
+        assert!(!has_step("|check-internet|", "check"));
+    }
+
+    #[test]
+    fn the_backfill_is_found_in_the_migration() {
+        assert!(MIGRATION.contains(BACKFILL_MARKER));
+    }
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median_of_middle(&[5]), Some(5));
+        assert_eq!(median_of_middle(&[4, 7]), Some(5));
+        assert_eq!(median_of_middle(&[]), None);
+    }
+}

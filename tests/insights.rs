@@ -1,0 +1,1122 @@
+//! Guide insights: the figures on databases whose true answers are known (restarts, stray pages,
+//! events after an outcome, going back, abandonment at exactly 30 minutes, the edges of the date
+//! range), the counters against the raw events and against the migration's backfill, the page and
+//! its refusals, and the CSV exports read back with a real CSV parser.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{TestApp, ok};
+use helpdesk::console::accounts::Role;
+use helpdesk::guide::Guide;
+use helpdesk::journey::path::{Event, EventKind, Path};
+use helpdesk::seed::{SeedPlan, SyntheticTicket, SyntheticVisit, generate};
+use helpdesk::store::{InsightQuery, Insights, StepFigures, Tally};
+use helpdesk::time::{Timestamp, parse_date};
+use uuid::Uuid;
+
+const SECOND: i64 = 1_000;
+const MINUTE: i64 = 60 * SECOND;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+
+fn day(date: &str) -> i64 {
+    parse_date(date).expect("a date")
+}
+
+/// A customer's visit written event by event at chosen times, following the guide.
+struct Walk<'g> {
+    guide: &'g Guide,
+    events: Vec<Event>,
+    at: i64,
+    /// The step the customer is on, per the last move.
+    on: String,
+}
+
+impl<'g> Walk<'g> {
+    fn at(guide: &'g Guide, at: i64) -> Walk<'g> {
+        Walk {
+            guide,
+            events: Vec::new(),
+            at,
+            on: String::new(),
+        }
+    }
+
+    fn push(
+        &mut self,
+        kind: EventKind,
+        problem: &str,
+        node: &str,
+        choice: Option<(i64, &str)>,
+        outcome: Option<&str>,
+    ) {
+        self.events.push(Event {
+            id: 0,
+            seq: self.events.len() as i64 + 1,
+            at: Timestamp(self.at),
+            kind,
+            guide_version: self.guide.version.clone(),
+            problem_id: problem.into(),
+            node_id: node.into(),
+            choice_index: choice.map(|c| c.0),
+            next_id: choice.map(|c| c.1.to_string()),
+            outcome_kind: outcome.map(str::to_string),
+        });
+    }
+
+    /// Waits `ms` before the next event.
+    fn wait(mut self, ms: i64) -> Self {
+        self.at += ms;
+        self
+    }
+
+    /// Picks a symptom.
+    fn pick(mut self, problem: &str) -> Self {
+        let start = self
+            .guide
+            .problem(problem)
+            .expect("a problem")
+            .start
+            .clone();
+        self.push(EventKind::Symptom, problem, &start, None, None);
+        self.on = start;
+        self
+    }
+
+    /// Answers the current step with choice `index`, a minute later; the next page follows.
+    fn choose(mut self, problem: &str, index: usize) -> Self {
+        let p = self.guide.problem(problem).unwrap();
+        let node = self.guide.node(p, &self.on).expect("on a step");
+        let next = node.choices()[index].next.clone();
+        self.at += MINUTE;
+        let on = self.on.clone();
+        self.push(
+            EventKind::Choice,
+            problem,
+            &on,
+            Some((index as i64, &next)),
+            None,
+        );
+        self.at += SECOND;
+        match self.guide.node(p, &next).unwrap().outcome() {
+            Some(o) => self.push(
+                EventKind::Outcome,
+                problem,
+                &next,
+                None,
+                Some(o.kind.as_str()),
+            ),
+            None => self.push(EventKind::Shown, problem, &next, None, None),
+        }
+        self.on = next;
+        self
+    }
+
+    /// Answers the current step with choice `index`, but the next page is never shown.
+    fn answer_only(mut self, problem: &str, index: usize) -> Self {
+        let p = self.guide.problem(problem).unwrap();
+        let next = self.guide.node(p, &self.on).unwrap().choices()[index]
+            .next
+            .clone();
+        self.at += MINUTE;
+        let on = self.on.clone();
+        self.push(
+            EventKind::Choice,
+            problem,
+            &on,
+            Some((index as i64, &next)),
+            None,
+        );
+        self.on = next;
+        self
+    }
+
+    /// Reaches an ending without a choice leading to it (a bookmark, a typed address).
+    fn reach(mut self, problem: &str, ending: &str) -> Self {
+        let p = self.guide.problem(problem).unwrap();
+        let kind = self.guide.node(p, ending).unwrap().outcome().unwrap().kind;
+        self.at += MINUTE;
+        self.push(
+            EventKind::Outcome,
+            problem,
+            ending,
+            None,
+            Some(kind.as_str()),
+        );
+        self.on = ending.into();
+        self
+    }
+
+    /// Goes back from the current step to `to`.
+    fn back_to(mut self, problem: &str, to: &str) -> Self {
+        self.at += MINUTE;
+        let on = self.on.clone();
+        self.push(EventKind::Back, problem, &on, None, None);
+        self.at += SECOND;
+        self.push(EventKind::Shown, problem, to, None, None);
+        self.on = to.into();
+        self
+    }
+
+    /// Opens a step page directly (a bookmark), without a choice.
+    fn open(mut self, problem: &str, node: &str) -> Self {
+        self.at += MINUTE;
+        self.push(EventKind::Shown, problem, node, None, None);
+        self
+    }
+
+    fn last_at(&self) -> i64 {
+        self.events.last().unwrap().at.millis()
+    }
+
+    fn visit(self) -> SyntheticVisit {
+        SyntheticVisit {
+            id: Uuid::new_v4(),
+            events: self.events,
+            ticket: None,
+        }
+    }
+
+    /// The visit, with the ticket its escalation sent `sent_after` the ending, and status changes
+    /// `(ms after opening, status)`.
+    fn with_ticket(self, sent_after: i64, changes: &[(i64, &'static str)]) -> SyntheticVisit {
+        let guide = self.guide;
+        let mut v = self.visit();
+        let end = v.events.last().unwrap().clone();
+        let (p, node) = guide.locate(&end.problem_id, &end.node_id).unwrap();
+        let outcome = node.outcome().expect("ends at an outcome");
+        let created = end.at.millis() + sent_after;
+        v.ticket = Some(SyntheticTicket {
+            name: "Ann Example".into(),
+            email: "ann@example.com".into(),
+            account: Some("example.com".into()),
+            email_program: "Mozilla Thunderbird".into(),
+            description: String::new(),
+            outcome_kind: outcome.kind,
+            reason: outcome.reason.clone().unwrap_or_default(),
+            ending_id: node.id.clone(),
+            problem_id: p.id.clone(),
+            created_at: Timestamp(created),
+            changes: changes
+                .iter()
+                .map(|(after, s)| (Timestamp(created + after), *s))
+                .collect(),
+            path: Path::replay(&v.events),
+        });
+        v
+    }
+}
+
+fn tally(started: i64, outcomes: &[(&str, i64)], abandoned: i64, in_progress: i64) -> Tally {
+    Tally {
+        started,
+        outcomes: outcomes.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        abandoned,
+        in_progress,
+    }
+}
+
+fn step(reached: i64, outcomes: &[(&str, i64)], abandoned: i64, in_progress: i64) -> StepFigures {
+    StepFigures {
+        reached,
+        outcomes: outcomes.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        abandoned,
+        in_progress,
+    }
+}
+
+/// The known database: every kind of ending, restarts, a switch of problem, a stray page of
+/// another problem, events after an outcome, going back, and attempts on both sides of both
+/// edges of 2026-11-09 .. 2026-11-11. Everything is long over by `now`.
+fn known_visits(guide: &Guide) -> Vec<SyntheticVisit> {
+    let d = day("2026-11-10") * DAY;
+    let at = |hour: i64| d + hour * HOUR + 5 * MINUTE;
+    vec![
+        // cant-send: resolved at step 1.
+        Walk::at(guide, at(8))
+            .pick("cant-send")
+            .choose("cant-send", 0)
+            .visit(),
+        // cant-send: resolved at step 2.
+        Walk::at(guide, at(9))
+            .pick("cant-send")
+            .choose("cant-send", 1)
+            .choose("cant-send", 0)
+            .visit(),
+        // cant-send: IIMS support from step 2; the ticket is resolved after 3 h, reopened, and
+        // resolved again (the first resolution counts).
+        Walk::at(guide, at(10))
+            .pick("cant-send")
+            .choose("cant-send", 1)
+            .choose("cant-send", 1)
+            .with_ticket(
+                2 * MINUTE,
+                &[
+                    (HOUR, "in-progress"),
+                    (3 * HOUR, "resolved"),
+                    (4 * HOUR, "in-progress"),
+                    (6 * HOUR, "resolved"),
+                ],
+            ),
+        // cant-send-or-receive: referred to the ISP at step 1.
+        Walk::at(guide, at(11))
+            .pick("cant-send-or-receive")
+            .choose("cant-send-or-receive", 0)
+            .visit(),
+        // password-prompts: Account Manager from step 1; closed after 5 h without "resolved".
+        Walk::at(guide, at(12))
+            .pick("password-prompts")
+            .choose("password-prompts", 1)
+            .with_ticket(
+                2 * MINUTE,
+                &[(30 * MINUTE, "in-progress"), (5 * HOUR, "closed")],
+            ),
+        // cant-receive: guide ended from step 1; the ticket is never resolved.
+        Walk::at(guide, at(13))
+            .pick("cant-receive")
+            .choose("cant-receive", 1)
+            .with_ticket(MINUTE, &[(HOUR, "in-progress")]),
+        // cant-send: gave up at step 2.
+        Walk::at(guide, at(14))
+            .pick("cant-send")
+            .choose("cant-send", 1)
+            .visit(),
+        // download-stuck: gave up at step 1 without answering.
+        Walk::at(guide, at(15)).pick("download-stuck").visit(),
+        // cant-send, restarted: the first attempt gave up at step 2, the second was resolved
+        // at step 1.
+        Walk::at(guide, at(16))
+            .pick("cant-send")
+            .choose("cant-send", 1)
+            .wait(MINUTE)
+            .pick("cant-send")
+            .choose("cant-send", 0)
+            .visit(),
+        // cant-send, then another problem: the first gave up at step 1, the second resolved.
+        Walk::at(guide, at(17))
+            .pick("cant-send")
+            .wait(MINUTE)
+            .pick("same-emails-again")
+            .choose("same-emails-again", 0)
+            .visit(),
+        // cant-send with a stray page of another problem in between: resolved at step 1, and
+        // the stray page counts for nothing.
+        Walk::at(guide, at(18))
+            .pick("cant-send")
+            .open("cant-receive", "check-pop3-settings")
+            .choose("cant-send", 0)
+            .visit(),
+        // password-prompts: resolved at step 1; going back and escalating afterwards changes
+        // nothing, because the attempt already had its outcome.
+        Walk::at(guide, at(19))
+            .pick("password-prompts")
+            .choose("password-prompts", 0)
+            .back_to("password-prompts", "check-username-password")
+            .choose("password-prompts", 1)
+            .visit(),
+        // cant-send: to step 2, back to step 1, resolved at step 1.
+        Walk::at(guide, at(20))
+            .pick("cant-send")
+            .choose("cant-send", 1)
+            .back_to("cant-send", "check-smtp-settings")
+            .choose("cant-send", 0)
+            .visit(),
+        // cant-send-or-receive: step 1 answered but step 2 never shown, then the "fixed" ending
+        // opened from a bookmark: resolved, credited to no step.
+        Walk::at(guide, at(21))
+            .pick("cant-send-or-receive")
+            .answer_only("cant-send-or-receive", 1)
+            .reach("cant-send-or-receive", "fixed")
+            .visit(),
+        // The range's edges: the first millisecond of 2026-11-09 is in, the last of 2026-11-08
+        // out; 23:59:59 on 2026-11-11 is in (its answer comes after midnight: it still counts
+        // on the day it started), midnight after it is out.
+        Walk::at(guide, day("2026-11-09") * DAY)
+            .pick("cant-receive")
+            .choose("cant-receive", 0)
+            .visit(),
+        Walk::at(guide, day("2026-11-09") * DAY - 1)
+            .pick("cant-receive")
+            .choose("cant-receive", 0)
+            .visit(),
+        Walk::at(guide, day("2026-11-12") * DAY - SECOND)
+            .pick("cant-receive")
+            .choose("cant-receive", 0)
+            .visit(),
+        Walk::at(guide, day("2026-11-12") * DAY)
+            .pick("cant-receive")
+            .choose("cant-receive", 0)
+            .visit(),
+    ]
+}
+
+fn range(from: &str, to: &str, now: i64) -> InsightQuery {
+    InsightQuery {
+        from_day: day(from),
+        to_day: day(to),
+        problem: None,
+        now: Timestamp(now),
+    }
+}
+
+async fn known_app() -> TestApp {
+    let app = TestApp::new().await;
+    let visits = known_visits(app.guide());
+    app.store()
+        .insert_synthetic(visits, Vec::new())
+        .await
+        .unwrap();
+    app
+}
+
+#[tokio::test]
+async fn figures_on_a_known_database_are_exact() {
+    let app = known_app().await;
+    let now = day("2026-11-20") * DAY;
+    let q = range("2026-11-09", "2026-11-11", now);
+    let got = app.store().insights(&q).await.unwrap();
+
+    let p = |id: &str| got.problems.get(id).cloned().unwrap_or_default();
+    assert_eq!(
+        p("cant-send").tally,
+        tally(9, &[("resolved", 5), ("iims-support", 1)], 3, 0)
+    );
+    assert_eq!(
+        p("cant-send").steps,
+        BTreeMap::from([
+            (
+                "check-smtp-settings".to_string(),
+                step(9, &[("resolved", 4)], 1, 0)
+            ),
+            (
+                "use-isp-smtp".to_string(),
+                step(5, &[("resolved", 1), ("iims-support", 1)], 2, 0)
+            ),
+            ("contact-iims".to_string(), step(1, &[], 0, 0)),
+            ("fixed".to_string(), step(5, &[], 0, 0)),
+        ])
+    );
+    assert_eq!(
+        p("password-prompts").tally,
+        tally(2, &[("resolved", 1), ("account-manager", 1)], 0, 0)
+    );
+    assert_eq!(
+        p("password-prompts").steps,
+        BTreeMap::from([
+            (
+                "check-username-password".to_string(),
+                step(2, &[("resolved", 1), ("account-manager", 1)], 0, 0)
+            ),
+            ("contact-account-manager".to_string(), step(1, &[], 0, 0)),
+            ("fixed".to_string(), step(1, &[], 0, 0)),
+        ])
+    );
+    assert_eq!(
+        p("cant-send-or-receive").tally,
+        tally(2, &[("isp", 1), ("resolved", 1)], 0, 0)
+    );
+    assert_eq!(
+        p("cant-send-or-receive").steps,
+        BTreeMap::from([
+            (String::new(), step(0, &[("resolved", 1)], 0, 0)),
+            ("check-internet".to_string(), step(2, &[("isp", 1)], 0, 0)),
+            ("fixed".to_string(), step(1, &[], 0, 0)),
+            ("isp".to_string(), step(1, &[], 0, 0)),
+        ])
+    );
+    assert_eq!(
+        p("cant-receive").tally,
+        tally(3, &[("resolved", 2), ("guide-ended", 1)], 0, 0),
+        "the two attempts inside the edges count, the two outside do not; the stray page is not an attempt"
+    );
+    assert_eq!(
+        p("cant-receive").steps["check-pop3-settings"],
+        step(3, &[("resolved", 2), ("guide-ended", 1)], 0, 0)
+    );
+    assert_eq!(p("download-stuck").tally, tally(1, &[], 1, 0));
+    assert_eq!(
+        p("download-stuck").steps,
+        BTreeMap::from([("check-internet".to_string(), step(1, &[], 1, 0))])
+    );
+    assert_eq!(
+        p("same-emails-again").tally,
+        tally(1, &[("resolved", 1)], 0, 0)
+    );
+    assert_eq!(got.problems.len(), 6);
+
+    let total = got.total();
+    assert_eq!(total.started, 18);
+    assert_eq!(total.resolved(), 10);
+    assert_eq!(total.finished(), 18);
+    assert_eq!(total.self_service_rate(), Some(10.0 / 18.0));
+
+    assert_eq!(
+        got.days,
+        BTreeMap::from([
+            (day("2026-11-09"), tally(1, &[("resolved", 1)], 0, 0)),
+            (
+                day("2026-11-10"),
+                tally(
+                    16,
+                    &[
+                        ("resolved", 8),
+                        ("iims-support", 1),
+                        ("account-manager", 1),
+                        ("isp", 1),
+                        ("guide-ended", 1)
+                    ],
+                    4,
+                    0
+                )
+            ),
+            (day("2026-11-11"), tally(1, &[("resolved", 1)], 0, 0)),
+        ])
+    );
+    let mut hours = [0i64; 24];
+    for hour in hours.iter_mut().take(22).skip(8) {
+        *hour = 1;
+    }
+    hours[16] = 2; // the restart
+    hours[17] = 2; // the switch of problem
+    hours[0] = 1; // the first millisecond of the range
+    hours[23] = 1; // 23:59:59 on the last day
+    assert_eq!(got.hours, hours);
+    assert_eq!(
+        got.weekdays,
+        [1, 16, 1, 0, 0, 0, 0],
+        "Mon 9, Tue 10, Wed 11"
+    );
+
+    assert_eq!(got.tickets.opened, 3);
+    assert_eq!(got.tickets.resolved, 2);
+    assert_eq!(
+        got.tickets.median_resolution_ms,
+        Some(4 * HOUR),
+        "3 h (first resolution) and 5 h (closed)"
+    );
+
+    // The same answers from the raw events.
+    assert_eq!(got, app.store().insights_from_events(&q).await.unwrap());
+
+    // One problem only.
+    let mut one = q.clone();
+    one.problem = Some("cant-send".into());
+    let only = app.store().insights(&one).await.unwrap();
+    assert_eq!(only.problems.keys().collect::<Vec<_>>(), ["cant-send"]);
+    assert_eq!(only.problems["cant-send"], p("cant-send"));
+    assert_eq!(only.total().started, 9);
+    assert_eq!(only.tickets.opened, 1);
+    assert_eq!(only.tickets.median_resolution_ms, Some(3 * HOUR));
+    assert_eq!(only, app.store().insights_from_events(&one).await.unwrap());
+
+    // Single days: each edge on its own.
+    let first = app
+        .store()
+        .insights(&range("2026-11-09", "2026-11-09", now))
+        .await
+        .unwrap();
+    assert_eq!(first.total(), tally(1, &[("resolved", 1)], 0, 0));
+    let outside = app
+        .store()
+        .insights(&range("2026-11-12", "2026-11-12", now))
+        .await
+        .unwrap();
+    assert_eq!(outside.total(), tally(1, &[("resolved", 1)], 0, 0));
+    assert_eq!(outside.tickets.opened, 0);
+    assert_eq!(outside.tickets.median_resolution_ms, None);
+    let empty = app
+        .store()
+        .insights(&range("2026-10-01", "2026-10-31", now))
+        .await
+        .unwrap();
+    assert_eq!(empty, Insights::default());
+    assert_eq!(empty.total().self_service_rate(), None);
+}
+
+#[tokio::test]
+async fn abandonment_starts_at_thirty_minutes_without_activity() {
+    let app = TestApp::new().await;
+    let guide = app.guide();
+    let start = day("2026-11-10") * DAY + 9 * HOUR;
+    let walk = Walk::at(guide, start)
+        .pick("cant-send")
+        .choose("cant-send", 1);
+    let last = walk.last_at();
+    app.store()
+        .insert_synthetic(vec![walk.visit()], Vec::new())
+        .await
+        .unwrap();
+    let at = |now: i64| range("2026-11-10", "2026-11-10", now);
+
+    let young = app
+        .store()
+        .insights(&at(last + 30 * MINUTE - 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        young.total(),
+        tally(1, &[], 0, 1),
+        "29:59.999 is in progress"
+    );
+    assert_eq!(
+        young.problems["cant-send"].steps["use-isp-smtp"],
+        step(1, &[], 0, 1)
+    );
+    assert_eq!(young.total().self_service_rate(), None, "nothing finished");
+    let old = app.store().insights(&at(last + 30 * MINUTE)).await.unwrap();
+    assert_eq!(old.total(), tally(1, &[], 1, 0), "30:00 is abandoned");
+    assert_eq!(
+        old.problems["cant-send"].steps["use-isp-smtp"],
+        step(1, &[], 1, 0)
+    );
+    for q in [at(last + 30 * MINUTE - 1), at(last + 30 * MINUTE)] {
+        assert_eq!(
+            app.store().insights(&q).await.unwrap(),
+            app.store().insights_from_events(&q).await.unwrap()
+        );
+    }
+
+    // As seen by a manager now: one visit idle for 31 minutes, one for 29.
+    let app = TestApp::new().await;
+    let guide = app.guide();
+    let now = Timestamp::now().millis();
+    let idle = Walk::at(guide, now - 35 * MINUTE)
+        .pick("download-stuck")
+        .wait(4 * MINUTE)
+        .open("download-stuck", "check-internet");
+    assert!(idle.last_at() <= now - 31 * MINUTE + MINUTE);
+    let busy = Walk::at(guide, now - 30 * MINUTE)
+        .pick("cant-send")
+        .choose("cant-send", 1);
+    assert!(busy.last_at() > now - 30 * MINUTE);
+    app.store()
+        .insert_synthetic(vec![idle.visit(), busy.visit()], Vec::new())
+        .await
+        .unwrap();
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+    let page = m.get("/console/insights").await;
+    ok(&page);
+    assert!(
+        page.body.contains("<dt>Abandoned</dt><dd>1</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<dt>In progress</dt><dd>1</dd>"));
+    assert!(
+        page.body
+            .contains("<dt>Self-service resolution rate</dt><dd>0.0%</dd>")
+    );
+}
+
+#[tokio::test]
+async fn customers_walking_the_real_site_are_counted_as_they_go() {
+    let app = TestApp::new().await;
+    // Resolved at step 1.
+    let mut ann = app.customer();
+    ann.pick("cant-send").await;
+    ann.choose("That fixed it: I can send email now").await;
+    // Escalated to the Account Manager, with a ticket.
+    let (number, _) = app.account_manager_escalation(&[]).await;
+    // Restarts "can't send" and is still on step 2 of the second attempt.
+    let mut bob = app.customer();
+    bob.pick("cant-send").await;
+    bob.choose("My outgoing settings are correct and I still can't send")
+        .await;
+    bob.get("/").await;
+    bob.pick("cant-send").await;
+    bob.choose("My outgoing settings are correct and I still can't send")
+        .await;
+    // Goes back a step: still in the same attempt.
+    let page = bob
+        .submit("/problems/cant-send/back", &[("from", "use-isp-smtp")])
+        .await;
+    ok(&page);
+
+    let now = Timestamp::now();
+    let q = |now: i64| InsightQuery {
+        from_day: now.div_euclid(DAY),
+        to_day: now.div_euclid(DAY),
+        problem: None,
+        now: Timestamp(now),
+    };
+    let got = app.store().insights(&q(now.millis())).await.unwrap();
+    assert_eq!(
+        got.problems["cant-send"].tally,
+        tally(3, &[("resolved", 1)], 0, 2)
+    );
+    assert_eq!(
+        got.problems["cant-send"].steps["use-isp-smtp"],
+        step(2, &[], 0, 1),
+        "the first attempt stopped at step 2, the second went back to step 1"
+    );
+    assert_eq!(
+        got.problems["cant-send"].steps["check-smtp-settings"],
+        step(3, &[("resolved", 1)], 0, 1)
+    );
+    assert_eq!(
+        got.problems["password-prompts"].tally,
+        tally(1, &[("account-manager", 1)], 0, 0)
+    );
+    assert_eq!(got.tickets.opened, 1);
+    assert_eq!(got.tickets.resolved, 0);
+    assert_eq!(
+        got,
+        app.store()
+            .insights_from_events(&q(now.millis()))
+            .await
+            .unwrap()
+    );
+
+    // Half an hour later, with nothing more from Bob, both of his attempts are abandoned.
+    let later = app
+        .store()
+        .insights(&q(now.millis() + 31 * MINUTE))
+        .await
+        .unwrap();
+    assert_eq!(
+        later.problems["cant-send"].tally,
+        tally(3, &[("resolved", 1)], 2, 0)
+    );
+
+    // A manager resolves the ticket through the console: its resolution time is counted.
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+    m.open_ticket(number).await;
+    ok(&m.set_status(number, "in-progress").await);
+    ok(&m.set_status(number, "resolved").await);
+    let expected = app
+        .count(
+            "SELECT (SELECT MIN(at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.after = 'resolved') - t.created_at
+             FROM tickets t",
+        )
+        .await;
+    let got = app.store().insights(&q(now.millis())).await.unwrap();
+    assert_eq!(got.tickets.resolved, 1);
+    assert_eq!(got.tickets.median_resolution_ms, Some(expected));
+}
+
+/// The rows of the counter tables, for comparing two ways of filling them.
+async fn counters(app: &TestApp) -> Vec<String> {
+    use sqlx::{ConnectOptions, Row};
+    use std::str::FromStr;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
+        .unwrap()
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT id || ' ' || visit_id || ' ' || seq || ' ' || problem_id || ' ' || day || ' ' || started_at || ' ' || last_at || ' ' || step_id || ' ' || COALESCE(via_step, '-') || ' ' || COALESCE(outcome_kind, '-') || ' ' || COALESCE(outcome_step, '-') || ' ' || COALESCE(ended_at, '-') FROM insight_attempts ORDER BY id",
+        "SELECT day || ' ' || problem_id || ' ' || measure || ' ' || step_id || ' ' || outcome_kind || ' ' || attempts FROM insight_daily ORDER BY 1",
+        "SELECT hour || ' ' || problem_id || ' ' || started FROM insight_hourly ORDER BY 1",
+        "SELECT ticket_id || ' ' || problem_id || ' ' || created_at || ' ' || resolved_at || ' ' || hours FROM insight_resolutions ORDER BY 1",
+        "SELECT day || ' ' || problem_id || ' ' || hours || ' ' || tickets FROM insight_resolution_hours ORDER BY 1",
+    ] {
+        for row in sqlx::query(sql).fetch_all(&mut conn).await.unwrap() {
+            out.push(row.get::<String, _>(0));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_counters_agree_with_the_raw_events_and_with_the_migrations_backfill() {
+    let app = known_app().await;
+    let guide = app.guide();
+    let now = Timestamp(day("2026-11-26") * DAY + 15 * HOUR);
+    let mut visits = Vec::new();
+    let plan = SeedPlan {
+        tickets: 150,
+        events: 6_000,
+        days: 40,
+        seed: 11,
+        now,
+        send: true,
+    };
+    generate(guide, &plan, |v| visits.push(v));
+    app.store()
+        .insert_synthetic(visits, Vec::new())
+        .await
+        .unwrap();
+
+    let questions: Vec<InsightQuery> = [
+        ("2026-10-17", "2026-11-26", None, 0),
+        ("2026-11-01", "2026-11-15", None, 0),
+        ("2026-11-26", "2026-11-26", None, 0),
+        ("2026-11-25", "2026-11-26", Some("cant-send"), 0),
+        (
+            "2026-10-01",
+            "2026-11-26",
+            Some("password-prompts"),
+            -2 * HOUR,
+        ),
+        ("2026-11-20", "2026-11-26", None, -10 * HOUR),
+    ]
+    .into_iter()
+    .map(|(from, to, problem, shift)| InsightQuery {
+        problem: problem.map(str::to_string),
+        ..range(from, to, now.millis() + shift)
+    })
+    .collect();
+    let before = counters(&app).await;
+    for q in &questions {
+        let got = app.store().insights(q).await.unwrap();
+        assert!(got.total().started > 0, "{q:?} has data");
+        assert_eq!(
+            got,
+            app.store().insights_from_events(q).await.unwrap(),
+            "{q:?}"
+        );
+    }
+    let whole = app.store().insights(&questions[0]).await.unwrap().total();
+    assert!(whole.abandoned > 0 && whole.resolved() > 0 && whole.in_progress == 0);
+
+    // The migration's backfill, run on emptied tables, gives back exactly the same rows.
+    app.store().rebuild_insights().await.unwrap();
+    let after = counters(&app).await;
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(b, a);
+    }
+    for q in &questions {
+        assert_eq!(
+            app.store().insights(q).await.unwrap(),
+            app.store().insights_from_events(q).await.unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_page_shows_the_figures_with_charts_and_tables() {
+    let app = known_app().await;
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+    let page = m
+        .get("/console/insights?from=2026-11-09&to=2026-11-11")
+        .await;
+    ok(&page);
+    for text in [
+        "<dt>Attempts started</dt><dd>18</dd>",
+        "<dt>Self-service resolution rate</dt><dd>55.6%</dd>",
+        "<dt>Resolved by the guide</dt><dd>10</dd>",
+        "<dt>Referred to the ISP</dt><dd>1</dd>",
+        "<dt>Escalated</dt><dd>3</dd>",
+        "<dt>Abandoned</dt><dd>4</dd>",
+        "<dt>Median time from escalation to resolution</dt><dd>4 h 0 min</dd>",
+        "step 1: 4; step 2: 1",
+        "no step recorded: 1",
+    ] {
+        assert!(page.shows(text), "the page should show {text:?}");
+    }
+    // The "can't send" line: started 9, resolved 5, ISP 0, IIMS 1, AM 0, ended 0, abandoned 3.
+    assert!(page.shows(
+        "<th scope=\"row\">I can receive email, but I can't send it</th><td>9</td><td>5</td><td>step 1: 4; step 2: 1</td><td>0</td><td>1</td><td>0</td><td>0</td><td>3</td><td>0</td><td>55.6%</td>"
+    ));
+    // A funnel row: step 2 of "can't send" reached 5 times, 1 resolved, 1 escalated, 2 gave up.
+    assert!(
+        page.body
+            .contains("<td>5</td><td>1</td><td>1</td><td>2</td><td>0</td><td>40.0%</td>")
+    );
+    // Charts: SVG with a title and description, a table beside each, no script, no inline style.
+    let charts = page.body.matches("<svg class=\"chart").count();
+    assert_eq!(
+        charts,
+        4 + 6,
+        "rate, trend, hours, weekdays, and a funnel per problem"
+    );
+    assert_eq!(page.body.matches("role=\"img\"").count(), charts);
+    assert_eq!(page.body.matches("<title id=").count(), charts);
+    assert!(page.body.matches("<table").count() >= charts);
+    assert!(!page.body.contains("<script"));
+    assert!(!page.body.contains("style=\""));
+    assert!(page.shows("/console/insights/tickets.csv?from=2026-11-09&to=2026-11-11"));
+    // The nav links to the page.
+    assert!(
+        m.get("/console/tickets")
+            .await
+            .body
+            .contains("href=\"/console/insights\"")
+    );
+
+    // By week, and one problem.
+    let page = m
+        .get("/console/insights?from=2026-11-09&to=2026-11-11&problem=cant-send&by=week")
+        .await;
+    ok(&page);
+    assert!(page.shows("<dt>Attempts started</dt><dd>9</dd>"));
+    assert!(page.shows(
+        "<th scope=\"row\">week of 2026-11-09</th><td>9</td><td>5</td><td>9</td><td>55.6%</td>"
+    ));
+}
+
+#[tokio::test]
+async fn bad_ranges_and_filters_get_a_clear_400_and_strangers_are_sent_to_sign_in() {
+    let app = TestApp::new().await;
+    let mut stranger = app.manager("nobody@iims.example");
+    for path in [
+        "/console/insights",
+        "/console/insights/tickets.csv",
+        "/console/insights/events.csv",
+    ] {
+        let page = stranger.get(path).await;
+        assert_eq!(page.status, 303, "{path}");
+        assert!(
+            page.location()
+                .unwrap()
+                .starts_with("/console/sign-in?next=")
+        );
+    }
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+    for (query, message) in [
+        ("from=2026-02-30", "The start date must be a real date"),
+        (
+            "from=2026-11-01&to=11/30/2026",
+            "The end date must be a real date",
+        ),
+        ("from=2026-11-02&to=2026-11-01", "is after the end date"),
+        ("from=2025-01-01&to=2026-11-01", "at most 366 days"),
+        ("problem=printer-on-fire", "no symptom with that id"),
+        ("by=month", "by day or by week"),
+        ("from=%FF", "The start date must be a real date"),
+        ("from=2026-11-01&from=2026-11-02", "malformed"),
+    ] {
+        for path in [
+            "/console/insights",
+            "/console/insights/tickets.csv",
+            "/console/insights/events.csv",
+        ] {
+            let page = m.get(&format!("{path}?{query}")).await;
+            assert_eq!(page.status, 400, "{path}?{query}: {}", page.body);
+            assert!(page.shows(message), "{path}?{query}: {}", page.body);
+        }
+    }
+    ok(&m
+        .get("/console/insights?from=2025-11-01&to=2026-11-01")
+        .await);
+    ok(&m
+        .get("/console/insights?from=2026-11-26&to=2026-11-26&by=week")
+        .await);
+}
+
+fn parse_csv(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(body.as_bytes());
+    let headers = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (headers, rows)
+}
+
+async fn rows(app: &TestApp, sql: &'static str) -> Vec<Vec<String>> {
+    use sqlx::{ConnectOptions, Row};
+    use std::str::FromStr;
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
+        .unwrap()
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    sqlx::query(sql)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| r.get::<Option<String>, _>(i).unwrap_or_default())
+                .collect()
+        })
+        .collect()
+}
+
+fn iso(ms: &str) -> String {
+    Timestamp(ms.parse().unwrap()).iso_millis()
+}
+
+#[tokio::test]
+async fn csv_exports_read_back_as_the_database_holds_them() {
+    let app = known_app().await;
+    // Many more events than one export page, and tickets whose words could break a CSV file or
+    // run as a formula in a spreadsheet.
+    let mut visits = Vec::new();
+    let plan = SeedPlan {
+        tickets: 40,
+        events: 5_000,
+        days: 3,
+        seed: 5,
+        now: Timestamp(day("2026-11-12") * DAY),
+        send: true,
+    };
+    generate(app.guide(), &plan, |v| visits.push(v));
+    let nasty = [
+        (
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            "+1 555 0100",
+        ),
+        ("-2+3", "@SUM(A1:A2)"),
+        ("Zoë \"Z\" O'Neil, Jr.", "line one\r\nline two\nthree"),
+    ];
+    for (i, v) in visits
+        .iter_mut()
+        .filter(|v| v.ticket.is_some())
+        .take(3)
+        .enumerate()
+    {
+        let t = v.ticket.as_mut().unwrap();
+        t.name = nasty[i].0.into();
+        t.description = nasty[i].1.into();
+    }
+    app.store()
+        .insert_synthetic(visits, Vec::new())
+        .await
+        .unwrap();
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+
+    let page = m
+        .get("/console/insights/events.csv?from=2026-11-09&to=2026-11-11")
+        .await;
+    ok(&page);
+    assert_eq!(page.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        page.header("content-disposition"),
+        Some("attachment; filename=\"helpdesk-events-2026-11-09-to-2026-11-11.csv\"")
+    );
+    assert!(page.body.ends_with("\r\n"));
+    let (headers, got) = parse_csv(&page.body);
+    assert_eq!(
+        headers,
+        [
+            "event_id",
+            "visit",
+            "seq",
+            "at",
+            "kind",
+            "problem",
+            "step",
+            "choice",
+            "next",
+            "outcome",
+            "guide_version"
+        ]
+    );
+    let want = rows(
+        &app,
+        "SELECT CAST(id AS TEXT), visit_id, CAST(seq AS TEXT), CAST(at AS TEXT), kind, problem_id, node_id,
+                CAST(choice_index AS TEXT), next_id, outcome_kind, guide_version
+         FROM visit_events WHERE at >= 1794182400000 AND at < 1794441600000 ORDER BY at, id",
+    )
+    .await;
+    assert!(
+        want.len() > 4_000,
+        "more than two export pages: {}",
+        want.len()
+    );
+    let want: Vec<Vec<String>> = want
+        .into_iter()
+        .map(|mut r| {
+            r[3] = iso(&r[3]);
+            r
+        })
+        .collect();
+    assert_eq!(got.len(), want.len());
+    assert_eq!(got, want);
+
+    // One problem only.
+    let page = m
+        .get("/console/insights/events.csv?from=2026-11-09&to=2026-11-11&problem=download-stuck")
+        .await;
+    let (_, got) = parse_csv(&page.body);
+    assert!(!got.is_empty());
+    assert!(got.iter().all(|r| r[5] == "download-stuck"));
+    assert_eq!(
+        got.len() as i64,
+        app.count("SELECT COUNT(*) FROM visit_events WHERE problem_id = 'download-stuck' AND at >= 1794182400000 AND at < 1794441600000").await
+    );
+
+    let page = m
+        .get("/console/insights/tickets.csv?from=2026-11-09&to=2026-11-11")
+        .await;
+    ok(&page);
+    assert_eq!(
+        page.header("content-disposition"),
+        Some("attachment; filename=\"helpdesk-tickets-2026-11-09-to-2026-11-11.csv\"")
+    );
+    let (headers, got) = parse_csv(&page.body);
+    assert_eq!(headers[0], "reference");
+    assert_eq!(headers.len(), 16);
+    let want = rows(
+        &app,
+        "SELECT printf('IIMS-%06d', t.number), CAST(t.created_at AS TEXT), t.problem_id, t.outcome_kind, t.ending_id,
+                t.status, t.customer_name, t.customer_email, t.customer_phone, t.customer_account, t.email_program,
+                t.description, CAST((SELECT MIN(at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.action = 'status'
+                    AND a.after IN ('resolved', 'closed')) AS TEXT), CAST(t.updated_at AS TEXT)
+         FROM tickets t WHERE created_at >= 1794182400000 AND created_at < 1794441600000 ORDER BY created_at, number",
+    )
+    .await;
+    assert!(want.len() > 30);
+    assert_eq!(got.len(), want.len());
+    let guide = app.guide();
+    let safe = |s: &str| {
+        if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{s}")
+        } else {
+            s.to_string()
+        }
+    };
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g[0], w[0]);
+        assert_eq!(g[1], iso(&w[1]));
+        assert_eq!(g[2], w[2]);
+        assert_eq!(g[3], guide.problem(&w[2]).unwrap().symptom);
+        assert_eq!(&g[4..7], &w[3..6]);
+        assert_eq!(g[7], "", "no managers: nobody assigned");
+        for (gi, wi) in (8..14).zip(6..12) {
+            assert_eq!(g[gi], safe(&w[wi]), "column {}", headers[gi]);
+        }
+        assert_eq!(
+            g[14],
+            if w[12].is_empty() {
+                String::new()
+            } else {
+                iso(&w[12])
+            }
+        );
+        assert_eq!(g[15], iso(&w[13]));
+    }
+    // The tricky ones arrived intact, formulas neutralised.
+    let names: Vec<&str> = got.iter().map(|r| r[8].as_str()).collect();
+    assert!(names.contains(&"'=HYPERLINK(\"http://evil.example\",\"click\")"));
+    assert!(names.contains(&"'-2+3"));
+    assert!(names.contains(&"Zoë \"Z\" O'Neil, Jr."));
+    let descriptions: Vec<&str> = got.iter().map(|r| r[13].as_str()).collect();
+    assert!(descriptions.contains(&"'+1 555 0100"));
+    assert!(descriptions.contains(&"'@SUM(A1:A2)"));
+    assert!(descriptions.contains(&"line one\r\nline two\nthree"));
+    assert!(!page.body.contains("\n=") && !page.body.contains(",="));
+
+    // An empty range is a header row alone.
+    let page = m
+        .get("/console/insights/tickets.csv?from=2020-01-01&to=2020-01-31")
+        .await;
+    ok(&page);
+    assert_eq!(page.body.matches("\r\n").count(), 1);
+}
