@@ -1,0 +1,74 @@
+// The suite's own checks, shown to catch what they are for: each is run on a real page that has been
+// broken on purpose, and must fail. A check that cannot fail proves nothing.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { PHONE, axeReportName, checkA11y, checkPage, focused, launch, openPage } from '../lib/browser.js';
+import { startServer } from '../lib/server.js';
+
+axeReportName('checks-can-fail');
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function onHome(options, fn) {
+  const { context, page } = await openPage(browser, server.url, options);
+  try {
+    await page.goto('/');
+    await fn(page);
+  } finally {
+    await context.close();
+  }
+}
+
+test('axe-core fails a page with an unlabelled field and low-contrast text', () => onHome({}, async (page) => {
+  await checkA11y(page, 'home as served');
+  await page.evaluate(() => {
+    const field = document.createElement('input');
+    field.type = 'text';
+    const faint = document.createElement('p');
+    faint.textContent = 'Hard to read';
+    faint.style.color = '#d0d0d0';
+    document.querySelector('main').append(field, faint);
+  });
+  await assert.rejects(checkA11y(page, 'home, broken on purpose'), (err) => {
+    assert.match(err.message, /label/);
+    assert.match(err.message, /color-contrast/);
+    return true;
+  });
+}));
+
+test('the page checks fail on sideways scrolling, a missing lang and a second h1', () => onHome(PHONE, async (page) => {
+  await page.evaluate(() => {
+    const wide = document.createElement('div');
+    wide.style.width = '600px';
+    wide.textContent = 'wide';
+    document.querySelector('main').append(wide);
+  });
+  await assert.rejects(checkPage(page, 'too wide'), /horizontal scrolling/);
+  await page.reload();
+  await page.evaluate(() => document.documentElement.removeAttribute('lang'));
+  await assert.rejects(checkPage(page, 'no lang'), /lang/);
+  await page.reload();
+  await page.evaluate(() => document.querySelector('main').append(document.createElement('h1')));
+  await assert.rejects(checkPage(page, 'two h1'), /exactly one h1/);
+}));
+
+test('the focus check sees a focus ring removed', () => onHome({}, async (page) => {
+  await page.keyboard.press('Tab');
+  assert.equal((await focused(page)).indicator, true, 'the skip link shows its focus');
+  await page.evaluate(() => {
+    const el = document.activeElement;
+    el.style.outline = 'none';
+    el.style.boxShadow = 'none';
+  });
+  assert.equal((await focused(page)).indicator, false, 'a removed focus ring is noticed');
+}));
