@@ -164,7 +164,11 @@ pub fn generate(
             + rng.below(60) as i64 * MINUTE
             + rng.below(60_000) as i64;
         // Today's later hours have not happened yet: such a visit took place a day earlier.
-        let start = if start >= plan.now.millis() - MINUTE { start - DAY } else { start };
+        let start = if start >= plan.now.millis() - MINUTE {
+            start - DAY
+        } else {
+            start
+        };
         let mut at = start;
         let mut list = Vec::new();
         let push = |list: &mut Vec<Event>,

@@ -867,7 +867,7 @@ async fn keyset_pagination_walks_every_ticket_once_newest_first() {
 }
 
 #[tokio::test]
-async fn the_queue_stays_fast_with_a_hundred_thousand_tickets() {
+async fn deep_queue_pages_work_with_a_hundred_thousand_tickets() {
     let app = TestApp::new().await;
     let mut m = app
         .signed_in("ann@iims.example", "Ann", Role::Manager)
@@ -879,7 +879,8 @@ async fn the_queue_stays_fast_with_a_hundred_thousand_tickets() {
         Some("IIMS-100000")
     );
     assert_eq!(m.references().len(), 25);
-    // Deep pages cost what the first page costs: jump near the end with a cursor.
+    // Deep pages answer from the cursor: jump near the end. (How fast is measured by the
+    // benchmark, bench/run, not here.)
     for query in [
         "",
         "status=new",
@@ -892,17 +893,13 @@ async fn the_queue_stays_fast_with_a_hundred_thousand_tickets() {
         } else {
             format!("{query}&{after}")
         };
-        let started = std::time::Instant::now();
         let page = m.open_queue(&path).await;
-        let took = started.elapsed();
         ok(&page);
         assert!(!m.references().is_empty(), "{path}");
         assert!(
             m.references().iter().all(|r| r.as_str() < "IIMS-001001"),
             "{path}"
         );
-        // About 10-60 ms here with the indexes; generous, as CI machines are slow and shared.
-        assert!(took < Duration::from_millis(750), "{path} took {took:?}");
     }
 }
 
