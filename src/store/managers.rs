@@ -99,6 +99,18 @@ pub(super) async fn end_sessions_on(
 }
 
 /// Whether changing `manager_id` (to a non-admin or disabled) would leave no enabled admin.
+/// Whether a manager with this id exists, read inside a writer job.
+async fn manager_exists_on(
+    conn: &mut SqliteConnection,
+    manager_id: &str,
+) -> Result<bool, StoreError> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
+        .bind(manager_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(id.is_some())
+}
+
 async fn is_last_admin(conn: &mut SqliteConnection, manager_id: &str) -> Result<bool, StoreError> {
     let others: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM managers WHERE role = 'admin' AND enabled = 1 AND id <> $1",
@@ -236,12 +248,7 @@ impl Store {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let exists: Option<String> =
-                        sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
-                            .bind(&id)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    if exists.is_none() {
+                    if !manager_exists_on(conn, &id).await? {
                         return Ok(AccountChange::NotFound);
                     }
                     if !enabled && is_last_admin(conn, &id).await? {
@@ -272,12 +279,7 @@ impl Store {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let exists: Option<String> =
-                        sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
-                            .bind(&id)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                    if exists.is_none() {
+                    if !manager_exists_on(conn, &id).await? {
                         return Ok(AccountChange::NotFound);
                     }
                     if role != Role::Admin && is_last_admin(conn, &id).await? {
@@ -327,11 +329,7 @@ impl Store {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
-                        .bind(&manager_id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if exists.is_none() {
+                    if !manager_exists_on(conn, &manager_id).await? {
                         return Ok(false);
                     }
                     sqlx::query(
