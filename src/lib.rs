@@ -28,11 +28,11 @@ use store::Store;
 
 pub use router::app;
 
-/// What every handler can reach.
+/// What every handler can reach. Cloned for every request, so it is all shared pointers.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The database.
-    pub store: Store,
+    pub store: Arc<Store>,
     /// The guide being served, and earlier versions.
     pub guides: Arc<Guides>,
     /// Tickets per client, against floods.
@@ -44,7 +44,7 @@ impl AppState {
     pub async fn new(store: Store, guide: guide::Guide) -> Result<AppState, store::StoreError> {
         store.remember_guide(&guide).await?;
         Ok(AppState {
-            store,
+            store: Arc::new(store),
             guides: Arc::new(Guides::new(guide)),
             ticket_limit: Arc::new(limits::RateLimit::new(
                 limits::TICKETS_PER_CLIENT,

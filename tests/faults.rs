@@ -79,6 +79,13 @@ fn a_database_locked_by_another_process_is_a_503_then_recovers() {
     assert_unavailable_page(&r);
     assert!(eventually(Duration::from_secs(5), || server
         .logged("database unavailable")));
+    // Nothing of the refused answer is remembered: the step is still the one to answer, and
+    // its page is served from the server's memory of the visit while the database is locked
+    // (had the answer been remembered, showing the step would be a write, refused again).
+    let page = c
+        .get("/problems/cant-send/steps/check-smtp-settings")
+        .unwrap();
+    assert_eq!(page.status, 200, "{}", page.body);
 
     rt.block_on(sqlx::query("ROLLBACK").execute(&mut blocker))
         .unwrap();
@@ -97,7 +104,8 @@ fn a_database_locked_by_another_process_is_a_503_then_recovers() {
     assert_eq!(r.status, 303);
     assert_eq!(
         rt.block_on(count(&mut blocker, "SELECT COUNT(*) FROM visit_events")),
-        before + 1
+        before + 2,
+        "the choice, and the step it leads to shown"
     );
     rt.block_on(blocker.close()).unwrap();
 }

@@ -44,12 +44,11 @@ struct HomePage<'a> {
 /// `GET /`: the symptoms, in the customer's words.
 pub async fn home(State(state): State<AppState>, visit: CustomerVisit) -> AppResult<Response> {
     let guide = state.guides.current().clone();
-    let events = if visit.is_new {
-        Vec::new()
+    let path = if visit.is_new {
+        VisitPath::default()
     } else {
-        state.store.events(visit.id()).await?
+        VisitPath::replay(&state.store.events(visit.id()).await?)
     };
-    let path = VisitPath::replay(&events);
     let resume = path.problem_id.as_deref().and_then(|p| {
         let current = path.current(p)?;
         let (problem, node) = guide.locate(p, &current.node_id)?;
@@ -173,25 +172,30 @@ pub async fn choose(
         })?;
     let next = node.choices()[index].next.clone();
     let (pid, sid) = (problem.id.clone(), node.id.clone());
+    let choice = NewEvent {
+        kind: EventKind::Choice,
+        guide_version: guide.version.clone(),
+        problem_id: problem.id.clone(),
+        node_id: node.id.clone(),
+        choice_index: Some(index as i64),
+        next_id: Some(next.clone()),
+        outcome_kind: None,
+    };
+    // The step the answer leads to is shown (or the ending reached) by the redirect that
+    // follows; recording both in one write spares the next page a write of its own.
+    let mut events = vec![choice];
+    events.extend(
+        guide
+            .locate(&problem.id, &next)
+            .map(|(_, to)| arrival(&guide, problem, to)),
+    );
     state
         .store
-        .record_event(
-            visit.id(),
-            NewEvent {
-                kind: EventKind::Choice,
-                guide_version: guide.version.clone(),
-                problem_id: problem.id.clone(),
-                node_id: node.id.clone(),
-                choice_index: Some(index as i64),
-                next_id: Some(next.clone()),
-                outcome_kind: None,
-            },
-            move |events| {
-                let path = VisitPath::replay(events);
-                (path.answer_at(&pid, &sid) == Some(index as i64))
-                    .then(|| events.last().map_or(0, |e| e.id))
-            },
-        )
+        .record_events(visit.id(), events, move |events| {
+            let path = VisitPath::replay(events);
+            (path.answer_at(&pid, &sid) == Some(index as i64))
+                .then(|| events.last().map_or(0, |e| e.id))
+        })
         .await?;
     Ok(Redirect::to(&step_url(&problem.id, &next)).into_response())
 }
@@ -395,6 +399,23 @@ pub async fn path_lines(
     describe(state, problem, &answered).await
 }
 
+/// The event recording that the customer arrived at `node`: a step shown, or an ending reached.
+fn arrival(guide: &Guide, problem: &Problem, node: &Node) -> NewEvent {
+    NewEvent {
+        kind: if node.outcome().is_some() {
+            EventKind::Outcome
+        } else {
+            EventKind::Shown
+        },
+        guide_version: guide.version.clone(),
+        problem_id: problem.id.clone(),
+        node_id: node.id.clone(),
+        choice_index: None,
+        next_id: None,
+        outcome_kind: node.outcome().map(|o| o.kind.as_str()),
+    }
+}
+
 /// Records that `node` was shown (or, for an ending, reached) unless that is already the visit's
 /// latest event; returns the event's id and the visit's path.
 async fn show(
@@ -404,11 +425,8 @@ async fn show(
     problem: &Problem,
     node: &Node,
 ) -> AppResult<(i64, VisitPath)> {
-    let kind = if node.outcome().is_some() {
-        EventKind::Outcome
-    } else {
-        EventKind::Shown
-    };
+    let arrived = arrival(guide, problem, node);
+    let kind = arrived.kind;
     let (pid, nid) = (problem.id.clone(), node.id.clone());
     let already = move |events: &[Event]| {
         events
@@ -428,19 +446,7 @@ async fn show(
     }
     let id = state
         .store
-        .record_event(
-            visit.id(),
-            NewEvent {
-                kind,
-                guide_version: guide.version.clone(),
-                problem_id: problem.id.clone(),
-                node_id: node.id.clone(),
-                choice_index: None,
-                next_id: None,
-                outcome_kind: node.outcome().map(|o| o.kind.as_str()),
-            },
-            already,
-        )
+        .record_event(visit.id(), arrived, already)
         .await?;
     let events = state.store.events(visit.id()).await?;
     Ok((id, VisitPath::replay(&events)))

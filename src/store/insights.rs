@@ -1,8 +1,8 @@
 //! Guide insights: attempts, where they end, where customers give up, and how long tickets take.
 //!
-//! Counters are kept up to date by the writer job that records each event ([`track_event`], called
-//! from `record_event` and the synthetic loader) and each status change ([`track_status`]), so a
-//! question about any date range reads a few thousand rows however many events there are.
+//! Counters are kept up to date by the writer as it records each event (`super::rollups`) and each
+//! status change ([`track_status`]), so a question about any date range reads a few thousand rows
+//! however many events there are.
 //! [`Store::insights_from_events`] answers the same question from the raw events, the plainest
 //! statement of the definitions; tests hold the two to the same answers.
 //!
@@ -20,15 +20,13 @@ use std::collections::BTreeMap;
 
 use sqlx::{Row, SqliteConnection};
 
-use super::visits::NewEvent;
 use super::{Store, StoreError};
-use crate::journey::path::{Event, EventKind};
 use crate::time::Timestamp;
 
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;
 /// Milliseconds in an hour.
-const HOUR_MS: i64 = 3_600_000;
+pub(super) const HOUR_MS: i64 = 3_600_000;
 /// An attempt without an outcome is abandoned once its latest event is this old (30 minutes).
 pub const ABANDONED_AFTER_MS: i64 = 30 * 60_000;
 
@@ -171,197 +169,8 @@ pub fn weekday(day: i64) -> usize {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Keeping the counters, inside the writer job that records the event.
-
-/// What the counters need to know of an event.
-struct Facts<'a> {
-    id: i64,
-    seq: i64,
-    at: i64,
-    kind: EventKind,
-    problem_id: &'a str,
-    node_id: &'a str,
-    next_id: Option<&'a str>,
-    outcome_kind: Option<&'a str>,
-}
-
-/// Counts an event just recorded through `record_event`.
-pub(super) async fn track_new(
-    conn: &mut SqliteConnection,
-    visit: &str,
-    id: i64,
-    seq: i64,
-    at: i64,
-    e: &NewEvent,
-) -> Result<(), StoreError> {
-    let facts = Facts {
-        id,
-        seq,
-        at,
-        kind: e.kind,
-        problem_id: &e.problem_id,
-        node_id: &e.node_id,
-        next_id: e.next_id.as_deref(),
-        outcome_kind: e.outcome_kind,
-    };
-    track(conn, visit, facts).await
-}
-
-/// Counts an event just inserted with id `id` (synthetic data).
-pub(super) async fn track_event(
-    conn: &mut SqliteConnection,
-    visit: &str,
-    id: i64,
-    e: &Event,
-) -> Result<(), StoreError> {
-    let facts = Facts {
-        id,
-        seq: e.seq,
-        at: e.at.millis(),
-        kind: e.kind,
-        problem_id: &e.problem_id,
-        node_id: &e.node_id,
-        next_id: e.next_id.as_deref(),
-        outcome_kind: e.outcome_kind.as_deref(),
-    };
-    track(conn, visit, facts).await
-}
-
-async fn bump_daily(
-    conn: &mut SqliteConnection,
-    day: i64,
-    problem: &str,
-    measure: &str,
-    step: &str,
-    kind: &str,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO insight_daily (day, problem_id, measure, step_id, outcome_kind, attempts)
-         VALUES ($1, $2, $3, $4, $5, 1)
-         ON CONFLICT (day, problem_id, measure, step_id, outcome_kind)
-         DO UPDATE SET attempts = insight_daily.attempts + 1",
-    )
-    .bind(day)
-    .bind(problem)
-    .bind(measure)
-    .bind(step)
-    .bind(kind)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-fn has_step(steps: &str, node: &str) -> bool {
-    steps.split('|').any(|s| s == node)
-}
-
-async fn track(conn: &mut SqliteConnection, visit: &str, e: Facts<'_>) -> Result<(), StoreError> {
-    if e.kind == EventKind::Symptom {
-        let day = e.at.div_euclid(DAY_MS);
-        sqlx::query(
-            "INSERT INTO insight_attempts (id, visit_id, seq, problem_id, day, started_at, last_at, step_id, via_step, steps)
-             VALUES ($1, $2, $3, $4, $5, $6, $6, $7, NULL, $8)",
-        )
-        .bind(e.id)
-        .bind(visit)
-        .bind(e.seq)
-        .bind(e.problem_id)
-        .bind(day)
-        .bind(e.at)
-        .bind(e.node_id)
-        .bind(format!("|{}|", e.node_id))
-        .execute(&mut *conn)
-        .await?;
-        bump_daily(conn, day, e.problem_id, "started", "", "").await?;
-        bump_daily(conn, day, e.problem_id, "reached", e.node_id, "").await?;
-        sqlx::query(
-            "INSERT INTO insight_hourly (hour, problem_id, started) VALUES ($1, $2, 1)
-             ON CONFLICT (hour, problem_id) DO UPDATE SET started = insight_hourly.started + 1",
-        )
-        .bind(e.at.div_euclid(HOUR_MS))
-        .bind(e.problem_id)
-        .execute(&mut *conn)
-        .await?;
-        return Ok(());
-    }
-    let row = sqlx::query(
-        "SELECT id, problem_id, day, step_id, via_step, steps, outcome_kind FROM insight_attempts
-         WHERE visit_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(visit)
-    .bind(e.seq)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
-        return Ok(()); // before any symptom: no attempt to count it in
-    };
-    let problem: String = row.try_get("problem_id")?;
-    let outcome: Option<String> = row.try_get("outcome_kind")?;
-    if problem != e.problem_id || outcome.is_some() {
-        return Ok(()); // another problem's page, or after the attempt's outcome
-    }
-    let attempt: i64 = row.try_get("id")?;
-    let day: i64 = row.try_get("day")?;
-    let mut step: String = row.try_get("step_id")?;
-    let mut via: Option<String> = row.try_get("via_step")?;
-    let mut steps: String = row.try_get("steps")?;
-    let mut ended = None;
-    let mut reached = None;
-    match (e.kind, e.next_id) {
-        (EventKind::Choice, Some(next)) => {
-            via = Some(e.node_id.to_string());
-            step = next.to_string();
-        }
-        (EventKind::Shown, _) => {
-            via = None;
-            step = e.node_id.to_string();
-            reached = Some(e.node_id);
-        }
-        (EventKind::Outcome, _) => {
-            let from = if step == e.node_id { via.take() } else { None };
-            via = None;
-            step = e.node_id.to_string();
-            reached = Some(e.node_id);
-            ended = Some((e.outcome_kind.unwrap_or("").to_string(), from));
-        }
-        // "back", or a choice that leads nowhere: activity, not a move.
-        _ => {}
-    }
-    if let Some(node) = reached
-        && !has_step(&steps, node)
-    {
-        steps.push_str(node);
-        steps.push('|');
-        bump_daily(conn, day, &problem, "reached", node, "").await?;
-    }
-    if let Some((kind, from)) = &ended {
-        bump_daily(
-            conn,
-            day,
-            &problem,
-            "outcome",
-            from.as_deref().unwrap_or(""),
-            kind,
-        )
-        .await?;
-    }
-    sqlx::query(
-        "UPDATE insight_attempts SET last_at = CASE WHEN $2 > last_at THEN $2 ELSE last_at END,
-             step_id = $3, via_step = $4, steps = $5, outcome_kind = $6, outcome_step = $7, ended_at = $8
-         WHERE id = $1",
-    )
-    .bind(attempt)
-    .bind(e.at)
-    .bind(&step)
-    .bind(&via)
-    .bind(&steps)
-    .bind(ended.as_ref().map(|(k, _)| k.as_str()))
-    .bind(ended.as_ref().and_then(|(_, from)| from.as_deref()))
-    .bind(ended.as_ref().map(|_| e.at))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
+// Keeping the resolution counters, inside the writer job that changes a ticket's status.
+// (The event counters are kept by `super::rollups`.)
 
 /// Notes a ticket's status change: its first move to resolved (or closed) is its resolution.
 pub(super) async fn track_status(
@@ -953,12 +762,6 @@ mod tests {
         assert_eq!(weekday(0), 3, "1970-01-01 was a Thursday");
         assert_eq!(weekday(4), 0, "1970-01-05 was a Monday");
         assert_eq!(weekday(-1), 2);
-    }
-
-    #[test]
-    fn steps_are_matched_whole() {
-        assert!(has_step("|check-internet|isp|", "isp"));
-        assert!(!has_step("|check-internet|", "check"));
     }
 
     #[test]

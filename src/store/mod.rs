@@ -2,13 +2,16 @@
 //!
 //! Handlers call plain async methods on [`Store`]; nothing outside this folder builds a query, so a
 //! PostgreSQL backend can be added beside SQLite by giving these methods a second implementation.
-//! Reads go through a pool of read-only connections; writes go through the single [`writer`].
+//! Reads go through a pool of read-only connections; writes go through the single [`writer`],
+//! which also keeps the visits it recently wrote in memory ([`recent`]) for page views to read.
 
 mod backup;
 mod guides;
 mod insights;
 mod managers;
 mod queue;
+mod recent;
+mod rollups;
 mod seed;
 mod sessions;
 mod tickets;
@@ -16,6 +19,7 @@ mod visits;
 pub mod writer;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
@@ -34,7 +38,7 @@ pub use queue::{
 };
 pub use sessions::{ManagerSession, NewSession, RecentFailures, SESSION_ABSOLUTE, SESSION_IDLE};
 pub use tickets::{CustomerUpdates, NewTicket, TicketCreated, TicketSummary, account_domain};
-pub use visits::{NewEvent, Visit};
+pub use visits::{Events, NewEvent, Visit};
 use writer::Writer;
 
 /// The database the server runs on when none is given: a file in the working directory.
@@ -104,11 +108,16 @@ impl StoreError {
     }
 }
 
-/// The database: a read pool and the writer.
+/// How many recently active visits the store keeps in memory (a few KB each). Customers active
+/// at the same time beyond half of this are read back from the database on their next click.
+const RECENT_VISITS: usize = 16_384;
+
+/// The database: a read pool, the writer, and the visits the writer recently wrote.
 #[derive(Clone, Debug)]
 pub struct Store {
     read: SqlitePool,
     writer: Writer,
+    recent: Arc<recent::RecentVisits>,
 }
 
 impl Store {
@@ -125,14 +134,18 @@ impl Store {
         let mut conn = options.connect().await?;
         sqlx::migrate!("./migrations").run(&mut conn).await?;
         let read = SqlitePoolOptions::new()
-            .max_connections(8)
+            // Each connection is a thread with its own page cache; most page views read the
+            // visits held in memory, and two cores keep no more than a few reads busy at once.
+            .max_connections(4)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options.clone().read_only(true))
             .await?;
+        let recent = Arc::new(recent::RecentVisits::new(RECENT_VISITS));
         Ok(Store {
             read,
-            writer: Writer::start(conn, options),
+            writer: Writer::start(conn, options, recent.clone()),
+            recent,
         })
     }
 

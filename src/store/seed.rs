@@ -3,6 +3,7 @@
 use uuid::Uuid;
 
 use super::{Store, StoreError};
+use crate::journey::path::Event;
 use crate::seed::SyntheticVisit;
 
 impl Store {
@@ -51,7 +52,8 @@ impl Store {
                             .bind(&e.outcome_kind)
                             .fetch_one(&mut *conn)
                             .await?;
-                            super::insights::track_event(conn, &id, event_id, e).await?;
+                            let recorded = Event { id: event_id, ..e.clone() };
+                            super::rollups::track_event(conn, &id, &recorded).await?;
                             outcome_event = Some((event_id, e.guide_version.clone()));
                         }
                         let (Some(t), Some((outcome_event, version))) = (visit.ticket, outcome_event) else {

@@ -1,6 +1,6 @@
 //! Escalation tickets and the paths they carry.
 
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
 use super::queue::audit_on;
@@ -91,23 +91,44 @@ impl Store {
     /// Idempotent per escalation: a second submit of the same form returns the first ticket.
     /// Returns `None` when `outcome_event` is not an outcome of this visit at this ending.
     pub async fn create_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError> {
+        // The outcome was committed before its form was shown, so the visit's committed events
+        // (held in memory if the visit is recent) include everything the ticket's path needs.
+        let held = self
+            .recent
+            .get(&new.visit)
+            .filter(|v| v.events.iter().any(|e| e.id == new.outcome_event));
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let existing = sqlx::query("SELECT number, status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2")
-                        .bind(new.outcome_event)
-                        .bind(new.visit.to_string())
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    if let Some(row) = existing {
+                    let visit = new.visit.to_string();
+                    // The ticket already opened for this escalation, or the next number.
+                    let row = sqlx::query(
+                        "SELECT (SELECT number FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2) AS number,
+                                (SELECT status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2) AS status_token,
+                                (SELECT COALESCE(MAX(number), 0) + 1 FROM tickets) AS next",
+                    )
+                    .bind(new.outcome_event)
+                    .bind(&visit)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                    if let (Some(number), Some(status_token)) =
+                        (row.try_get("number")?, row.try_get("status_token")?)
+                    {
                         return Ok(Some(TicketCreated {
-                            number: row.try_get("number")?,
-                            status_token: row.try_get("status_token")?,
+                            number,
+                            status_token,
                             existed: true,
                         }));
                     }
-                    let visit = new.visit.to_string();
-                    let events = events_on(conn, &visit).await?;
+                    let number: i64 = row.try_get("next")?;
+                    let read;
+                    let events = match &held {
+                        Some(held) => &held.events,
+                        None => {
+                            read = events_on(conn, &visit).await?;
+                            &read
+                        }
+                    };
                     let Some(end) = events.iter().position(|e| {
                         e.id == new.outcome_event
                             && e.kind == EventKind::Outcome
@@ -118,9 +139,6 @@ impl Store {
                     };
                     let guide_version = events[end].guide_version.clone();
                     let path = Path::replay(&events[..=end]);
-                    let number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) + 1 FROM tickets")
-                        .fetch_one(&mut *conn)
-                        .await?;
                     let id = Uuid::new_v4().to_string();
                     let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
                     let now = Timestamp::now().millis();
@@ -149,20 +167,22 @@ impl Store {
                     .bind(now)
                     .execute(&mut *conn)
                     .await?;
-                    for (position, step) in path.steps.iter().enumerate() {
-                        sqlx::query(
-                            "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        )
-                        .bind(&id)
-                        .bind(position as i64)
-                        .bind(&step.guide_version)
-                        .bind(&step.node_id)
-                        .bind(step.shown_at.millis())
-                        .bind(step.answer.map(|a| a.0))
-                        .bind(step.answer.map(|a| a.1.millis()))
-                        .execute(&mut *conn)
-                        .await?;
+                    // The path in one statement (a path is a few dozen steps at most; SQLite
+                    // takes thousands of values in one statement).
+                    let mut rows = QueryBuilder::<Sqlite>::new(
+                        "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",
+                    );
+                    rows.push_values(path.steps.iter().enumerate(), |mut row, (position, step)| {
+                        row.push_bind(&id)
+                            .push_bind(position as i64)
+                            .push_bind(&step.guide_version)
+                            .push_bind(&step.node_id)
+                            .push_bind(step.shown_at.millis())
+                            .push_bind(step.answer.map(|a| a.0))
+                            .push_bind(step.answer.map(|a| a.1.millis()));
+                    });
+                    if !path.steps.is_empty() {
+                        rows.build().execute(&mut *conn).await?;
                     }
                     let at = Timestamp(now);
                     audit_on(conn, &id, at, None, "opened", None, Some(TicketStatus::New.as_str())).await?;

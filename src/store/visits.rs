@@ -1,9 +1,20 @@
 //! Visits and their path events.
+//!
+//! Every write to a visit goes through the writer as a [`VisitJob`]; the writer runs the visit
+//! jobs queued together as one group ([`write_group`]) and keeps the visits it wrote in the
+//! store's memory ([`super::recent`]), from which page views read them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::recent::{Known, RecentVisits, VisitState};
+use super::rollups::{self, Attempt, Tally};
+use super::writer::Answer;
 use super::{Store, StoreError};
 use crate::journey::path::{Event, EventKind};
 use crate::time::Timestamp;
@@ -68,6 +79,374 @@ pub(super) async fn events_on(
     Ok(rows.into_iter().map(event).collect::<Result<_, _>>()?)
 }
 
+/// A visit's events, oldest first: shared with the store's memory of the visit when it holds it.
+#[derive(Debug, Clone)]
+pub struct Events(Held);
+
+#[derive(Debug, Clone)]
+enum Held {
+    Shared(Arc<VisitState>),
+    Read(Vec<Event>),
+}
+
+impl std::ops::Deref for Events {
+    type Target = [Event];
+
+    fn deref(&self) -> &[Event] {
+        match &self.0 {
+            Held::Shared(state) => &state.events,
+            Held::Read(events) => events,
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Events {
+    type Item = &'a Event;
+    type IntoIter = std::slice::Iter<'a, Event>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// Decides, from the visit's events as the writer sees them, whether an event is already
+/// recorded; returns that event's id.
+pub type Existing = Box<dyn FnOnce(&[Event]) -> Option<i64> + Send>;
+
+/// A write to a visit. The writer runs the visit writes queued together as one group: a few
+/// statements for the whole group, whatever its size.
+pub(super) struct VisitJob {
+    visit: Uuid,
+    write: VisitWrite,
+    reply: oneshot::Sender<Result<i64, StoreError>>,
+}
+
+enum VisitWrite {
+    /// A new visit.
+    Start { csrf_token: String },
+    /// Events, in order, unless `existing` finds the first already recorded.
+    Append {
+        new: Vec<NewEvent>,
+        existing: Existing,
+    },
+}
+
+impl VisitJob {
+    /// Answers the job with an error without running it.
+    pub(super) fn fail(self, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// Reads a visit's committed state from the database, inside the writer or on a read connection.
+async fn read_state(
+    conn: &mut SqliteConnection,
+    visit: &Uuid,
+) -> Result<Option<VisitState>, StoreError> {
+    let id = visit.to_string();
+    let token: Option<String> = sqlx::query_scalar("SELECT csrf_token FROM visits WHERE id = $1")
+        .bind(&id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(csrf_token) = token else {
+        return Ok(None);
+    };
+    Ok(Some(VisitState {
+        csrf_token,
+        events: events_on(conn, &id).await?,
+        attempt: Known::Unread,
+    }))
+}
+
+/// The visits a write transaction has touched, as they stand inside it. Published to the
+/// store's memory once the transaction committed; forgotten if it did not.
+pub(super) struct Touched<'r> {
+    recent: &'r RecentVisits,
+    /// `None`: a group that touched the visit was undone; read it from the database again.
+    visits: HashMap<Uuid, Option<VisitState>>,
+}
+
+impl<'r> Touched<'r> {
+    pub(super) fn new(recent: &'r RecentVisits) -> Touched<'r> {
+        Touched {
+            recent,
+            visits: HashMap::new(),
+        }
+    }
+
+    /// The visit as the transaction sees it; `None` if there is no such visit.
+    async fn state(
+        &mut self,
+        conn: &mut SqliteConnection,
+        id: Uuid,
+    ) -> Result<Option<&mut VisitState>, StoreError> {
+        if !matches!(self.visits.get(&id), Some(Some(_))) {
+            let held = match self.visits.get(&id) {
+                Some(None) => None,
+                _ => self.recent.get(&id),
+            };
+            let state = match held {
+                Some(held) => Some(VisitState::clone(&held)),
+                None => read_state(conn, &id).await?,
+            };
+            match state {
+                Some(state) => self.visits.insert(id, Some(state)),
+                None => return Ok(None),
+            };
+        }
+        Ok(self.visits.get_mut(&id).and_then(Option::as_mut))
+    }
+
+    /// The transaction committed: its visits' states are now the committed ones.
+    pub(super) fn publish(self) {
+        for (id, state) in self.visits {
+            match state {
+                Some(mut state) => {
+                    state.events.shrink_to_fit();
+                    self.recent.put(id, Arc::new(state));
+                }
+                None => self.recent.forget(&id),
+            }
+        }
+    }
+
+    /// The transaction did not commit: forget every visit it touched.
+    pub(super) fn discard(self) {
+        for id in self.visits.keys() {
+            self.recent.forget(id);
+        }
+    }
+}
+
+/// What running a group of visit writes came to.
+pub(super) struct GroupDone {
+    /// Whether the group's writes succeeded (else the caller undoes them).
+    pub ok: bool,
+    /// The failure leaves the connection unusable.
+    pub reconnect: bool,
+    /// How to answer each job once the commit is known.
+    pub answers: Vec<Answer>,
+}
+
+/// How a job of a group came out.
+enum Outcome {
+    /// Recorded as the group's `n`th new event.
+    Recorded(usize),
+    /// Already recorded, with this id (or a new visit: 0).
+    Found(i64),
+    /// Refused on its own.
+    Refused(StoreError),
+}
+
+/// Rows per multi-row statement: at 10 values a row, well under SQLite's limit on bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Runs a group of visit writes inside the writer's transaction: every new visit in one
+/// statement, every new event in one, the insight counters in a few, `last_seen_at` in one.
+pub(super) async fn write_group(
+    conn: &mut SqliteConnection,
+    touched: &mut Touched<'_>,
+    jobs: Vec<VisitJob>,
+) -> GroupDone {
+    let ids: Vec<Uuid> = jobs.iter().map(|j| j.visit).collect();
+    let (replies, writes): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .map(|j| (j.reply, (j.visit, j.write)))
+        .unzip();
+    match run_group(conn, touched, writes).await {
+        Ok((outcomes, events)) => GroupDone {
+            ok: true,
+            reconnect: false,
+            answers: replies
+                .into_iter()
+                .zip(outcomes)
+                .map(|(reply, outcome)| {
+                    let result = match outcome {
+                        Outcome::Recorded(n) => Ok(events[n]),
+                        Outcome::Found(id) => Ok(id),
+                        Outcome::Refused(e) => Err(e),
+                    };
+                    answer(reply, result)
+                })
+                .collect(),
+        },
+        Err(e) => {
+            for id in ids {
+                touched.visits.insert(id, None);
+            }
+            GroupDone {
+                ok: false,
+                reconnect: e.needs_reconnect(),
+                answers: replies
+                    .into_iter()
+                    .map(|reply| answer(reply, Err(e.duplicate())))
+                    .collect(),
+            }
+        }
+    }
+}
+
+/// Answers with `result`, or with the commit's error if the commit failed.
+fn answer(
+    reply: oneshot::Sender<Result<i64, StoreError>>,
+    result: Result<i64, StoreError>,
+) -> Answer {
+    Box::new(move |commit_error: Option<&StoreError>| {
+        let result = match (result, commit_error) {
+            (Ok(_), Some(e)) => Err(e.duplicate()),
+            (result, _) => result,
+        };
+        // The caller may have gone (client disconnected); the work is done regardless.
+        let _ = reply.send(result);
+    })
+}
+
+/// The group's work: returns each job's outcome and the ids of the events recorded, in order.
+async fn run_group(
+    conn: &mut SqliteConnection,
+    touched: &mut Touched<'_>,
+    writes: Vec<(Uuid, VisitWrite)>,
+) -> Result<(Vec<Outcome>, Vec<i64>), StoreError> {
+    let now = Timestamp::now().millis();
+    let mut outcomes = Vec::with_capacity(writes.len());
+    let mut started: Vec<(Uuid, String)> = Vec::new();
+    // The new events: which visit, and the event as the visit's state holds it.
+    let mut recorded: Vec<(Uuid, Event)> = Vec::new();
+    for (visit, write) in writes {
+        match write {
+            VisitWrite::Start { csrf_token } => {
+                touched.visits.insert(
+                    visit,
+                    Some(VisitState {
+                        csrf_token: csrf_token.clone(),
+                        events: Vec::new(),
+                        attempt: Known::Is(None),
+                    }),
+                );
+                started.push((visit, csrf_token));
+                outcomes.push(Outcome::Found(0));
+            }
+            VisitWrite::Append { new, existing } => {
+                let Some(state) = touched.state(conn, visit).await? else {
+                    outcomes.push(Outcome::Refused(StoreError::Database(
+                        sqlx::Error::RowNotFound,
+                    )));
+                    continue;
+                };
+                if let Some(id) = existing(&state.events) {
+                    outcomes.push(Outcome::Found(id));
+                    continue;
+                }
+                outcomes.push(Outcome::Recorded(recorded.len()));
+                for new in new {
+                    let event = Event {
+                        id: 0, // known once inserted
+                        seq: state.events.last().map_or(1, |e| e.seq + 1),
+                        at: Timestamp(now),
+                        kind: new.kind,
+                        guide_version: new.guide_version,
+                        problem_id: new.problem_id,
+                        node_id: new.node_id,
+                        choice_index: new.choice_index,
+                        next_id: new.next_id,
+                        outcome_kind: new.outcome_kind.map(str::to_string),
+                    };
+                    state.events.push(event.clone());
+                    recorded.push((visit, event));
+                }
+            }
+        }
+    }
+
+    for chunk in started.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO visits (id, csrf_token, started_at, last_seen_at) ",
+        );
+        q.push_values(chunk, |mut row, (id, token)| {
+            row.push_bind(id.to_string())
+                .push_bind(token)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    if recorded.is_empty() {
+        return Ok((outcomes, Vec::new()));
+    }
+
+    // The new ids, by visit and position.
+    let mut ids: HashMap<(String, i64), i64> = HashMap::with_capacity(recorded.len());
+    for chunk in recorded.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO visit_events
+               (visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind) ",
+        );
+        q.push_values(chunk, |mut row, (visit, e)| {
+            row.push_bind(visit.to_string())
+                .push_bind(e.seq)
+                .push_bind(e.at.millis())
+                .push_bind(e.kind.as_str())
+                .push_bind(&e.guide_version)
+                .push_bind(&e.problem_id)
+                .push_bind(&e.node_id)
+                .push_bind(e.choice_index)
+                .push_bind(&e.next_id)
+                .push_bind(&e.outcome_kind);
+        });
+        q.push(" RETURNING id, visit_id, seq");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            ids.insert(
+                (row.try_get("visit_id")?, row.try_get("seq")?),
+                row.try_get("id")?,
+            );
+        }
+    }
+
+    let mut tally = Tally::default();
+    let mut event_ids = Vec::with_capacity(recorded.len());
+    let mut seen: Vec<Uuid> = Vec::new();
+    for (visit, mut event) in recorded {
+        let key = visit.to_string();
+        event.id = ids
+            .get(&(key.clone(), event.seq))
+            .copied()
+            .ok_or(sqlx::Error::RowNotFound)?;
+        event_ids.push(event.id);
+        let Some(state) = touched.state(conn, visit).await? else {
+            return Err(sqlx::Error::RowNotFound.into());
+        };
+        if let Some(held) = state.events.iter_mut().rev().find(|e| e.seq == event.seq) {
+            held.id = event.id;
+        }
+        if matches!(state.attempt, Known::Unread) {
+            state.attempt = Known::Is(if event.kind == EventKind::Symptom {
+                None // a new attempt replaces whatever was there
+            } else {
+                rollups::latest_attempt(conn, &key).await?
+            });
+        }
+        if let Known::Is(attempt) = &mut state.attempt {
+            Attempt::apply(attempt, &key, &event, &mut tally);
+        }
+        if !seen.contains(&visit) {
+            seen.push(visit);
+        }
+    }
+    tally.write(conn).await?;
+
+    for chunk in seen.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new("UPDATE visits SET last_seen_at = ");
+        q.push_bind(now).push(" WHERE id IN (");
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.to_string());
+        }
+        q.push(")");
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok((outcomes, event_ids))
+}
+
 impl Store {
     /// Starts a new visit with a fresh id and form token.
     pub async fn create_visit(&self) -> Result<Visit, StoreError> {
@@ -75,26 +454,36 @@ impl Store {
             id: Uuid::new_v4(),
             csrf_token: Uuid::new_v4().simple().to_string(),
         };
-        let (id, token) = (visit.id.to_string(), visit.csrf_token.clone());
+        self.write_visit(
+            visit.id,
+            VisitWrite::Start {
+                csrf_token: visit.csrf_token.clone(),
+            },
+        )
+        .await?;
+        Ok(visit)
+    }
+
+    async fn write_visit(&self, visit: Uuid, write: VisitWrite) -> Result<i64, StoreError> {
+        let (reply, answer) = oneshot::channel();
         self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let now = Timestamp::now().millis();
-                    sqlx::query("INSERT INTO visits (id, csrf_token, started_at, last_seen_at) VALUES ($1, $2, $3, $3)")
-                        .bind(id)
-                        .bind(token)
-                        .bind(now)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
+            .write_visit(VisitJob {
+                visit,
+                write,
+                reply,
             })
             .await?;
-        Ok(visit)
+        answer.await.map_err(|_| StoreError::WriterGone)?
     }
 
     /// The visit with this id, if there is one.
     pub async fn visit(&self, id: Uuid) -> Result<Option<Visit>, StoreError> {
+        if let Some(held) = self.recent.get(&id) {
+            return Ok(Some(Visit {
+                id,
+                csrf_token: held.csrf_token.clone(),
+            }));
+        }
         let row: Option<(String,)> = sqlx::query_as("SELECT csrf_token FROM visits WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.read)
@@ -103,9 +492,14 @@ impl Store {
     }
 
     /// A visit's events, oldest first.
-    pub async fn events(&self, visit: Uuid) -> Result<Vec<Event>, StoreError> {
+    pub async fn events(&self, visit: Uuid) -> Result<Events, StoreError> {
+        if let Some(held) = self.recent.get(&visit) {
+            return Ok(Events(Held::Shared(held)));
+        }
         let mut conn = self.read.acquire().await?;
-        events_on(&mut conn, &visit.to_string()).await
+        Ok(Events(Held::Read(
+            events_on(&mut conn, &visit.to_string()).await?,
+        )))
     }
 
     /// Appends `new` to the visit's events unless `existing` finds it already recorded.
@@ -122,42 +516,28 @@ impl Store {
     where
         F: FnOnce(&[Event]) -> Option<i64> + Send + 'static,
     {
-        let visit = visit.to_string();
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let events = events_on(conn, &visit).await?;
-                    if let Some(id) = existing(&events) {
-                        return Ok(id);
-                    }
-                    let seq = events.last().map_or(1, |e| e.seq + 1);
-                    let now = Timestamp::now().millis();
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO visit_events
-                           (visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-                    )
-                    .bind(&visit)
-                    .bind(seq)
-                    .bind(now)
-                    .bind(new.kind.as_str())
-                    .bind(&new.guide_version)
-                    .bind(&new.problem_id)
-                    .bind(&new.node_id)
-                    .bind(new.choice_index)
-                    .bind(&new.next_id)
-                    .bind(new.outcome_kind)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                    super::insights::track_new(conn, &visit, id, seq, now, &new).await?;
-                    sqlx::query("UPDATE visits SET last_seen_at = $1 WHERE id = $2")
-                        .bind(now)
-                        .bind(&visit)
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(id)
-                })
-            })
-            .await
+        self.record_events(visit, vec![new], existing).await
+    }
+
+    /// Appends `new`, in order and in one write, unless `existing` finds the first already
+    /// recorded (then nothing is recorded). Returns the id of the first event recorded, or of
+    /// the one `existing` found.
+    pub async fn record_events<F>(
+        &self,
+        visit: Uuid,
+        new: Vec<NewEvent>,
+        existing: F,
+    ) -> Result<i64, StoreError>
+    where
+        F: FnOnce(&[Event]) -> Option<i64> + Send + 'static,
+    {
+        self.write_visit(
+            visit,
+            VisitWrite::Append {
+                new,
+                existing: Box::new(existing),
+            },
+        )
+        .await
     }
 }

@@ -6,15 +6,22 @@
 //! commits once, and only then answers each job. A job's caller therefore hears "done" only after
 //! its data is durable, while a burst of customers shares the cost of one commit.
 //! Because every write runs here, in order, a job that reads before it writes sees no race.
+//!
+//! Visit writes (a new visit, a page shown, a choice) are most of the traffic; consecutive ones
+//! run as one group with a few statements for the whole group (`super::visits::write_group`), and
+//! the visits they touched are kept in the store's memory once the transaction committed.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
+use super::recent::RecentVisits;
+use super::visits::{self, Touched, VisitJob};
 
 /// A boxed future borrowing the writer's connection.
 pub type JobFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
@@ -33,7 +40,24 @@ trait Job: Send {
 }
 
 /// Answers a job once the batch's commit succeeded (`None`) or failed.
-type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+pub(super) type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
+/// What waits in the writer's queue.
+enum Queued {
+    /// Any write, run in its own savepoint.
+    Task(Box<dyn Job>),
+    /// A write to a visit, run with its neighbours in the queue as one group.
+    Visit(VisitJob),
+}
+
+impl Queued {
+    fn fail(self, error: StoreError) {
+        match self {
+            Queued::Task(job) => job.fail(error),
+            Queued::Visit(job) => job.fail(error),
+        }
+    }
+}
 
 struct Done {
     ok: bool,
@@ -86,21 +110,37 @@ where
 /// A handle for sending write jobs to the writer task.
 #[derive(Clone, Debug)]
 pub struct Writer {
-    jobs: mpsc::Sender<Box<dyn Job>>,
+    jobs: mpsc::Sender<Queued>,
 }
 
-impl std::fmt::Debug for dyn Job {
+impl std::fmt::Debug for Queued {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Job")
+        f.write_str(match self {
+            Queued::Task(_) => "Task",
+            Queued::Visit(_) => "Visit",
+        })
     }
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`; `options` reopen it after a fault.
-    pub fn start(conn: SqliteConnection, options: SqliteConnectOptions) -> Writer {
+    /// Starts the writer task on `conn`; `options` reopen it after a fault. The visits it
+    /// writes are kept in `recent`.
+    pub(super) fn start(
+        conn: SqliteConnection,
+        options: SqliteConnectOptions,
+        recent: Arc<RecentVisits>,
+    ) -> Writer {
         let (jobs, queue) = mpsc::channel(4096);
-        tokio::spawn(run(conn, options, queue));
+        tokio::spawn(run(conn, options, recent, queue));
         Writer { jobs }
+    }
+
+    /// Queues a visit write; its job answers after the commit.
+    pub(super) async fn write_visit(&self, job: VisitJob) -> Result<(), StoreError> {
+        self.jobs
+            .send(Queued::Visit(job))
+            .await
+            .map_err(|_| StoreError::WriterGone)
     }
 
     /// Runs `work` inside the writer's transaction; answers after the commit.
@@ -111,7 +151,7 @@ impl Writer {
     {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Box::new(TypedJob { work, reply }))
+            .send(Queued::Task(Box::new(TypedJob { work, reply })))
             .await
             .map_err(|_| StoreError::WriterGone)?;
         answer.await.map_err(|_| StoreError::WriterGone)?
@@ -121,9 +161,10 @@ impl Writer {
 async fn run(
     conn: SqliteConnection,
     options: SqliteConnectOptions,
-    mut queue: mpsc::Receiver<Box<dyn Job>>,
+    recent: Arc<RecentVisits>,
+    mut queue: mpsc::Receiver<Queued>,
 ) {
-    let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
+    let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     let mut conn = Some(conn);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         // After a fault that spoils the connection (the file went read-only, an I/O error), a
@@ -141,7 +182,7 @@ async fn run(
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        let reconnect = run_batch(c, &mut batch).await;
+        let reconnect = run_batch(c, &recent, &mut batch).await;
         if reconnect && let Some(c) = conn.take() {
             let _ = c.close().await;
         }
@@ -153,7 +194,11 @@ async fn run(
 }
 
 /// Runs one batch in one transaction and answers its jobs; returns whether to reconnect.
-async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Box<dyn Job>>) -> bool {
+async fn run_batch(
+    conn: &mut SqliteConnection,
+    recent: &RecentVisits,
+    batch: &mut Vec<Queued>,
+) -> bool {
     // Failures are answered to each job and logged once, by the request that gets them.
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE").await {
         tracing::debug!(error = %e, "could not begin a write transaction");
@@ -165,15 +210,35 @@ async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Box<dyn Job>>) -
     }
     let mut reconnect = false;
     let mut answers = Vec::with_capacity(batch.len());
-    for job in batch.drain(..) {
+    let mut touched = Touched::new(recent);
+    let mut jobs = batch.drain(..).peekable();
+    while let Some(job) = jobs.next() {
         if let Err(e) = exec(conn, "SAVEPOINT job").await {
             reconnect |= e.needs_reconnect();
             job.fail(e);
             continue;
         }
-        let done = job.run(conn).await;
-        reconnect |= done.reconnect;
-        let closed = if done.ok {
+        let ok = match job {
+            Queued::Task(job) => {
+                let done = job.run(conn).await;
+                reconnect |= done.reconnect;
+                answers.push(done.answer);
+                done.ok
+            }
+            Queued::Visit(first) => {
+                let mut group = vec![first];
+                while let Some(Queued::Visit(_)) = jobs.peek() {
+                    if let Some(Queued::Visit(job)) = jobs.next() {
+                        group.push(job);
+                    }
+                }
+                let done = visits::write_group(conn, &mut touched, group).await;
+                reconnect |= done.reconnect;
+                answers.extend(done.answers);
+                done.ok
+            }
+        };
+        let closed = if ok {
             exec(conn, "RELEASE job").await
         } else {
             match exec(conn, "ROLLBACK TO job").await {
@@ -184,7 +249,6 @@ async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Box<dyn Job>>) -
         if let Err(e) = closed {
             tracing::debug!(error = %e, "could not close a job's savepoint");
         }
-        answers.push(done.answer);
     }
     let commit = exec(conn, "COMMIT").await.err();
     if let Some(e) = &commit {
@@ -192,6 +256,9 @@ async fn run_batch(conn: &mut SqliteConnection, batch: &mut Vec<Box<dyn Job>>) -
         reconnect |= e.needs_reconnect();
         // Leave no transaction open for the next batch.
         let _ = exec(conn, "ROLLBACK").await;
+        touched.discard();
+    } else {
+        touched.publish();
     }
     for answer in answers {
         answer(commit.as_ref());

@@ -212,6 +212,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Page {
 }
 
 /// A customer with a browser's cookie jar (one cookie: the visit).
+#[derive(Clone)]
 pub struct Customer {
     router: Router,
     pub cookie: Option<String>,

@@ -1,0 +1,275 @@
+//! Keeping the insight counters up to date as events are recorded.
+//!
+//! Each visit has at most one attempt in progress: its latest `symptom` and what followed it
+//! (definitions in [`super::insights`]). [`Attempt::apply`] moves an attempt on by one event and
+//! notes the counters it bumps in a [`Tally`]; the writer applies a whole batch of events in
+//! memory and then writes every attempt it touched and every counter in one statement each, so
+//! the counters cost a few statements per batch, not several per event.
+
+use std::collections::HashMap;
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use super::StoreError;
+use super::insights::{DAY_MS, HOUR_MS};
+use crate::journey::path::{Event, EventKind};
+
+/// Rows per multi-row statement: at 13 values a row, well under SQLite's limit on bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// An attempt as `insight_attempts` holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Attempt {
+    id: i64,
+    visit_id: String,
+    seq: i64,
+    problem_id: String,
+    day: i64,
+    started_at: i64,
+    last_at: i64,
+    step_id: String,
+    via_step: Option<String>,
+    steps: String,
+    outcome_kind: Option<String>,
+    outcome_step: Option<String>,
+    ended_at: Option<i64>,
+}
+
+/// The counters bumped and the attempts changed by a run of events, not yet written.
+#[derive(Debug, Default)]
+pub(super) struct Tally {
+    /// `insight_daily`: (day, problem, measure, step, outcome kind) to attempts.
+    daily: HashMap<(i64, String, &'static str, String, String), i64>,
+    /// `insight_hourly`: (hour, problem) to attempts started.
+    hourly: HashMap<(i64, String), i64>,
+    /// Every attempt started or moved on, as it stands now, by id.
+    attempts: HashMap<i64, Attempt>,
+}
+
+impl Tally {
+    fn bump(&mut self, day: i64, problem: &str, measure: &'static str, step: &str, kind: &str) {
+        *self
+            .daily
+            .entry((day, problem.into(), measure, step.into(), kind.into()))
+            .or_default() += 1;
+    }
+
+    /// Writes the attempts and counters, a few statements in all.
+    pub(super) async fn write(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        let attempts: Vec<Attempt> = self.attempts.into_values().collect();
+        for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO insight_attempts (id, visit_id, seq, problem_id, day, started_at, last_at,
+                    step_id, via_step, steps, outcome_kind, outcome_step, ended_at) ",
+            );
+            q.push_values(chunk, |mut row, a| {
+                row.push_bind(a.id)
+                    .push_bind(&a.visit_id)
+                    .push_bind(a.seq)
+                    .push_bind(&a.problem_id)
+                    .push_bind(a.day)
+                    .push_bind(a.started_at)
+                    .push_bind(a.last_at)
+                    .push_bind(&a.step_id)
+                    .push_bind(&a.via_step)
+                    .push_bind(&a.steps)
+                    .push_bind(&a.outcome_kind)
+                    .push_bind(&a.outcome_step)
+                    .push_bind(a.ended_at);
+            });
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET last_at = excluded.last_at, step_id = excluded.step_id,
+                    via_step = excluded.via_step, steps = excluded.steps, outcome_kind = excluded.outcome_kind,
+                    outcome_step = excluded.outcome_step, ended_at = excluded.ended_at",
+            );
+            q.build().execute(&mut *conn).await?;
+        }
+        let daily: Vec<_> = self.daily.into_iter().collect();
+        for chunk in daily.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO insight_daily (day, problem_id, measure, step_id, outcome_kind, attempts) ",
+            );
+            q.push_values(
+                chunk,
+                |mut row, ((day, problem, measure, step, kind), n)| {
+                    row.push_bind(*day)
+                        .push_bind(problem)
+                        .push_bind(*measure)
+                        .push_bind(step)
+                        .push_bind(kind)
+                        .push_bind(*n);
+                },
+            );
+            q.push(
+                " ON CONFLICT (day, problem_id, measure, step_id, outcome_kind)
+                  DO UPDATE SET attempts = insight_daily.attempts + excluded.attempts",
+            );
+            q.build().execute(&mut *conn).await?;
+        }
+        let hourly: Vec<_> = self.hourly.into_iter().collect();
+        for chunk in hourly.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO insight_hourly (hour, problem_id, started) ",
+            );
+            q.push_values(chunk, |mut row, ((hour, problem), n)| {
+                row.push_bind(*hour).push_bind(problem).push_bind(*n);
+            });
+            q.push(
+                " ON CONFLICT (hour, problem_id) DO UPDATE SET started = insight_hourly.started + excluded.started",
+            );
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+fn has_step(steps: &str, node: &str) -> bool {
+    steps.split('|').any(|s| s == node)
+}
+
+impl Attempt {
+    /// Counts `e`, just recorded on `visit`, against the visit's current attempt `current`
+    /// (`None` before its first symptom), which it may replace by a new one.
+    pub(super) fn apply(current: &mut Option<Attempt>, visit: &str, e: &Event, tally: &mut Tally) {
+        let at = e.at.millis();
+        if e.kind == EventKind::Symptom {
+            let day = at.div_euclid(DAY_MS);
+            let attempt = Attempt {
+                id: e.id,
+                visit_id: visit.to_string(),
+                seq: e.seq,
+                problem_id: e.problem_id.clone(),
+                day,
+                started_at: at,
+                last_at: at,
+                step_id: e.node_id.clone(),
+                via_step: None,
+                steps: format!("|{}|", e.node_id),
+                outcome_kind: None,
+                outcome_step: None,
+                ended_at: None,
+            };
+            tally.bump(day, &e.problem_id, "started", "", "");
+            tally.bump(day, &e.problem_id, "reached", &e.node_id, "");
+            *tally
+                .hourly
+                .entry((at.div_euclid(HOUR_MS), e.problem_id.clone()))
+                .or_default() += 1;
+            tally.attempts.insert(attempt.id, attempt.clone());
+            *current = Some(attempt);
+            return;
+        }
+        // Before any symptom there is no attempt to count the event in; after the attempt's
+        // outcome, or on another problem's page, the event changes nothing.
+        let Some(a) = current.as_mut() else { return };
+        if a.problem_id != e.problem_id || a.outcome_kind.is_some() {
+            return;
+        }
+        let mut reached = None;
+        match (e.kind, &e.next_id) {
+            (EventKind::Choice, Some(next)) => {
+                a.via_step = Some(e.node_id.clone());
+                a.step_id = next.clone();
+            }
+            (EventKind::Shown, _) => {
+                a.via_step = None;
+                a.step_id = e.node_id.clone();
+                reached = Some(&e.node_id);
+            }
+            (EventKind::Outcome, _) => {
+                let from = if a.step_id == e.node_id {
+                    a.via_step.take()
+                } else {
+                    None
+                };
+                a.via_step = None;
+                a.step_id = e.node_id.clone();
+                reached = Some(&e.node_id);
+                let kind = e.outcome_kind.clone().unwrap_or_default();
+                tally.bump(
+                    a.day,
+                    &a.problem_id,
+                    "outcome",
+                    from.as_deref().unwrap_or(""),
+                    &kind,
+                );
+                a.outcome_kind = Some(kind);
+                a.outcome_step = from;
+                a.ended_at = Some(at);
+            }
+            // "back", or a choice that leads nowhere: activity, not a move.
+            _ => {}
+        }
+        if let Some(node) = reached
+            && !has_step(&a.steps, node)
+        {
+            a.steps.push_str(node);
+            a.steps.push('|');
+            tally.bump(a.day, &a.problem_id, "reached", node, "");
+        }
+        a.last_at = a.last_at.max(at);
+        tally.attempts.insert(a.id, a.clone());
+    }
+}
+
+fn attempt(row: &SqliteRow) -> Result<Attempt, sqlx::Error> {
+    Ok(Attempt {
+        id: row.try_get("id")?,
+        visit_id: row.try_get("visit_id")?,
+        seq: row.try_get("seq")?,
+        problem_id: row.try_get("problem_id")?,
+        day: row.try_get("day")?,
+        started_at: row.try_get("started_at")?,
+        last_at: row.try_get("last_at")?,
+        step_id: row.try_get("step_id")?,
+        via_step: row.try_get("via_step")?,
+        steps: row.try_get("steps")?,
+        outcome_kind: row.try_get("outcome_kind")?,
+        outcome_step: row.try_get("outcome_step")?,
+        ended_at: row.try_get("ended_at")?,
+    })
+}
+
+/// The visit's latest attempt, read inside the writer.
+pub(super) async fn latest_attempt(
+    conn: &mut SqliteConnection,
+    visit: &str,
+) -> Result<Option<Attempt>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, visit_id, seq, problem_id, day, started_at, last_at, step_id, via_step, steps,
+                outcome_kind, outcome_step, ended_at
+         FROM insight_attempts WHERE visit_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(visit)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.as_ref().map(attempt).transpose()?)
+}
+
+/// Counts one event just inserted (synthetic data, written one visit at a time).
+pub(super) async fn track_event(
+    conn: &mut SqliteConnection,
+    visit: &str,
+    e: &Event,
+) -> Result<(), StoreError> {
+    let mut current = if e.kind == EventKind::Symptom {
+        None
+    } else {
+        latest_attempt(conn, visit).await?
+    };
+    let mut tally = Tally::default();
+    Attempt::apply(&mut current, visit, e, &mut tally);
+    tally.write(conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_matched_whole() {
+        assert!(has_step("|check-internet|isp|", "isp"));
+        assert!(!has_step("|check-internet|", "check"));
+    }
+}

@@ -1,0 +1,159 @@
+//! Many customers at once: the writer records their clicks in shared transactions, a few
+//! statements per batch, and keeps their visits in memory. What it holds in memory, what it
+//! wrote to the database and what the insight counters say must all agree with each other.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use common::{Customer, TestApp};
+use helpdesk::guide::Guide;
+use helpdesk::journey::path::Event;
+use helpdesk::store::InsightQuery;
+use helpdesk::time::Timestamp;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Row};
+use uuid::Uuid;
+
+const PROBLEMS: [&str; 6] = [
+    "cant-send",
+    "cant-receive",
+    "cant-send-or-receive",
+    "password-prompts",
+    "download-stuck",
+    "same-emails-again",
+];
+
+/// Walks customer `n`: a problem, then answers picked by `n`, with a double click, a step back
+/// or a restart on some turns; stops at an ending or after twelve clicks.
+async fn walk(mut c: Customer, n: usize) -> Customer {
+    let problem = PROBLEMS[n % PROBLEMS.len()];
+    c.pick(problem).await;
+    for turn in 0..12 {
+        let step = c.at();
+        if step.is_empty() {
+            break; // an ending
+        }
+        let count = c.page.choices().len();
+        let index = (n + turn) % count;
+        match (n + turn) % 7 {
+            // The same answer twice at once: one choice is recorded.
+            0 => {
+                let mut twin = c.clone();
+                let choice = index.to_string();
+                let path = format!("{step}/choose");
+                let fields = [("choice", choice.as_str())];
+                let (a, b) = tokio::join!(c.submit(&path, &fields), twin.submit(&path, &fields));
+                assert_eq!((a.status, b.status), (200, 200));
+            }
+            3 if turn > 0 => {
+                c.submit(
+                    &format!("/problems/{problem}/back"),
+                    &[("from", step.rsplit('/').next().unwrap())],
+                )
+                .await;
+            }
+            5 if turn > 2 => {
+                c.pick(problem).await;
+            }
+            _ => {
+                c.choose_index(index).await;
+            }
+        }
+    }
+    c
+}
+
+/// Every event of the database, by visit, oldest first.
+async fn events_in_database(app: &TestApp) -> BTreeMap<Uuid, Vec<(i64, i64, String, String)>> {
+    let mut conn = SqliteConnectOptions::from_str(&app.db_url)
+        .unwrap()
+        .read_only(true)
+        .connect()
+        .await
+        .unwrap();
+    let rows = sqlx::query(
+        "SELECT id, visit_id, seq, kind, node_id FROM visit_events ORDER BY visit_id, seq",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let mut by_visit: BTreeMap<Uuid, Vec<_>> = BTreeMap::new();
+    for r in rows {
+        let visit: String = r.get("visit_id");
+        by_visit.entry(visit.parse().unwrap()).or_default().push((
+            r.get("id"),
+            r.get("seq"),
+            r.get("kind"),
+            r.get("node_id"),
+        ));
+    }
+    by_visit
+}
+
+fn summary(events: &[Event]) -> Vec<(i64, i64, String, String)> {
+    events
+        .iter()
+        .map(|e| (e.id, e.seq, e.kind.as_str().to_string(), e.node_id.clone()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_at_once_are_recorded_exactly_in_memory_in_the_database_and_in_the_counters() {
+    let app = TestApp::new().await;
+    let walks: Vec<_> = (0..48)
+        .map(|n| tokio::spawn(walk(app.customer(), n)))
+        .collect();
+    let mut customers = Vec::new();
+    for w in walks {
+        customers.push(w.await.expect("a customer's walk"));
+    }
+
+    let stored = events_in_database(&app).await;
+    assert_eq!(stored.len(), customers.len(), "one visit per customer");
+    let mut held = BTreeMap::new();
+    for c in &customers {
+        let visit = c.visit_id();
+        let events = app.store().events(visit).await.unwrap();
+        let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=events.len() as i64).collect::<Vec<_>>(),
+            "no gap, no repeat"
+        );
+        assert_eq!(
+            summary(&events),
+            stored[&visit],
+            "the visit in memory is the visit in the database"
+        );
+        held.insert(visit, summary(&events));
+    }
+
+    // The counters, written a batch at a time, say what the raw events say.
+    let now = Timestamp::now();
+    let today = now.millis().div_euclid(helpdesk::store::DAY_MS);
+    let q = InsightQuery {
+        from_day: today - 1,
+        to_day: today,
+        problem: None,
+        now,
+    };
+    let counted = app.store().insights(&q).await.unwrap();
+    assert_eq!(counted, app.store().insights_from_events(&q).await.unwrap());
+    assert_eq!(counted.total().started as usize, {
+        let symptoms: usize = stored
+            .values()
+            .map(|events| events.iter().filter(|e| e.2 == "symptom").count())
+            .sum();
+        symptoms
+    });
+
+    // After a restart (nothing in memory) the same paths are read back from the database.
+    drop(customers);
+    let app = app.restart_with_guide(Guide::embedded()).await;
+    for (visit, events) in held {
+        let read = app.store().events(visit).await.unwrap();
+        assert_eq!(summary(&read), events);
+    }
+}
