@@ -28,28 +28,38 @@ use store::Store;
 
 pub use router::app;
 
-/// What every handler can reach. Cloned for every request, so it is all shared pointers.
+/// What every handler can reach. Cloned for every request (and by each extractor), so it is one
+/// shared pointer.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The parts of [`AppState`].
+#[derive(Debug)]
+pub struct Shared {
     /// The database.
-    pub store: Arc<Store>,
+    pub store: Store,
     /// The guide being served, and earlier versions.
-    pub guides: Arc<Guides>,
+    pub guides: Guides,
     /// Tickets per client, against floods.
-    pub ticket_limit: Arc<limits::RateLimit>,
+    pub ticket_limit: limits::RateLimit,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     /// Builds the state, storing the guide's version so paths made with it can be read later.
     pub async fn new(store: Store, guide: guide::Guide) -> Result<AppState, store::StoreError> {
         store.remember_guide(&guide).await?;
-        Ok(AppState {
-            store: Arc::new(store),
-            guides: Arc::new(Guides::new(guide)),
-            ticket_limit: Arc::new(limits::RateLimit::new(
-                limits::TICKETS_PER_CLIENT,
-                limits::TICKET_WINDOW,
-            )),
-        })
+        Ok(AppState(Arc::new(Shared {
+            store,
+            guides: Guides::new(guide),
+            ticket_limit: limits::RateLimit::new(limits::TICKETS_PER_CLIENT, limits::TICKET_WINDOW),
+        })))
     }
 }

@@ -1,6 +1,8 @@
 //! Everything wrapped around every request: request ids, one log line per request, time and size
 //! limits, panic recovery, security headers, and the error pages.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use askama::Template;
@@ -12,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
-    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -62,8 +64,30 @@ pub fn wrap(router: Router<AppState>, state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
         .with_state(state)
+}
+
+/// Request ids for requests that come without one: a random prefix per server start and a
+/// counter, unique across restarts without asking the system for randomness on every request.
+#[derive(Clone, Debug)]
+struct RequestIds(Arc<(String, AtomicU64)>);
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let prefix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        RequestIds(Arc::new((prefix, AtomicU64::new(1))))
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let (prefix, next) = &*self.0;
+        let n = next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{prefix}-{n}"))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Headers that make the browser refuse what this site never does: inline scripts, framing,
@@ -100,12 +124,7 @@ struct ErrorTemplate<'a> {
 /// Renders every error response as a page: [`ErrorPage`] markers from handlers, and the bare
 /// 4xx/5xx answers of axum's extractors and of the layers above.
 async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .and_then(|id| id.header_value().to_str().ok())
-        .unwrap_or("-")
-        .to_string();
+    let request_id = request.extensions().get::<RequestId>().cloned();
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -144,7 +163,10 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
         org: &state.guides.current().organisation,
         heading: page.heading,
         message: &page.message,
-        request_id: &request_id,
+        request_id: request_id
+            .as_ref()
+            .and_then(|id| id.header_value().to_str().ok())
+            .unwrap_or("-"),
         status: status.as_u16(),
     }
     .render()

@@ -131,7 +131,24 @@ impl Writer {
         recent: Arc<RecentVisits>,
     ) -> Writer {
         let (jobs, queue) = mpsc::channel(4096);
-        tokio::spawn(run(conn, options, recent, queue));
+        // The writer runs on a thread of its own: on the server's runtime, each of its awaits
+        // (one per statement) would wait its turn behind every request in flight, and a busy
+        // server would slow down the one task all writes go through.
+        let spawned = std::thread::Builder::new()
+            .name("helpdesk-writer".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(run(conn, options, recent, queue)),
+                    // Without a runtime the queue is dropped: every write answers "unavailable".
+                    Err(e) => tracing::error!(error = %e, "cannot start the database writer"),
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the database writer's thread");
+        }
         Writer { jobs }
     }
 
