@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use common::{Customer, TestApp};
+use common::{ANN, Customer, TestApp};
 use helpdesk::guide::Guide;
 use helpdesk::journey::path::Event;
 use helpdesk::store::InsightQuery;
@@ -156,4 +156,91 @@ async fn customers_at_once_are_recorded_exactly_in_memory_in_the_database_and_in
         let read = app.store().events(visit).await.unwrap();
         assert_eq!(summary(&read), events);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escalations_at_once_open_one_ticket_each_with_its_whole_path() {
+    let app = TestApp::new().await;
+    // Half of them reach the IIMS support ending, half the Account Manager one; everyone
+    // sends the form twice at the same moment. (Ten: all of them come from one client address,
+    // and twenty tickets in ten minutes is one client's limit.)
+    let mut ready = Vec::new();
+    for n in 0..10 {
+        let mut c = app.customer();
+        if n % 2 == 0 {
+            c.pick("cant-send").await;
+            c.choose("My outgoing settings are correct and I still can't send")
+                .await;
+            c.choose("I still can't send").await;
+        } else {
+            c.pick("password-prompts").await;
+            c.choose("I'm still asked for my username or password")
+                .await;
+        }
+        ready.push(c);
+    }
+    let sends: Vec<_> = ready
+        .into_iter()
+        .map(|c| {
+            tokio::spawn(async move {
+                let mut twin = c.clone();
+                let mut c = c;
+                let (a, b) = tokio::join!(c.escalate(ANN), twin.escalate(ANN));
+                assert_eq!((a.status, b.status), (200, 200), "{}", a.body);
+                assert_eq!(a.body, b.body, "both submits land on the same ticket");
+                c.visit_id()
+            })
+        })
+        .collect();
+    for s in sends {
+        s.await.expect("an escalation");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 10);
+    assert_eq!(
+        app.count("SELECT COUNT(DISTINCT number) FROM tickets WHERE number BETWEEN 1 AND 10")
+            .await,
+        10,
+        "numbers 1 to 10, none twice"
+    );
+    // Paths: the ending and each step before it, as walked (3 for can't send, 2 for the
+    // password prompts).
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM (SELECT t.id FROM tickets t JOIN ticket_path p ON p.ticket_id = t.id
+             GROUP BY t.id HAVING COUNT(*) = CASE t.problem_id WHEN 'cant-send' THEN 3 ELSE 2 END)"
+        )
+        .await,
+        10
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket_audit WHERE action = 'opened'")
+            .await,
+        10
+    );
+}
+
+#[tokio::test]
+async fn a_visit_with_a_very_long_history_is_read_from_the_database_and_still_exact() {
+    let app = TestApp::new().await;
+    let mut c = app.customer();
+    c.pick("cant-send").await;
+    // Forward and back, over and over: four events a round, past what the store holds in memory.
+    let forward = "My outgoing settings are correct and I still can't send";
+    for _ in 0..110 {
+        c.choose(forward).await;
+        let page = c
+            .submit("/problems/cant-send/back", &[("from", "use-isp-smtp")])
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+    }
+    let visit = c.visit_id();
+    let stored = events_in_database(&app).await;
+    let events = app.store().events(visit).await.unwrap();
+    assert!(events.len() > 400, "{} events", events.len());
+    assert_eq!(summary(&events), stored[&visit]);
+    // The next click is recorded once, after the last one.
+    c.choose(forward).await;
+    let after = app.store().events(visit).await.unwrap();
+    assert_eq!(after.len(), events.len() + 2);
+    assert_eq!(summary(&after), events_in_database(&app).await[&visit]);
 }

@@ -6,6 +6,7 @@
 //! which also keeps the visits it recently wrote in memory ([`recent`]) for page views to read.
 
 mod backup;
+mod escalations;
 mod guides;
 mod insights;
 mod managers;

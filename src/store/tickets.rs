@@ -1,12 +1,10 @@
 //! Escalation tickets and the paths they carry.
 
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
-use super::queue::audit_on;
-use super::visits::events_on;
 use super::{Store, StoreError};
-use crate::journey::path::{EventKind, Path, PathStep};
+use crate::journey::path::PathStep;
 use crate::tickets::status::TicketStatus;
 use crate::time::Timestamp;
 
@@ -86,128 +84,6 @@ pub struct TicketSummary {
 }
 
 impl Store {
-    /// Opens a ticket for an escalation, carrying the visit's path up to it.
-    ///
-    /// Idempotent per escalation: a second submit of the same form returns the first ticket.
-    /// Returns `None` when `outcome_event` is not an outcome of this visit at this ending.
-    pub async fn create_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError> {
-        // The outcome was committed before its form was shown, so the visit's committed events
-        // (held in memory if the visit is recent) include everything the ticket's path needs.
-        let held = self
-            .recent
-            .get(&new.visit)
-            .filter(|v| v.events.iter().any(|e| e.id == new.outcome_event));
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let visit = new.visit.to_string();
-                    // The ticket already opened for this escalation, or the next number.
-                    let row = sqlx::query(
-                        "SELECT (SELECT number FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2) AS number,
-                                (SELECT status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2) AS status_token,
-                                (SELECT COALESCE(MAX(number), 0) + 1 FROM tickets) AS next",
-                    )
-                    .bind(new.outcome_event)
-                    .bind(&visit)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                    if let (Some(number), Some(status_token)) =
-                        (row.try_get("number")?, row.try_get("status_token")?)
-                    {
-                        return Ok(Some(TicketCreated {
-                            number,
-                            status_token,
-                            existed: true,
-                        }));
-                    }
-                    let number: i64 = row.try_get("next")?;
-                    let read;
-                    let events = match &held {
-                        Some(held) => &held.events,
-                        None => {
-                            read = events_on(conn, &visit).await?;
-                            &read
-                        }
-                    };
-                    let Some(end) = events.iter().position(|e| {
-                        e.id == new.outcome_event
-                            && e.kind == EventKind::Outcome
-                            && e.problem_id == new.problem_id
-                            && e.node_id == new.ending_id
-                    }) else {
-                        return Ok(None);
-                    };
-                    let guide_version = events[end].guide_version.clone();
-                    let path = Path::replay(&events[..=end]);
-                    let id = Uuid::new_v4().to_string();
-                    let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
-                    let now = Timestamp::now().millis();
-                    sqlx::query(
-                        "INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version,
-                            problem_id, ending_id, outcome_kind, reason, customer_name, customer_email,
-                            customer_phone, customer_account, email_program, description, status, created_at, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'new', $17, $17)",
-                    )
-                    .bind(&id)
-                    .bind(number)
-                    .bind(&token)
-                    .bind(&visit)
-                    .bind(new.outcome_event)
-                    .bind(&guide_version)
-                    .bind(&new.problem_id)
-                    .bind(&new.ending_id)
-                    .bind(new.outcome_kind)
-                    .bind(&new.reason)
-                    .bind(&new.name)
-                    .bind(&new.email)
-                    .bind(&new.phone)
-                    .bind(&new.account)
-                    .bind(&new.email_program)
-                    .bind(&new.description)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                    // The path in one statement (a path is a few dozen steps at most; SQLite
-                    // takes thousands of values in one statement).
-                    let mut rows = QueryBuilder::<Sqlite>::new(
-                        "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",
-                    );
-                    rows.push_values(path.steps.iter().enumerate(), |mut row, (position, step)| {
-                        row.push_bind(&id)
-                            .push_bind(position as i64)
-                            .push_bind(&step.guide_version)
-                            .push_bind(&step.node_id)
-                            .push_bind(step.shown_at.millis())
-                            .push_bind(step.answer.map(|a| a.0))
-                            .push_bind(step.answer.map(|a| a.1.millis()));
-                    });
-                    if !path.steps.is_empty() {
-                        rows.build().execute(&mut *conn).await?;
-                    }
-                    let at = Timestamp(now);
-                    audit_on(conn, &id, at, None, "opened", None, Some(TicketStatus::New.as_str())).await?;
-                    // An "Account Manager" escalation goes to the customer's manager when the
-                    // account's domain is routed; everything else waits in the shared queue.
-                    if new.outcome_kind == "account-manager"
-                        && let Some((manager_id, name)) = route_on(conn, new.account.as_deref(), &new.email).await?
-                    {
-                        sqlx::query("UPDATE tickets SET assignee_id = $1 WHERE id = $2")
-                            .bind(&manager_id)
-                            .bind(&id)
-                            .execute(&mut *conn)
-                            .await?;
-                        audit_on(conn, &id, at, None, "routed", None, Some(&name)).await?;
-                    }
-                    Ok(Some(TicketCreated {
-                        number,
-                        status_token: token,
-                        existed: false,
-                    }))
-                })
-            })
-            .await
-    }
-
     /// The ticket already opened for this escalation of this visit, if any.
     pub async fn ticket_for_escalation(
         &self,
@@ -346,27 +222,6 @@ pub fn account_domain(account: &str) -> Option<String> {
 
 /// The enabled manager (id, name) an "Account Manager" escalation goes to: the route for the
 /// customer's account domain, else for their email's domain.
-async fn route_on(
-    conn: &mut SqliteConnection,
-    account: Option<&str>,
-    email: &str,
-) -> Result<Option<(String, String)>, StoreError> {
-    let candidates = [account.and_then(account_domain), account_domain(email)];
-    for domain in candidates.into_iter().flatten() {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT m.id, m.name FROM domain_routes r JOIN managers m ON m.id = r.manager_id
-             WHERE r.domain = $1 AND m.enabled = 1",
-        )
-        .bind(&domain)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if row.is_some() {
-            return Ok(row);
-        }
-    }
-    Ok(None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::account_domain;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::recent::{Known, RecentVisits, VisitState};
 use super::rollups::{self, Attempt, Tally};
-use super::writer::Answer;
+use super::writer::GroupDone;
 use super::{Store, StoreError};
 use crate::journey::path::{Event, EventKind};
 use crate::time::Timestamp;
@@ -47,7 +47,8 @@ pub struct NewEvent {
     pub outcome_kind: Option<&'static str>,
 }
 
-fn event(row: SqliteRow) -> Result<Event, sqlx::Error> {
+/// An event from its row.
+pub(super) fn event(row: SqliteRow) -> Result<Event, sqlx::Error> {
     let kind: String = row.try_get("kind")?;
     Ok(Event {
         id: row.try_get("id")?,
@@ -158,6 +159,9 @@ async fn read_state(
     }))
 }
 
+/// The most events a visit may have to be held in memory; a customer's visit has a few dozen.
+const HELD_EVENTS: usize = 400;
+
 /// The visits a write transaction has touched, as they stand inside it. Published to the
 /// store's memory once the transaction committed; forgotten if it did not.
 pub(super) struct Touched<'r> {
@@ -201,6 +205,9 @@ impl<'r> Touched<'r> {
     pub(super) fn publish(self) {
         for (id, state) in self.visits {
             match state {
+                // A visit with an unusually long history (a script clicking for hours) is read
+                // from the database instead, so memory stays bounded by the number of visits.
+                Some(state) if state.events.len() > HELD_EVENTS => self.recent.forget(&id),
                 Some(mut state) => {
                     state.events.shrink_to_fit();
                     self.recent.put(id, Arc::new(state));
@@ -216,16 +223,6 @@ impl<'r> Touched<'r> {
             self.recent.forget(id);
         }
     }
-}
-
-/// What running a group of visit writes came to.
-pub(super) struct GroupDone {
-    /// Whether the group's writes succeeded (else the caller undoes them).
-    pub ok: bool,
-    /// The failure leaves the connection unusable.
-    pub reconnect: bool,
-    /// How to answer each job once the commit is known.
-    pub answers: Vec<Answer>,
 }
 
 /// How a job of a group came out.
@@ -254,51 +251,21 @@ pub(super) async fn write_group(
         .map(|j| (j.reply, (j.visit, j.write)))
         .unzip();
     match run_group(conn, touched, writes).await {
-        Ok((outcomes, events)) => GroupDone {
-            ok: true,
-            reconnect: false,
-            answers: replies
-                .into_iter()
-                .zip(outcomes)
-                .map(|(reply, outcome)| {
-                    let result = match outcome {
-                        Outcome::Recorded(n) => Ok(events[n]),
-                        Outcome::Found(id) => Ok(id),
-                        Outcome::Refused(e) => Err(e),
-                    };
-                    answer(reply, result)
-                })
-                .collect(),
-        },
+        Ok((outcomes, events)) => GroupDone::answered(
+            replies,
+            outcomes.into_iter().map(|outcome| match outcome {
+                Outcome::Recorded(n) => Ok(events[n]),
+                Outcome::Found(id) => Ok(id),
+                Outcome::Refused(e) => Err(e),
+            }),
+        ),
         Err(e) => {
             for id in ids {
                 touched.visits.insert(id, None);
             }
-            GroupDone {
-                ok: false,
-                reconnect: e.needs_reconnect(),
-                answers: replies
-                    .into_iter()
-                    .map(|reply| answer(reply, Err(e.duplicate())))
-                    .collect(),
-            }
+            GroupDone::failed(replies, &e)
         }
     }
-}
-
-/// Answers with `result`, or with the commit's error if the commit failed.
-fn answer(
-    reply: oneshot::Sender<Result<i64, StoreError>>,
-    result: Result<i64, StoreError>,
-) -> Answer {
-    Box::new(move |commit_error: Option<&StoreError>| {
-        let result = match (result, commit_error) {
-            (Ok(_), Some(e)) => Err(e.duplicate()),
-            (result, _) => result,
-        };
-        // The caller may have gone (client disconnected); the work is done regardless.
-        let _ = reply.send(result);
-    })
 }
 
 /// The group's work: returns each job's outcome and the ids of the events recorded, in order.

@@ -10,6 +10,7 @@
 //! Visit writes (a new visit, a page shown, a choice) are most of the traffic; consecutive ones
 //! run as one group with a few statements for the whole group (`super::visits::write_group`), and
 //! the visits they touched are kept in the store's memory once the transaction committed.
+//! Consecutive ticket openings run as one group the same way (`super::escalations`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -20,6 +21,7 @@ use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
+use super::escalations::{self, TicketJob};
 use super::recent::RecentVisits;
 use super::visits::{self, Touched, VisitJob};
 
@@ -42,12 +44,73 @@ trait Job: Send {
 /// Answers a job once the batch's commit succeeded (`None`) or failed.
 pub(super) type Answer = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 
+/// Answers `reply` with `result` once the commit is known, or with the commit's error if the
+/// commit failed.
+pub(super) fn after_commit<T: Send + 'static>(
+    reply: oneshot::Sender<Result<T, StoreError>>,
+    result: Result<T, StoreError>,
+) -> Answer {
+    Box::new(move |commit_error: Option<&StoreError>| {
+        let result = match (result, commit_error) {
+            (Ok(_), Some(e)) => Err(e.duplicate()),
+            (result, _) => result,
+        };
+        // The caller may have gone (client disconnected); the work is done regardless.
+        let _ = reply.send(result);
+    })
+}
+
+impl GroupDone {
+    /// The group succeeded: each job gets its result once the commit is known.
+    pub(super) fn answered<T: Send + 'static>(
+        replies: Vec<oneshot::Sender<Result<T, StoreError>>>,
+        results: impl IntoIterator<Item = Result<T, StoreError>>,
+    ) -> GroupDone {
+        GroupDone {
+            ok: true,
+            reconnect: false,
+            answers: replies
+                .into_iter()
+                .zip(results)
+                .map(|(reply, result)| after_commit(reply, result))
+                .collect(),
+        }
+    }
+
+    /// The group failed with `error`, which every job gets.
+    pub(super) fn failed<T: Send + 'static>(
+        replies: Vec<oneshot::Sender<Result<T, StoreError>>>,
+        error: &StoreError,
+    ) -> GroupDone {
+        GroupDone {
+            ok: false,
+            reconnect: error.needs_reconnect(),
+            answers: replies
+                .into_iter()
+                .map(|reply| after_commit(reply, Err(error.duplicate())))
+                .collect(),
+        }
+    }
+}
+
 /// What waits in the writer's queue.
 enum Queued {
     /// Any write, run in its own savepoint.
     Task(Box<dyn Job>),
     /// A write to a visit, run with its neighbours in the queue as one group.
     Visit(VisitJob),
+    /// A ticket to open, run with its neighbours in the queue as one group.
+    Ticket(Box<TicketJob>),
+}
+
+/// What running a group of jobs came to.
+pub(super) struct GroupDone {
+    /// Whether the group's writes succeeded (else the writer undoes them).
+    pub ok: bool,
+    /// The failure leaves the connection unusable.
+    pub reconnect: bool,
+    /// How to answer each job once the commit is known.
+    pub answers: Vec<Answer>,
 }
 
 impl Queued {
@@ -55,6 +118,7 @@ impl Queued {
         match self {
             Queued::Task(job) => job.fail(error),
             Queued::Visit(job) => job.fail(error),
+            Queued::Ticket(job) => job.fail(error),
         }
     }
 }
@@ -90,14 +154,7 @@ where
                     .as_ref()
                     .err()
                     .is_some_and(StoreError::needs_reconnect),
-                answer: Box::new(move |commit_error: Option<&StoreError>| {
-                    let answer = match (result, commit_error) {
-                        (Ok(_), Some(e)) => Err(e.duplicate()),
-                        (result, _) => result,
-                    };
-                    // The caller may have gone (client disconnected); the work is done regardless.
-                    let _ = reply.send(answer);
-                }),
+                answer: after_commit(reply, result),
             }
         })
     }
@@ -118,6 +175,7 @@ impl std::fmt::Debug for Queued {
         f.write_str(match self {
             Queued::Task(_) => "Task",
             Queued::Visit(_) => "Visit",
+            Queued::Ticket(_) => "Ticket",
         })
     }
 }
@@ -156,6 +214,14 @@ impl Writer {
     pub(super) async fn write_visit(&self, job: VisitJob) -> Result<(), StoreError> {
         self.jobs
             .send(Queued::Visit(job))
+            .await
+            .map_err(|_| StoreError::WriterGone)
+    }
+
+    /// Queues a ticket to open; its job answers after the commit.
+    pub(super) async fn open_ticket(&self, job: TicketJob) -> Result<(), StoreError> {
+        self.jobs
+            .send(Queued::Ticket(Box::new(job)))
             .await
             .map_err(|_| StoreError::WriterGone)
     }
@@ -250,6 +316,18 @@ async fn run_batch(
                     }
                 }
                 let done = visits::write_group(conn, &mut touched, group).await;
+                reconnect |= done.reconnect;
+                answers.extend(done.answers);
+                done.ok
+            }
+            Queued::Ticket(first) => {
+                let mut group = vec![*first];
+                while let Some(Queued::Ticket(_)) = jobs.peek() {
+                    if let Some(Queued::Ticket(job)) = jobs.next() {
+                        group.push(*job);
+                    }
+                }
+                let done = escalations::open_group(conn, group).await;
                 reconnect |= done.reconnect;
                 answers.extend(done.answers);
                 done.ok

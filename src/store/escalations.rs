@@ -1,0 +1,306 @@
+//! Opening tickets, a group at a time.
+//!
+//! In an outage many customers escalate at once. The writer runs the ticket openings queued
+//! together as one group: one statement finds the tickets some of them already opened (a double
+//! or replayed submit), one reads the paths not held in memory, one the domain routes, and the
+//! tickets, their paths and their audit rows are inserted in one statement each.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::recent::VisitState;
+use super::tickets::{NewTicket, TicketCreated, account_domain};
+use super::visits::event;
+use super::writer::GroupDone;
+use super::{Store, StoreError};
+use crate::journey::path::{Event, EventKind, Path};
+use crate::tickets::status::TicketStatus;
+use crate::time::Timestamp;
+
+/// Rows per multi-row statement: at 20 values a row, well under SQLite's limit on bound values.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// A ticket to open, with the visit's events if the store holds them.
+pub(super) struct TicketJob {
+    new: NewTicket,
+    held: Option<Arc<VisitState>>,
+    reply: oneshot::Sender<Result<Option<TicketCreated>, StoreError>>,
+}
+
+impl TicketJob {
+    /// Answers the job with an error without running it.
+    pub(super) fn fail(self, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// A ticket about to be inserted.
+struct Opening {
+    id: String,
+    number: i64,
+    token: String,
+    guide_version: String,
+    path: Path,
+    assignee: Option<(String, String)>,
+}
+
+/// Runs a group of ticket openings inside the writer's transaction.
+pub(super) async fn open_group(conn: &mut SqliteConnection, jobs: Vec<TicketJob>) -> GroupDone {
+    let (replies, work): (Vec<_>, Vec<_>) =
+        jobs.into_iter().map(|j| (j.reply, (j.new, j.held))).unzip();
+    match run_group(conn, work).await {
+        Ok(results) => GroupDone::answered(replies, results.into_iter().map(Ok)),
+        Err(e) => GroupDone::failed(replies, &e),
+    }
+}
+
+async fn run_group(
+    conn: &mut SqliteConnection,
+    work: Vec<(NewTicket, Option<Arc<VisitState>>)>,
+) -> Result<Vec<Option<TicketCreated>>, StoreError> {
+    // Tickets already opened for these escalations, by outcome event.
+    let mut opened: HashMap<i64, (String, TicketCreated)> = HashMap::new();
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT outcome_event_id, visit_id, number, status_token FROM tickets WHERE outcome_event_id IN (",
+    );
+    let mut list = q.separated(", ");
+    for (new, _) in &work {
+        list.push_bind(new.outcome_event);
+    }
+    q.push(")");
+    for row in q.build().fetch_all(&mut *conn).await? {
+        opened.insert(
+            row.try_get("outcome_event_id")?,
+            (
+                row.try_get("visit_id")?,
+                TicketCreated {
+                    number: row.try_get("number")?,
+                    status_token: row.try_get("status_token")?,
+                    existed: true,
+                },
+            ),
+        );
+    }
+    let mut number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tickets")
+        .fetch_one(&mut *conn)
+        .await?;
+
+    // The events of the visits not held in memory.
+    let unheld: Vec<String> = work
+        .iter()
+        .filter(|(new, held)| held.is_none() && !opened.contains_key(&new.outcome_event))
+        .map(|(new, _)| new.visit.to_string())
+        .collect();
+    let mut read: HashMap<String, Vec<Event>> = HashMap::new();
+    if !unheld.is_empty() {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind
+             FROM visit_events WHERE visit_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for visit in &unheld {
+            list.push_bind(visit);
+        }
+        q.push(") ORDER BY visit_id, seq");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            let visit: String = row.try_get("visit_id")?;
+            read.entry(visit).or_default().push(event(row)?);
+        }
+    }
+
+    // Each ticket, in order: a later submit of the same form in this group finds the first.
+    let now = Timestamp::now().millis();
+    let mut results = Vec::with_capacity(work.len());
+    let mut openings: Vec<(usize, Opening)> = Vec::new();
+    for (i, (new, held)) in work.iter().enumerate() {
+        let visit = new.visit.to_string();
+        if let Some((owner, created)) = opened.get(&new.outcome_event) {
+            results.push((*owner == visit).then(|| created.clone()));
+            continue;
+        }
+        let events = match held {
+            Some(held) => &held.events,
+            None => read.get(&visit).map_or(&[][..], Vec::as_slice),
+        };
+        let Some(end) = events.iter().position(|e| {
+            e.id == new.outcome_event
+                && e.kind == EventKind::Outcome
+                && e.problem_id == new.problem_id
+                && e.node_id == new.ending_id
+        }) else {
+            results.push(None);
+            continue;
+        };
+        number += 1;
+        let opening = Opening {
+            id: Uuid::new_v4().to_string(),
+            number,
+            token: format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
+            guide_version: events[end].guide_version.clone(),
+            path: Path::replay(&events[..=end]),
+            assignee: None,
+        };
+        let created = TicketCreated {
+            number,
+            status_token: opening.token.clone(),
+            existed: false,
+        };
+        opened.insert(new.outcome_event, (visit, created.clone()));
+        results.push(Some(created));
+        openings.push((i, opening));
+    }
+    if openings.is_empty() {
+        return Ok(results);
+    }
+
+    // An "Account Manager" escalation goes to the customer's manager when the account's domain
+    // (else the email's) is routed; everything else waits in the shared queue.
+    let domains = |new: &NewTicket| {
+        [
+            new.account.as_deref().and_then(account_domain),
+            account_domain(&new.email),
+        ]
+    };
+    let wanted: Vec<String> = openings
+        .iter()
+        .filter(|(i, _)| work[*i].0.outcome_kind == "account-manager")
+        .flat_map(|(i, _)| domains(&work[*i].0))
+        .flatten()
+        .collect();
+    if !wanted.is_empty() {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT r.domain, m.id, m.name FROM domain_routes r JOIN managers m ON m.id = r.manager_id
+             WHERE m.enabled = 1 AND r.domain IN (",
+        );
+        let mut list = q.separated(", ");
+        for domain in &wanted {
+            list.push_bind(domain);
+        }
+        q.push(")");
+        let mut routes: HashMap<String, (String, String)> = HashMap::new();
+        for row in q.build().fetch_all(&mut *conn).await? {
+            routes.insert(
+                row.try_get("domain")?,
+                (row.try_get("id")?, row.try_get("name")?),
+            );
+        }
+        for (i, opening) in &mut openings {
+            if work[*i].0.outcome_kind == "account-manager" {
+                opening.assignee = domains(&work[*i].0)
+                    .into_iter()
+                    .flatten()
+                    .find_map(|d| routes.get(&d).cloned());
+            }
+        }
+    }
+
+    for chunk in openings.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version,
+                problem_id, ending_id, outcome_kind, reason, customer_name, customer_email, customer_phone,
+                customer_account, email_program, description, status, created_at, updated_at, assignee_id) ",
+        );
+        q.push_values(chunk, |mut row, (i, t)| {
+            let new = &work[*i].0;
+            row.push_bind(&t.id)
+                .push_bind(t.number)
+                .push_bind(&t.token)
+                .push_bind(new.visit.to_string())
+                .push_bind(new.outcome_event)
+                .push_bind(&t.guide_version)
+                .push_bind(&new.problem_id)
+                .push_bind(&new.ending_id)
+                .push_bind(new.outcome_kind)
+                .push_bind(&new.reason)
+                .push_bind(&new.name)
+                .push_bind(&new.email)
+                .push_bind(&new.phone)
+                .push_bind(&new.account)
+                .push_bind(&new.email_program)
+                .push_bind(&new.description)
+                .push_bind(TicketStatus::New.as_str())
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(t.assignee.as_ref().map(|a| &a.0));
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+
+    let path_rows: Vec<_> = openings
+        .iter()
+        .flat_map(|(_, t)| {
+            t.path
+                .steps
+                .iter()
+                .enumerate()
+                .map(move |(position, step)| (&t.id, position as i64, step))
+        })
+        .collect();
+    for chunk in path_rows.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",
+        );
+        q.push_values(chunk, |mut row, (id, position, step)| {
+            row.push_bind(*id)
+                .push_bind(*position)
+                .push_bind(&step.guide_version)
+                .push_bind(&step.node_id)
+                .push_bind(step.shown_at.millis())
+                .push_bind(step.answer.map(|a| a.0))
+                .push_bind(step.answer.map(|a| a.1.millis()));
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+
+    // The audit trail: opened, and routed where a manager was found.
+    let audit: Vec<(&str, &str, &str)> = openings
+        .iter()
+        .flat_map(|(_, t)| {
+            let opened = Some((t.id.as_str(), "opened", TicketStatus::New.as_str()));
+            let routed = t
+                .assignee
+                .as_ref()
+                .map(|(_, name)| (t.id.as_str(), "routed", name.as_str()));
+            opened.into_iter().chain(routed)
+        })
+        .collect();
+    for chunk in audit.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO ticket_audit (ticket_id, at, actor_id, action, before, after) ",
+        );
+        q.push_values(chunk, |mut row, (id, action, after)| {
+            row.push_bind(*id)
+                .push_bind(now)
+                .push_bind(None::<String>)
+                .push_bind(*action)
+                .push_bind(None::<String>)
+                .push_bind(*after);
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(results)
+}
+
+impl Store {
+    /// Opens a ticket for an escalation, carrying the visit's path up to it.
+    ///
+    /// Idempotent per escalation: a second submit of the same form returns the first ticket.
+    /// Returns `None` when `outcome_event` is not an outcome of this visit at this ending.
+    pub async fn create_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError> {
+        // The outcome was committed before its form was shown, so the visit's committed events
+        // (held in memory if the visit is recent) include everything the ticket's path needs.
+        let held = self
+            .recent
+            .get(&new.visit)
+            .filter(|v| v.events.iter().any(|e| e.id == new.outcome_event));
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .open_ticket(TicketJob { new, held, reply })
+            .await?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
