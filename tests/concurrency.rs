@@ -26,11 +26,11 @@ const PROBLEMS: [&str; 6] = [
 ];
 
 /// Walks customer `n`: a problem, then answers picked by `n`, with a double click, a step back
-/// or a restart on some turns; stops at an ending or after twelve clicks.
+/// or a restart on some turns; stops at an ending or after `n % 5` clicks (so some stay on a step).
 async fn walk(mut c: Customer, n: usize) -> Customer {
     let problem = PROBLEMS[n % PROBLEMS.len()];
     c.pick(problem).await;
-    for turn in 0..12 {
+    for turn in 0..n % 5 {
         let step = c.at();
         if step.is_empty() {
             break; // an ending
@@ -150,12 +150,47 @@ async fn customers_at_once_are_recorded_exactly_in_memory_in_the_database_and_in
     });
 
     // After a restart (nothing in memory) the same paths are read back from the database.
-    drop(customers);
     let app = app.restart_with_guide(Guide::embedded()).await;
-    for (visit, events) in held {
-        let read = app.store().events(visit).await.unwrap();
-        assert_eq!(summary(&read), events);
+    for (visit, events) in &held {
+        let read = app.store().events(*visit).await.unwrap();
+        assert_eq!(&summary(&read), events);
     }
+    // And everyone clicks again at once (a choice on a step, or starting the problem over at an
+    // ending): the writer reads their visits and attempts back together, and memory, database
+    // and counters still agree.
+    let clicks: Vec<_> = customers
+        .into_iter()
+        .enumerate()
+        .map(|(n, old)| {
+            let mut c = app.customer();
+            (c.cookie, c.csrf, c.page) = (old.cookie, old.csrf, old.page);
+            tokio::spawn(async move {
+                let added = if c.at().is_empty() {
+                    c.pick(PROBLEMS[n % PROBLEMS.len()]).await;
+                    1
+                } else {
+                    c.choose_index(0).await;
+                    2
+                };
+                (c.visit_id(), added)
+            })
+        })
+        .collect();
+    let mut clicked = Vec::new();
+    for click in clicks {
+        clicked.push(click.await.expect("a click"));
+    }
+    assert!(clicked.iter().any(|c| c.1 == 1) && clicked.iter().any(|c| c.1 == 2));
+    let stored = events_in_database(&app).await;
+    for (visit, added) in clicked {
+        let events = app.store().events(visit).await.unwrap();
+        assert_eq!(events.len(), held[&visit].len() + added);
+        assert_eq!(summary(&events), stored[&visit]);
+    }
+    assert_eq!(
+        app.store().insights(&q).await.unwrap(),
+        app.store().insights_from_events(&q).await.unwrap()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -231,6 +231,32 @@ fn attempt(row: &SqliteRow) -> Result<Attempt, sqlx::Error> {
     })
 }
 
+/// The latest attempt of each of `visits` that has one, read inside the writer.
+pub(super) async fn latest_attempts(
+    conn: &mut SqliteConnection,
+    visits: &[String],
+) -> Result<HashMap<String, Attempt>, StoreError> {
+    let mut latest: HashMap<String, Attempt> = HashMap::with_capacity(visits.len());
+    for chunk in visits.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT id, visit_id, seq, problem_id, day, started_at, last_at, step_id, via_step, steps,
+                    outcome_kind, outcome_step, ended_at
+             FROM insight_attempts WHERE visit_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for visit in chunk {
+            list.push_bind(visit);
+        }
+        q.push(") ORDER BY visit_id, seq");
+        // Ordered by position, so the last row of each visit is its latest attempt.
+        for row in q.build().fetch_all(&mut *conn).await? {
+            let a = attempt(&row)?;
+            latest.insert(a.visit_id.clone(), a);
+        }
+    }
+    Ok(latest)
+}
+
 /// The visit's latest attempt, read inside the writer.
 pub(super) async fn latest_attempt(
     conn: &mut SqliteConnection,

@@ -139,24 +139,54 @@ impl VisitJob {
     }
 }
 
-/// Reads a visit's committed state from the database, inside the writer or on a read connection.
-async fn read_state(
+/// Reads visits' committed state from the database, inside the writer: two statements for
+/// all of `ids`. Visits that do not exist are left out.
+async fn read_states(
     conn: &mut SqliteConnection,
-    visit: &Uuid,
-) -> Result<Option<VisitState>, StoreError> {
-    let id = visit.to_string();
-    let token: Option<String> = sqlx::query_scalar("SELECT csrf_token FROM visits WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(csrf_token) = token else {
-        return Ok(None);
-    };
-    Ok(Some(VisitState {
-        csrf_token,
-        events: events_on(conn, &id).await?,
-        attempt: Known::Unread,
-    }))
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, VisitState>, StoreError> {
+    let mut states = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let keys: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
+        let mut q = QueryBuilder::<Sqlite>::new("SELECT id, csrf_token FROM visits WHERE id IN (");
+        let mut list = q.separated(", ");
+        for key in &keys {
+            list.push_bind(key);
+        }
+        q.push(")");
+        let mut by_key: HashMap<String, VisitState> = HashMap::with_capacity(keys.len());
+        for row in q.build().fetch_all(&mut *conn).await? {
+            by_key.insert(
+                row.try_get("id")?,
+                VisitState {
+                    csrf_token: row.try_get("csrf_token")?,
+                    events: Vec::new(),
+                    attempt: Known::Unread,
+                },
+            );
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind
+             FROM visit_events WHERE visit_id IN (",
+        );
+        let mut list = q.separated(", ");
+        for key in &keys {
+            list.push_bind(key);
+        }
+        q.push(") ORDER BY visit_id, seq");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            let visit: String = row.try_get("visit_id")?;
+            if let Some(state) = by_key.get_mut(&visit) {
+                state.events.push(event(row)?);
+            }
+        }
+        for (id, key) in chunk.iter().zip(&keys) {
+            if let Some(state) = by_key.remove(key) {
+                states.insert(*id, state);
+            }
+        }
+    }
+    Ok(states)
 }
 
 /// The most events a visit may have to be held in memory; a customer's visit has a few dozen.
@@ -178,26 +208,44 @@ impl<'r> Touched<'r> {
         }
     }
 
+    /// Makes sure the transaction has each of `ids` at hand: from memory where held, else read
+    /// from the database, all of them together.
+    async fn load(
+        &mut self,
+        conn: &mut SqliteConnection,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<(), StoreError> {
+        let mut missing = Vec::new();
+        for id in ids {
+            let held = match self.visits.get(&id) {
+                Some(Some(_)) => continue,
+                // Undone earlier in this transaction: only the database knows it now.
+                Some(None) => None,
+                None => self.recent.get(&id),
+            };
+            match held {
+                Some(held) => {
+                    self.visits.insert(id, Some(VisitState::clone(&held)));
+                }
+                None if !missing.contains(&id) => missing.push(id),
+                None => {}
+            }
+        }
+        if !missing.is_empty() {
+            for (id, state) in read_states(conn, &missing).await? {
+                self.visits.insert(id, Some(state));
+            }
+        }
+        Ok(())
+    }
+
     /// The visit as the transaction sees it; `None` if there is no such visit.
     async fn state(
         &mut self,
         conn: &mut SqliteConnection,
         id: Uuid,
     ) -> Result<Option<&mut VisitState>, StoreError> {
-        if !matches!(self.visits.get(&id), Some(Some(_))) {
-            let held = match self.visits.get(&id) {
-                Some(None) => None,
-                _ => self.recent.get(&id),
-            };
-            let state = match held {
-                Some(held) => Some(VisitState::clone(&held)),
-                None => read_state(conn, &id).await?,
-            };
-            match state {
-                Some(state) => self.visits.insert(id, Some(state)),
-                None => return Ok(None),
-            };
-        }
+        self.load(conn, [id]).await?;
         Ok(self.visits.get_mut(&id).and_then(Option::as_mut))
     }
 
@@ -279,6 +327,15 @@ async fn run_group(
     let mut started: Vec<(Uuid, String)> = Vec::new();
     // The new events: which visit, and the event as the visit's state holds it.
     let mut recorded: Vec<(Uuid, Event)> = Vec::new();
+    touched
+        .load(
+            conn,
+            writes.iter().filter_map(|(visit, write)| match write {
+                VisitWrite::Append { .. } => Some(*visit),
+                VisitWrite::Start { .. } => None,
+            }),
+        )
+        .await?;
     for (visit, write) in writes {
         match write {
             VisitWrite::Start { csrf_token } => {
@@ -366,6 +423,30 @@ async fn run_group(
                 (row.try_get("visit_id")?, row.try_get("seq")?),
                 row.try_get("id")?,
             );
+        }
+    }
+
+    // The attempts the new events move on, for visits whose attempt is not known yet: all read
+    // together. (A visit whose first new event is a symptom starts a new attempt.)
+    let mut unknown: Vec<Uuid> = Vec::new();
+    for (visit, event) in &recorded {
+        if let Some(Some(state)) = touched.visits.get_mut(visit)
+            && matches!(state.attempt, Known::Unread)
+        {
+            if event.kind == EventKind::Symptom {
+                state.attempt = Known::Is(None);
+            } else if !unknown.contains(visit) {
+                unknown.push(*visit);
+            }
+        }
+    }
+    if !unknown.is_empty() {
+        let keys: Vec<String> = unknown.iter().map(Uuid::to_string).collect();
+        let mut latest = rollups::latest_attempts(conn, &keys).await?;
+        for (visit, key) in unknown.iter().zip(&keys) {
+            if let Some(Some(state)) = touched.visits.get_mut(visit) {
+                state.attempt = Known::Is(latest.remove(key));
+            }
         }
     }
 
