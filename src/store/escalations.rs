@@ -6,13 +6,11 @@
 //! tickets, their paths and their audit rows are inserted in one statement each.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::recent::VisitState;
 use super::tickets::{NewTicket, TicketCreated, account_domain};
 use super::visits::event;
 use super::writer::GroupDone;
@@ -27,7 +25,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 /// A ticket to open, with the visit's events if the store holds them.
 pub(super) struct TicketJob {
     new: NewTicket,
-    held: Option<Arc<VisitState>>,
+    held: Option<Vec<Event>>,
     reply: oneshot::Sender<Result<Option<TicketCreated>, StoreError>>,
 }
 
@@ -60,7 +58,7 @@ pub(super) async fn open_group(conn: &mut SqliteConnection, jobs: Vec<TicketJob>
 
 async fn run_group(
     conn: &mut SqliteConnection,
-    work: Vec<(NewTicket, Option<Arc<VisitState>>)>,
+    work: Vec<(NewTicket, Option<Vec<Event>>)>,
 ) -> Result<Vec<Option<TicketCreated>>, StoreError> {
     // Tickets already opened for these escalations, by outcome event.
     let mut opened: HashMap<i64, (String, TicketCreated)> = HashMap::new();
@@ -123,7 +121,7 @@ async fn run_group(
             continue;
         }
         let events = match held {
-            Some(held) => &held.events,
+            Some(held) => held,
             None => read.get(&visit).map_or(&[][..], Vec::as_slice),
         };
         let Some(end) = events.iter().position(|e| {
@@ -296,7 +294,8 @@ impl Store {
         let held = self
             .recent
             .get(&new.visit)
-            .filter(|v| v.events.iter().any(|e| e.id == new.outcome_event));
+            .filter(|v| v.has_event(new.outcome_event))
+            .map(|v| v.events());
         let (reply, answer) = oneshot::channel();
         self.writer
             .open_ticket(TicketJob { new, held, reply })

@@ -39,7 +39,7 @@ pub use queue::{
 };
 pub use sessions::{ManagerSession, NewSession, RecentFailures, SESSION_ABSOLUTE, SESSION_IDLE};
 pub use tickets::{CustomerUpdates, NewTicket, TicketCreated, TicketSummary, account_domain};
-pub use visits::{Events, NewEvent, Visit};
+pub use visits::{NewEvent, Visit};
 use writer::Writer;
 
 /// The database the server runs on when none is given: a file in the working directory.
@@ -109,8 +109,9 @@ impl StoreError {
     }
 }
 
-/// How many recently active visits the store keeps in memory (a few KB each). Customers active
-/// at the same time beyond half of this are read back from the database on their next click.
+/// How many recently active visits the store keeps in memory (about 1-2 KB each). Customers
+/// active at the same time beyond half of this are read back from the database, a group of
+/// clicks together, on their next click.
 const RECENT_VISITS: usize = 16_384;
 
 /// The database: a read pool, the writer, and the visits the writer recently wrote.

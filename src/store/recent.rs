@@ -6,18 +6,20 @@
 //! sees every write in order, so what it puts is the committed state); readers take a shared
 //! snapshot and fall back to the database for a visit not held. The memory is bounded: two
 //! generations of at most `capacity / 2` visits each; a visit used while in the older one moves
-//! to the younger, and when the younger fills up, the older is dropped.
+//! to the younger, and when the younger fills up, the older is dropped. Held events are compact
+//! (about 130 bytes each): the names they carry are shared, not copied.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::mem;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use uuid::Uuid;
 
 use super::rollups::Attempt;
-use crate::journey::path::Event;
+use crate::journey::path::{Event, EventKind};
+use crate::time::Timestamp;
 
-/// What the store holds of a visit.
+/// A visit as the writer works on it.
 #[derive(Debug, Clone)]
 pub(super) struct VisitState {
     /// The token every customer form of the visit carries.
@@ -37,17 +39,87 @@ pub(super) enum Known<T> {
     Is(Option<T>),
 }
 
+/// A visit as memory holds it: its events compact, their names (guide version, problem, steps)
+/// shared with every other held event that names the same thing.
+#[derive(Debug)]
+pub(super) struct HeldVisit {
+    csrf_token: Box<str>,
+    events: Box<[HeldEvent]>,
+    attempt: Known<Attempt>,
+}
+
+#[derive(Debug)]
+struct HeldEvent {
+    id: i64,
+    seq: i64,
+    at: i64,
+    kind: EventKind,
+    choice_index: Option<i64>,
+    guide_version: Arc<str>,
+    problem_id: Arc<str>,
+    node_id: Arc<str>,
+    next_id: Option<Arc<str>>,
+    outcome_kind: Option<Arc<str>>,
+}
+
+impl HeldVisit {
+    /// The visit's form token.
+    pub(super) fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+
+    /// The visit's events, oldest first.
+    pub(super) fn events(&self) -> Vec<Event> {
+        self.events
+            .iter()
+            .map(|e| Event {
+                id: e.id,
+                seq: e.seq,
+                at: Timestamp(e.at),
+                kind: e.kind,
+                guide_version: e.guide_version.to_string(),
+                problem_id: e.problem_id.to_string(),
+                node_id: e.node_id.to_string(),
+                choice_index: e.choice_index,
+                next_id: e.next_id.as_deref().map(str::to_string),
+                outcome_kind: e.outcome_kind.as_deref().map(str::to_string),
+            })
+            .collect()
+    }
+
+    /// Whether the visit has the event with this id.
+    pub(super) fn has_event(&self, id: i64) -> bool {
+        self.events.iter().any(|e| e.id == id)
+    }
+
+    /// The visit as the writer works on it.
+    pub(super) fn state(&self) -> VisitState {
+        VisitState {
+            csrf_token: self.csrf_token.to_string(),
+            events: self.events(),
+            attempt: self.attempt.clone(),
+        }
+    }
+}
+
 /// Recently active visits, bounded.
 #[derive(Debug)]
 pub(super) struct RecentVisits {
     generation: usize,
     inner: Mutex<Generations>,
+    /// The names held events share; as many as the guides have steps.
+    names: Mutex<HashSet<Arc<str>>>,
 }
 
 #[derive(Debug, Default)]
 struct Generations {
-    young: HashMap<Uuid, Arc<VisitState>>,
-    old: HashMap<Uuid, Arc<VisitState>>,
+    young: HashMap<Uuid, Arc<HeldVisit>>,
+    old: HashMap<Uuid, Arc<HeldVisit>>,
+}
+
+/// A lock whose holder panicked still guards whole entries: keep using it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl RecentVisits {
@@ -56,17 +128,13 @@ impl RecentVisits {
         RecentVisits {
             generation: (capacity / 2).max(1),
             inner: Mutex::new(Generations::default()),
+            names: Mutex::new(HashSet::new()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Generations> {
-        // A panic while holding the lock leaves only whole entries behind: keep using them.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The visit, if held.
-    pub(super) fn get(&self, id: &Uuid) -> Option<Arc<VisitState>> {
-        let mut g = self.lock();
+    pub(super) fn get(&self, id: &Uuid) -> Option<Arc<HeldVisit>> {
+        let mut g = lock(&self.inner);
         if let Some(v) = g.young.get(id) {
             return Some(v.clone());
         }
@@ -76,30 +144,61 @@ impl RecentVisits {
     }
 
     /// Holds `state` as the visit's committed state.
-    pub(super) fn put(&self, id: Uuid, state: Arc<VisitState>) {
-        let mut g = self.lock();
+    pub(super) fn put(&self, id: Uuid, state: VisitState) {
+        let held = {
+            let mut names = lock(&self.names);
+            let mut name = |s: &str| match names.get(s) {
+                Some(n) => n.clone(),
+                None => {
+                    let n: Arc<str> = Arc::from(s);
+                    names.insert(n.clone());
+                    n
+                }
+            };
+            Arc::new(HeldVisit {
+                csrf_token: state.csrf_token.into_boxed_str(),
+                events: state
+                    .events
+                    .iter()
+                    .map(|e| HeldEvent {
+                        id: e.id,
+                        seq: e.seq,
+                        at: e.at.millis(),
+                        kind: e.kind,
+                        choice_index: e.choice_index,
+                        guide_version: name(&e.guide_version),
+                        problem_id: name(&e.problem_id),
+                        node_id: name(&e.node_id),
+                        next_id: e.next_id.as_deref().map(&mut name),
+                        outcome_kind: e.outcome_kind.as_deref().map(&mut name),
+                    })
+                    .collect(),
+                attempt: state.attempt,
+            })
+        };
+        let mut g = lock(&self.inner);
         g.old.remove(&id);
-        self.insert(&mut g, id, state);
+        self.insert(&mut g, id, held);
     }
 
     /// Forgets the visit: the next read goes to the database.
     pub(super) fn forget(&self, id: &Uuid) {
-        let mut g = self.lock();
+        let mut g = lock(&self.inner);
         g.young.remove(id);
         g.old.remove(id);
     }
 
-    fn insert(&self, g: &mut Generations, id: Uuid, state: Arc<VisitState>) {
+    fn insert(&self, g: &mut Generations, id: Uuid, held: Arc<HeldVisit>) {
         if g.young.len() >= self.generation && !g.young.contains_key(&id) {
             g.old = mem::take(&mut g.young);
         }
-        g.young.insert(id, state);
+        g.young.insert(id, held);
     }
 
     /// How many visits are held.
     #[cfg(test)]
     fn len(&self) -> usize {
-        let g = self.lock();
+        let g = lock(&self.inner);
         g.young.len() + g.old.len()
     }
 }
@@ -108,12 +207,12 @@ impl RecentVisits {
 mod tests {
     use super::*;
 
-    fn state(token: &str) -> Arc<VisitState> {
-        Arc::new(VisitState {
+    fn state(token: &str) -> VisitState {
+        VisitState {
             csrf_token: token.into(),
             events: Vec::new(),
             attempt: Known::Unread,
-        })
+        }
     }
 
     #[test]
@@ -130,7 +229,7 @@ mod tests {
         assert!(recent.len() <= 4);
         assert!(recent.get(&ids[1]).is_none());
         assert!(recent.get(&ids[2]).is_none());
-        assert_eq!(recent.get(&ids[4]).unwrap().csrf_token, "4");
+        assert_eq!(recent.get(&ids[4]).unwrap().csrf_token(), "4");
         recent.forget(&ids[4]);
         assert!(recent.get(&ids[4]).is_none());
     }
@@ -141,7 +240,7 @@ mod tests {
         let id = Uuid::new_v4();
         recent.put(id, state("a"));
         recent.put(id, state("b"));
-        assert_eq!(recent.get(&id).unwrap().csrf_token, "b");
+        assert_eq!(recent.get(&id).unwrap().csrf_token(), "b");
         assert_eq!(recent.len(), 1);
     }
 }

@@ -5,7 +5,6 @@
 //! store's memory ([`super::recent`]), from which page views read them.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -78,36 +77,6 @@ pub(super) async fn events_on(
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(event).collect::<Result<_, _>>()?)
-}
-
-/// A visit's events, oldest first: shared with the store's memory of the visit when it holds it.
-#[derive(Debug, Clone)]
-pub struct Events(Held);
-
-#[derive(Debug, Clone)]
-enum Held {
-    Shared(Arc<VisitState>),
-    Read(Vec<Event>),
-}
-
-impl std::ops::Deref for Events {
-    type Target = [Event];
-
-    fn deref(&self) -> &[Event] {
-        match &self.0 {
-            Held::Shared(state) => &state.events,
-            Held::Read(events) => events,
-        }
-    }
-}
-
-impl<'a> IntoIterator for &'a Events {
-    type Item = &'a Event;
-    type IntoIter = std::slice::Iter<'a, Event>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.iter()
-    }
 }
 
 /// Decides, from the visit's events as the writer sees them, whether an event is already
@@ -225,7 +194,7 @@ impl<'r> Touched<'r> {
             };
             match held {
                 Some(held) => {
-                    self.visits.insert(id, Some(VisitState::clone(&held)));
+                    self.visits.insert(id, Some(held.state()));
                 }
                 None if !missing.contains(&id) => missing.push(id),
                 None => {}
@@ -256,10 +225,7 @@ impl<'r> Touched<'r> {
                 // A visit with an unusually long history (a script clicking for hours) is read
                 // from the database instead, so memory stays bounded by the number of visits.
                 Some(state) if state.events.len() > HELD_EVENTS => self.recent.forget(&id),
-                Some(mut state) => {
-                    state.events.shrink_to_fit();
-                    self.recent.put(id, Arc::new(state));
-                }
+                Some(state) => self.recent.put(id, state),
                 None => self.recent.forget(&id),
             }
         }
@@ -529,7 +495,7 @@ impl Store {
         if let Some(held) = self.recent.get(&id) {
             return Ok(Some(Visit {
                 id,
-                csrf_token: held.csrf_token.clone(),
+                csrf_token: held.csrf_token().to_string(),
             }));
         }
         let row: Option<(String,)> = sqlx::query_as("SELECT csrf_token FROM visits WHERE id = $1")
@@ -540,14 +506,12 @@ impl Store {
     }
 
     /// A visit's events, oldest first.
-    pub async fn events(&self, visit: Uuid) -> Result<Events, StoreError> {
+    pub async fn events(&self, visit: Uuid) -> Result<Vec<Event>, StoreError> {
         if let Some(held) = self.recent.get(&visit) {
-            return Ok(Events(Held::Shared(held)));
+            return Ok(held.events());
         }
         let mut conn = self.read.acquire().await?;
-        Ok(Events(Held::Read(
-            events_on(&mut conn, &visit.to_string()).await?,
-        )))
+        events_on(&mut conn, &visit.to_string()).await
     }
 
     /// Appends `new` to the visit's events unless `existing` finds it already recorded.
