@@ -445,6 +445,134 @@ async fn sessions_end_after_idle_time_and_after_their_absolute_lifetime() {
 }
 
 #[tokio::test]
+async fn reading_pages_records_activity_at_most_once_a_minute_and_keeps_the_session_alive() {
+    let app = TestApp::new().await;
+    let ann = app
+        .add_manager("ann@iims.example", "Ann", Role::Manager)
+        .await;
+    let bob = app
+        .add_manager("bob@iims.example", "Bob", Role::Manager)
+        .await;
+    let with = |email: &str, token: &str| {
+        let mut m = app.manager(email);
+        m.cookies
+            .push(("helpdesk_console".into(), token.to_string()));
+        m
+    };
+
+    // Last used half a minute ago: reading pages writes nothing.
+    let start = ago(Duration::from_secs(30));
+    let recent = app
+        .store()
+        .start_session(&ann.id, None, None, start)
+        .await
+        .unwrap();
+    let mut m = with("ann@iims.example", &recent.token);
+    ok(&m.get("/console/tickets").await);
+    ok(&m.get("/console/tickets?status=open").await);
+    assert_eq!(
+        app.count(
+            "SELECT last_seen_at FROM manager_sessions
+             WHERE manager_id = (SELECT id FROM managers WHERE email = 'ann@iims.example')"
+        )
+        .await,
+        start.millis(),
+        "no write within the minute"
+    );
+
+    // Last used ten minutes before it would expire: the page view is recorded, so the session
+    // lives a full idle period from now, not from its last recorded use.
+    let start = ago(SESSION_IDLE - Duration::from_secs(600));
+    let idle = app
+        .store()
+        .start_session(&bob.id, None, None, start)
+        .await
+        .unwrap();
+    let before = Timestamp::now();
+    ok(&with("bob@iims.example", &idle.token)
+        .get("/console/tickets")
+        .await);
+    let seen = app
+        .count(
+            "SELECT last_seen_at FROM manager_sessions
+             WHERE manager_id = (SELECT id FROM managers WHERE email = 'bob@iims.example')",
+        )
+        .await;
+    assert!(seen >= before.millis(), "the use was recorded");
+    let later = Timestamp(start.millis() + SESSION_IDLE.as_millis() as i64 + 3_600_000);
+    assert!(
+        app.store()
+            .session(&idle.token, later)
+            .await
+            .unwrap()
+            .is_some(),
+        "alive an hour after it would have expired unused"
+    );
+    let too_late = Timestamp(later.millis() + SESSION_IDLE.as_millis() as i64 + 1000);
+    assert!(
+        app.store()
+            .session(&idle.token, too_late)
+            .await
+            .unwrap()
+            .is_none(),
+        "ends an idle period after its last use"
+    );
+}
+
+#[tokio::test]
+async fn the_assignee_lists_follow_manager_changes_made_here_or_by_another_process() {
+    let app = TestApp::new().await;
+    let mut ann = app
+        .signed_in("ann@iims.example", "Ann Smith", Role::Admin)
+        .await;
+    let (ticket, _) = app.support_escalation(&[]).await;
+    let offers =
+        |page: &common::Page, id: &str| page.body.contains(&format!(r#"<option value="{id}""#));
+
+    // Seen once, so the list is kept in memory.
+    let queue = ann.open_queue("").await;
+    ok(&queue);
+    assert!(!queue.shows("Bob Jones"));
+
+    // Another process on the same database (as `helpdesk manager add` is) adds a manager.
+    let other = helpdesk::store::Store::open(&app.db_url).await.unwrap();
+    let bob = other
+        .add_manager(helpdesk::store::NewManager {
+            email: helpdesk::console::accounts::ManagerEmail::parse("bob@iims.example").unwrap(),
+            name: "Bob Jones".into(),
+            role: Role::Manager,
+            password_hash: "not used".into(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        offers(&ann.open_queue("").await, &bob.id),
+        "the queue's filter"
+    );
+    assert!(
+        offers(&ann.open_ticket(ticket).await, &bob.id),
+        "the ticket's assignment"
+    );
+
+    // Disabled elsewhere: no longer offered for assignment (the queue still filters by them).
+    other.set_manager_enabled(&bob.id, false).await.unwrap();
+    assert!(!offers(&ann.open_ticket(ticket).await, &bob.id));
+    assert!(offers(&ann.open_queue("").await, &bob.id));
+
+    // Enabled again on this server's admin page: offered again.
+    ann.get("/console/admin/managers").await;
+    ok(&ann
+        .submit(
+            &format!("/console/admin/managers/{}/access", bob.id),
+            &[("enabled", "yes")],
+        )
+        .await);
+    assert!(offers(&ann.open_ticket(ticket).await, &bob.id));
+    other.close().await;
+}
+
+#[tokio::test]
 async fn a_disabled_manager_is_signed_out_at_once_and_cannot_sign_in() {
     let app = TestApp::new().await;
     let mut admin = app

@@ -286,7 +286,7 @@ pub async fn page(
             .filter(|k| k.escalates())
             .map(|k| (k.as_str(), k.label()))
             .collect(),
-        managers: state.store.managers().await?,
+        managers: state.store.managers_as_of(me.managers_generation).await?,
         total,
     };
     Ok(Html(page_html.render()?).into_response())

@@ -24,6 +24,9 @@ pub struct SignedIn {
     pub manager: ManagerRecord,
     /// The session's form token.
     pub csrf: String,
+    /// The generation of the manager accounts read with the session, for
+    /// [`Store::managers_as_of`](crate::store::Store::managers_as_of).
+    pub managers_generation: i64,
     cross_site: bool,
 }
 
@@ -66,6 +69,7 @@ impl FromRequestParts<AppState> for SignedIn {
             Some(s) => Ok(SignedIn {
                 manager: s.manager,
                 csrf: s.csrf,
+                managers_generation: s.managers_generation,
                 cross_site: is_cross_site(&parts.headers),
             }),
             None if parts.method == Method::GET || parts.method == Method::HEAD => {

@@ -128,7 +128,7 @@ async fn render(
     code: StatusCode,
     conflict: Option<String>,
 ) -> AppResult<Response> {
-    let t = state
+    let mut t = state
         .store
         .ticket_detail(number)
         .await?
@@ -161,17 +161,14 @@ async fn render(
         }
         _ => None,
     };
-    let notes = state.store.notes(&t.id).await?;
-    let audit = state
-        .store
-        .audit_trail(&t.id)
-        .await?
+    let notes = std::mem::take(&mut t.notes);
+    let audit = std::mem::take(&mut t.audit)
         .into_iter()
         .map(audit_line)
         .collect();
     let managers = state
         .store
-        .managers()
+        .managers_as_of(me.managers_generation)
         .await?
         .into_iter()
         .filter(|m| m.enabled)

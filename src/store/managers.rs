@@ -1,5 +1,7 @@
 //! Manager accounts and the domain routes that send "Account Manager" escalations to them.
 
+use std::sync::{Arc, RwLock};
+
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
@@ -69,6 +71,19 @@ pub struct DomainRoute {
     pub manager_name: String,
     /// Whether that manager is enabled (a disabled one's tickets land unassigned).
     pub manager_enabled: bool,
+}
+
+/// The list of managers as last read, kept in memory with the generation it reflects (the
+/// `manager_generation` table, bumped by triggers on every change to `managers`): the console
+/// shows the list on its busiest pages, and it changes rarely.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ManagerCache(Arc<RwLock<Option<KeptManagers>>>);
+
+/// The list of managers and the generation it was read at.
+#[derive(Debug)]
+struct KeptManagers {
+    generation: i64,
+    list: Vec<ManagerRecord>,
 }
 
 const MANAGER_COLUMNS: &str = "id, email, name, role, enabled, created_at";
@@ -174,6 +189,42 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         Ok(rows.iter().map(manager_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Every manager, by name, as of `generation` or later: from memory when the list kept
+    /// there is that recent, otherwise read again (and kept).
+    ///
+    /// `generation` comes from [`ManagerSession::managers_generation`](super::ManagerSession),
+    /// read with the session, so checking whether the list changed costs no statement of its own.
+    pub async fn managers_as_of(&self, generation: i64) -> Result<Vec<ManagerRecord>, StoreError> {
+        if let Some(kept) = &*self.managers.0.read().expect("manager cache lock")
+            && kept.generation >= generation
+        {
+            return Ok(kept.list.clone());
+        }
+        // The generation and the list from one statement, so they agree.
+        let rows = sqlx::query(&format!(
+            "SELECT (SELECT generation FROM manager_generation) AS generation, {MANAGER_COLUMNS}
+             FROM managers ORDER BY name, email"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        let list = rows
+            .iter()
+            .map(manager_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(row) = rows.first() {
+            let generation: i64 = row.try_get("generation")?;
+            let mut kept = self.managers.0.write().expect("manager cache lock");
+            // Another request may have kept a newer list meanwhile.
+            if kept.as_ref().is_none_or(|k| k.generation < generation) {
+                *kept = Some(KeptManagers {
+                    generation,
+                    list: list.clone(),
+                });
+            }
+        }
+        Ok(list)
     }
 
     /// The manager with this id.

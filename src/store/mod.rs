@@ -120,6 +120,7 @@ pub struct Store {
     read: SqlitePool,
     writer: Writer,
     recent: Arc<recent::RecentVisits>,
+    managers: managers::ManagerCache,
 }
 
 impl Store {
@@ -139,6 +140,9 @@ impl Store {
             // Each connection is a thread with its own page cache; most page views read the
             // visits held in memory, and two cores keep no more than a few reads busy at once.
             .max_connections(4)
+            // A pooled SQLite connection lives in this process: pinging it on every acquire only
+            // adds a round trip to its thread.
+            .test_before_acquire(false)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options.clone().read_only(true))
@@ -148,6 +152,7 @@ impl Store {
             read,
             writer: Writer::start(conn, options, recent.clone()),
             recent,
+            managers: managers::ManagerCache::default(),
         })
     }
 

@@ -43,6 +43,9 @@ pub struct ManagerSession {
     pub manager: ManagerRecord,
     /// The session's form token.
     pub csrf: String,
+    /// The generation of the manager accounts when the session was read, for
+    /// [`Store::managers_as_of`].
+    pub managers_generation: i64,
 }
 
 impl std::fmt::Debug for ManagerSession {
@@ -149,7 +152,8 @@ impl Store {
         let hash = token_hash(token);
         let row = sqlx::query(
             "SELECT s.csrf_token, s.created_at AS session_created, s.last_seen_at,
-                    m.id, m.email, m.name, m.role, m.enabled, m.created_at
+                    m.id, m.email, m.name, m.role, m.enabled, m.created_at,
+                    (SELECT generation FROM manager_generation) AS managers_generation
              FROM manager_sessions s JOIN managers m ON m.id = s.manager_id
              WHERE s.token_hash = $1",
         )
@@ -184,6 +188,7 @@ impl Store {
         Ok(Some(ManagerSession {
             manager,
             csrf: row.try_get("csrf_token")?,
+            managers_generation: row.try_get("managers_generation")?,
         }))
     }
 
