@@ -279,3 +279,31 @@ async fn a_visit_with_a_very_long_history_is_read_from_the_database_and_still_ex
     assert_eq!(after.len(), events.len() + 2);
     assert_eq!(summary(&after), events_in_database(&app).await[&visit]);
 }
+
+#[tokio::test]
+async fn a_visit_read_from_the_database_is_held_in_memory_for_the_next_page() {
+    let app = TestApp::new().await;
+    let mut c = app.customer();
+    c.pick("cant-send").await;
+    let step = c.at();
+    let app = app.restart_with_guide(Guide::embedded()).await;
+    let mut again = app.customer();
+    (again.cookie, again.csrf) = (c.cookie.clone(), c.csrf.clone());
+    // The first view after the restart reads the visit from the database and asks the writer
+    // to hold it; once it does, the page no longer needs the database at all.
+    assert_eq!(again.get(&step).await.status, 200);
+    app.store().close().await;
+    let mut served = false;
+    for _ in 0..100 {
+        if again.get(&step).await.status == 200 {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(served, "the visit is served from memory");
+    // A visit nobody viewed since the restart still needs the database.
+    let mut other = app.customer();
+    other.cookie = Some(format!("helpdesk_visit={}", Uuid::new_v4()));
+    assert_eq!(other.get(&step).await.status, 503);
+}

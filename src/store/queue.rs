@@ -619,7 +619,7 @@ impl Store {
 }
 
 /// A ticket's path, in order.
-async fn path_on(
+pub(super) async fn path_on(
     conn: &mut SqliteConnection,
     ticket_id: &str,
 ) -> Result<Vec<PathStep>, StoreError> {

@@ -1,8 +1,9 @@
 //! Escalation tickets and the paths they carry.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::Row;
 use uuid::Uuid;
 
+use super::queue::path_on;
 use super::{Store, StoreError};
 use crate::journey::path::PathStep;
 use crate::tickets::status::TicketStatus;
@@ -105,19 +106,20 @@ impl Store {
 
     /// The ticket behind a customer's status link.
     pub async fn ticket_by_token(&self, token: &str) -> Result<Option<TicketSummary>, StoreError> {
+        let mut conn = self.read.acquire().await?;
         let Some(row) = sqlx::query(
             "SELECT id, number, status, created_at, updated_at, guide_version, problem_id, ending_id, outcome_kind,
                     reason, customer_name, customer_email, email_program, description
              FROM tickets WHERE status_token = $1",
         )
         .bind(token)
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *conn)
         .await?
         else {
             return Ok(None);
         };
         let id: String = row.try_get("id")?;
-        let path = path_of(&self.read, &id).await?;
+        let path = path_on(&mut conn, &id).await?;
         Ok(Some(TicketSummary {
             id,
             number: row.try_get("number")?,
@@ -172,33 +174,6 @@ impl Store {
             assignee_name,
         })
     }
-}
-
-/// A ticket's stored path, in order.
-pub(super) async fn path_of(
-    read: &SqlitePool,
-    ticket_id: &str,
-) -> Result<Vec<PathStep>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT guide_version, node_id, shown_at, choice_index, answered_at
-         FROM ticket_path WHERE ticket_id = $1 ORDER BY position",
-    )
-    .bind(ticket_id)
-    .fetch_all(read)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            let choice: Option<i64> = r.try_get("choice_index")?;
-            let answered: Option<i64> = r.try_get("answered_at")?;
-            Ok(PathStep {
-                guide_version: r.try_get("guide_version")?,
-                node_id: r.try_get("node_id")?,
-                shown_at: Timestamp(r.try_get("shown_at")?),
-                answer: choice.zip(answered.map(Timestamp)),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(StoreError::from)
 }
 
 /// The domain a customer's account field names: `Example.COM` and `ann@example.com` both give

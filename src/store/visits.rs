@@ -99,6 +99,9 @@ enum VisitWrite {
         new: Vec<NewEvent>,
         existing: Existing,
     },
+    /// Nothing to write: a page view read the visit from the database, so hold it in memory
+    /// for the next one (only the writer puts visits there).
+    Hold,
 }
 
 impl VisitJob {
@@ -297,13 +300,14 @@ async fn run_group(
         .load(
             conn,
             writes.iter().filter_map(|(visit, write)| match write {
-                VisitWrite::Append { .. } => Some(*visit),
+                VisitWrite::Append { .. } | VisitWrite::Hold => Some(*visit),
                 VisitWrite::Start { .. } => None,
             }),
         )
         .await?;
     for (visit, write) in writes {
         match write {
+            VisitWrite::Hold => outcomes.push(Outcome::Found(0)),
             VisitWrite::Start { csrf_token } => {
                 touched.visits.insert(
                     visit,
@@ -505,13 +509,27 @@ impl Store {
         Ok(row.map(|(csrf_token,)| Visit { id, csrf_token }))
     }
 
+    /// Asks the writer to hold a visit read from the database in memory, without waiting.
+    fn hold(&self, visit: Uuid) {
+        let (reply, _) = oneshot::channel();
+        self.writer.hold(VisitJob {
+            visit,
+            write: VisitWrite::Hold,
+            reply,
+        });
+    }
+
     /// A visit's events, oldest first.
     pub async fn events(&self, visit: Uuid) -> Result<Vec<Event>, StoreError> {
         if let Some(held) = self.recent.get(&visit) {
             return Ok(held.events());
         }
         let mut conn = self.read.acquire().await?;
-        events_on(&mut conn, &visit.to_string()).await
+        let events = events_on(&mut conn, &visit.to_string()).await?;
+        if !events.is_empty() && events.len() <= HELD_EVENTS {
+            self.hold(visit);
+        }
+        Ok(events)
     }
 
     /// Appends `new` to the visit's events unless `existing` finds it already recorded.

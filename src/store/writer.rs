@@ -218,6 +218,11 @@ impl Writer {
             .map_err(|_| StoreError::WriterGone)
     }
 
+    /// Queues a visit write nobody waits for, unless the queue is full (then it is dropped).
+    pub(super) fn hold(&self, job: VisitJob) {
+        let _ = self.jobs.try_send(Queued::Visit(job));
+    }
+
     /// Queues a ticket to open; its job answers after the commit.
     pub(super) async fn open_ticket(&self, job: TicketJob) -> Result<(), StoreError> {
         self.jobs
