@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::tickets::{NewTicket, TicketCreated, account_domain};
-use super::visits::event;
+use super::visits::events_of;
 use super::writer::GroupDone;
 use super::{Store, StoreError};
 use crate::journey::path::{Event, EventKind, Path};
@@ -93,22 +93,7 @@ async fn run_group(
         .filter(|(new, held)| held.is_none() && !opened.contains_key(&new.outcome_event))
         .map(|(new, _)| new.visit.to_string())
         .collect();
-    let mut read: HashMap<String, Vec<Event>> = HashMap::new();
-    if !unheld.is_empty() {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind
-             FROM visit_events WHERE visit_id IN (",
-        );
-        let mut list = q.separated(", ");
-        for visit in &unheld {
-            list.push_bind(visit);
-        }
-        q.push(") ORDER BY visit_id, seq");
-        for row in q.build().fetch_all(&mut *conn).await? {
-            let visit: String = row.try_get("visit_id")?;
-            read.entry(visit).or_default().push(event(row)?);
-        }
-    }
+    let read = events_of(&mut *conn, &unheld).await?;
 
     // Each ticket, in order: a later submit of the same form in this group finds the first.
     let now = Timestamp::now().millis();

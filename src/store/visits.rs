@@ -137,19 +137,9 @@ async fn read_states(
                 },
             );
         }
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind
-             FROM visit_events WHERE visit_id IN (",
-        );
-        let mut list = q.separated(", ");
-        for key in &keys {
-            list.push_bind(key);
-        }
-        q.push(") ORDER BY visit_id, seq");
-        for row in q.build().fetch_all(&mut *conn).await? {
-            let visit: String = row.try_get("visit_id")?;
-            if let Some(state) = by_key.get_mut(&visit) {
-                state.events.push(event(row)?);
+        for (key, events) in events_of(conn, &keys).await? {
+            if let Some(state) = by_key.get_mut(&key) {
+                state.events = events;
             }
         }
         for (id, key) in chunk.iter().zip(&keys) {
@@ -159,6 +149,32 @@ async fn read_states(
         }
     }
     Ok(states)
+}
+
+/// The events of each of the visits `keys` (their ids as text), oldest first, in one
+/// statement. Visits with no events are left out.
+pub(super) async fn events_of(
+    conn: &mut SqliteConnection,
+    keys: &[String],
+) -> Result<HashMap<String, Vec<Event>>, sqlx::Error> {
+    let mut events: HashMap<String, Vec<Event>> = HashMap::with_capacity(keys.len());
+    if keys.is_empty() {
+        return Ok(events);
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind
+         FROM visit_events WHERE visit_id IN (",
+    );
+    let mut list = q.separated(", ");
+    for key in keys {
+        list.push_bind(key);
+    }
+    q.push(") ORDER BY visit_id, seq");
+    for row in q.build().fetch_all(&mut *conn).await? {
+        let visit: String = row.try_get("visit_id")?;
+        events.entry(visit).or_default().push(event(row)?);
+    }
+    Ok(events)
 }
 
 /// The most events a visit may have to be held in memory; a customer's visit has a few dozen.
