@@ -273,22 +273,6 @@ pub(super) async fn latest_attempt(
     Ok(row.as_ref().map(attempt).transpose()?)
 }
 
-/// Counts one event just inserted (synthetic data, written one visit at a time).
-pub(super) async fn track_event(
-    conn: &mut SqliteConnection,
-    visit: &str,
-    e: &Event,
-) -> Result<(), StoreError> {
-    let mut current = if e.kind == EventKind::Symptom {
-        None
-    } else {
-        latest_attempt(conn, visit).await?
-    };
-    let mut tally = Tally::default();
-    Attempt::apply(&mut current, visit, e, &mut tally);
-    tally.write(conn).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use super::rollups::{Attempt, Tally};
 use super::{Store, StoreError};
 use crate::journey::path::Event;
 use crate::seed::SyntheticVisit;
@@ -20,6 +21,8 @@ impl Store {
                     let mut number: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tickets")
                         .fetch_one(&mut *conn)
                         .await?;
+                    // The insight counters of the whole chunk, written together at its end.
+                    let mut tally = Tally::default();
                     for visit in visits {
                         let id = visit.id.to_string();
                         let (first, last) = match (visit.events.first(), visit.events.last()) {
@@ -34,6 +37,8 @@ impl Store {
                             .execute(&mut *conn)
                             .await?;
                         let mut outcome_event = None;
+                        // A new visit: no attempt before its own events.
+                        let mut attempt = None;
                         for e in &visit.events {
                             let event_id: i64 = sqlx::query_scalar(
                                 "INSERT INTO visit_events
@@ -53,7 +58,7 @@ impl Store {
                             .fetch_one(&mut *conn)
                             .await?;
                             let recorded = Event { id: event_id, ..e.clone() };
-                            super::rollups::track_event(conn, &id, &recorded).await?;
+                            Attempt::apply(&mut attempt, &id, &recorded, &mut tally);
                             outcome_event = Some((event_id, e.guide_version.clone()));
                         }
                         let (Some(t), Some((outcome_event, version))) = (visit.ticket, outcome_event) else {
@@ -135,7 +140,7 @@ impl Store {
                             }
                         }
                     }
-                    Ok(())
+                    tally.write(conn).await
                 })
             })
             .await
