@@ -15,7 +15,7 @@ use super::tickets::{NewTicket, TicketCreated, account_domain};
 use super::visits::events_of;
 use super::writer::GroupDone;
 use super::{Store, StoreError};
-use crate::journey::path::{Event, EventKind, Path};
+use crate::journey::path::{Event, EventKind, Path, PathStep};
 use crate::tickets::status::TicketStatus;
 use crate::time::Timestamp;
 
@@ -220,24 +220,10 @@ async fn run_group(
                 .steps
                 .iter()
                 .enumerate()
-                .map(move |(position, step)| (&t.id, position as i64, step))
+                .map(move |(position, step)| (t.id.as_str(), position as i64, step))
         })
         .collect();
-    for chunk in path_rows.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",
-        );
-        q.push_values(chunk, |mut row, (id, position, step)| {
-            row.push_bind(*id)
-                .push_bind(*position)
-                .push_bind(&step.guide_version)
-                .push_bind(&step.node_id)
-                .push_bind(step.shown_at.millis())
-                .push_bind(step.answer.map(|a| a.0))
-                .push_bind(step.answer.map(|a| a.1.millis()));
-        });
-        q.build().execute(&mut *conn).await?;
-    }
+    insert_paths(conn, &path_rows).await?;
 
     // The audit trail: opened, and routed where a manager was found.
     let audit: Vec<(&str, &str, &str)> = openings
@@ -287,4 +273,27 @@ impl Store {
             .await?;
         answer.await.map_err(|_| StoreError::WriterGone)?
     }
+}
+
+/// Inserts tickets' path rows: (ticket id, position, step), a few hundred to a statement.
+pub(super) async fn insert_paths(
+    conn: &mut SqliteConnection,
+    rows: &[(&str, i64, &PathStep)],
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",
+        );
+        q.push_values(chunk, |mut row, (id, position, step)| {
+            row.push_bind(*id)
+                .push_bind(*position)
+                .push_bind(&step.guide_version)
+                .push_bind(&step.node_id)
+                .push_bind(step.shown_at.millis())
+                .push_bind(step.answer.map(|a| a.0))
+                .push_bind(step.answer.map(|a| a.1.millis()));
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }

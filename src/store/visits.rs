@@ -177,6 +177,41 @@ pub(super) async fn events_of(
     Ok(events)
 }
 
+/// Inserts `events` (each with its visit's id), a few hundred to a statement; returns the id
+/// the database gave each, by visit and position.
+pub(super) async fn insert_events(
+    conn: &mut SqliteConnection,
+    events: &[(&str, &Event)],
+) -> Result<HashMap<(String, i64), i64>, sqlx::Error> {
+    let mut ids = HashMap::with_capacity(events.len());
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO visit_events
+               (visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind) ",
+        );
+        q.push_values(chunk, |mut row, (visit, e)| {
+            row.push_bind(*visit)
+                .push_bind(e.seq)
+                .push_bind(e.at.millis())
+                .push_bind(e.kind.as_str())
+                .push_bind(&e.guide_version)
+                .push_bind(&e.problem_id)
+                .push_bind(&e.node_id)
+                .push_bind(e.choice_index)
+                .push_bind(&e.next_id)
+                .push_bind(&e.outcome_kind);
+        });
+        q.push(" RETURNING id, visit_id, seq");
+        for row in q.build().fetch_all(&mut *conn).await? {
+            ids.insert(
+                (row.try_get("visit_id")?, row.try_get("seq")?),
+                row.try_get("id")?,
+            );
+        }
+    }
+    Ok(ids)
+}
+
 /// The most events a visit may have to be held in memory; a customer's visit has a few dozen.
 const HELD_EVENTS: usize = 400;
 
@@ -385,32 +420,16 @@ async fn run_group(
     }
 
     // The new ids, by visit and position.
-    let mut ids: HashMap<(String, i64), i64> = HashMap::with_capacity(recorded.len());
-    for chunk in recorded.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO visit_events
-               (visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind) ",
-        );
-        q.push_values(chunk, |mut row, (visit, e)| {
-            row.push_bind(visit.to_string())
-                .push_bind(e.seq)
-                .push_bind(e.at.millis())
-                .push_bind(e.kind.as_str())
-                .push_bind(&e.guide_version)
-                .push_bind(&e.problem_id)
-                .push_bind(&e.node_id)
-                .push_bind(e.choice_index)
-                .push_bind(&e.next_id)
-                .push_bind(&e.outcome_kind);
-        });
-        q.push(" RETURNING id, visit_id, seq");
-        for row in q.build().fetch_all(&mut *conn).await? {
-            ids.insert(
-                (row.try_get("visit_id")?, row.try_get("seq")?),
-                row.try_get("id")?,
-            );
-        }
-    }
+    let keys: Vec<String> = recorded
+        .iter()
+        .map(|(visit, _)| visit.to_string())
+        .collect();
+    let rows: Vec<(&str, &Event)> = keys
+        .iter()
+        .zip(&recorded)
+        .map(|(key, (_, e))| (key.as_str(), e))
+        .collect();
+    let ids = insert_events(conn, &rows).await?;
 
     // The attempts the new events move on, for visits whose attempt is not known yet: all read
     // together. (A visit whose first new event is a symptom starts a new attempt.)
