@@ -213,17 +213,11 @@ async fn run_group(
         q.build().execute(&mut *conn).await?;
     }
 
-    let path_rows: Vec<_> = openings
+    let paths: Vec<(&str, &Path)> = openings
         .iter()
-        .flat_map(|(_, t)| {
-            t.path
-                .steps
-                .iter()
-                .enumerate()
-                .map(move |(position, step)| (t.id.as_str(), position as i64, step))
-        })
+        .map(|(_, t)| (t.id.as_str(), &t.path))
         .collect();
-    insert_paths(conn, &path_rows).await?;
+    insert_paths(conn, &paths).await?;
 
     // The audit trail: opened, and routed where a manager was found.
     let audit: Vec<(&str, &str, &str)> = openings
@@ -275,11 +269,20 @@ impl Store {
     }
 }
 
-/// Inserts tickets' path rows: (ticket id, position, step), a few hundred to a statement.
+/// Inserts the path of each (ticket id, path), a row per step, a few hundred to a statement.
 pub(super) async fn insert_paths(
     conn: &mut SqliteConnection,
-    rows: &[(&str, i64, &PathStep)],
+    paths: &[(&str, &Path)],
 ) -> Result<(), sqlx::Error> {
+    let rows: Vec<(&str, i64, &PathStep)> = paths
+        .iter()
+        .flat_map(|(ticket, path)| {
+            path.steps
+                .iter()
+                .enumerate()
+                .map(move |(position, step)| (*ticket, position as i64, step))
+        })
+        .collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",

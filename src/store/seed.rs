@@ -2,7 +2,7 @@
 //!
 //! A chunk of generated visits is written in one transaction with a few multi-row statements
 //! per table, the way the writer records a group of customers' clicks: a million events load in
-//! about a minute instead of the many minutes a statement per row takes.
+//! under two minutes instead of the nine a statement per row took.
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
@@ -11,7 +11,7 @@ use super::escalations::insert_paths;
 use super::rollups::{Attempt, Tally};
 use super::visits::insert_events;
 use super::{Store, StoreError};
-use crate::journey::path::Event;
+use crate::journey::path::{Event, Path};
 use crate::seed::{SyntheticTicket, SyntheticVisit};
 use crate::time::Timestamp;
 
@@ -171,18 +171,11 @@ async fn write_synthetic(
         q.build().execute(&mut *conn).await?;
     }
 
-    let path: Vec<_> = tickets
+    let paths: Vec<(&str, &Path)> = tickets
         .iter()
-        .flat_map(|t| {
-            t.ticket
-                .path
-                .steps
-                .iter()
-                .enumerate()
-                .map(move |(position, step)| (t.id.as_str(), position as i64, step))
-        })
+        .map(|t| (t.id.as_str(), &t.ticket.path))
         .collect();
-    insert_paths(conn, &path).await?;
+    insert_paths(conn, &paths).await?;
 
     let audit: Vec<AuditRow> = tickets.iter().flat_map(audit_rows).collect();
     for chunk in audit.chunks(ROWS_PER_STATEMENT) {
