@@ -354,7 +354,7 @@ def clone_visits(port, db_path, template_cookie, count):
     with db:
         for _ in range(count):
             vid, token = str(uuid.uuid4()), uuid.uuid4().hex
-            db.execute("INSERT INTO visits (id, csrf_token, started_at, last_seen_at) VALUES (?, ?, ?, ?)", (vid, token, now, now))
+            db.execute("INSERT INTO visits (id, csrf_token, started_at) VALUES (?, ?, ?)", (vid, token, now))
             for e in template:
                 cur = db.execute(
                     "INSERT INTO visit_events (visit_id, seq, at, kind, guide_version, problem_id, node_id,"

@@ -182,12 +182,12 @@ pub fn generate(
                 seq: list.len() as i64 + 1,
                 at: Timestamp(at),
                 kind,
-                guide_version: guide.version.clone(),
-                problem_id: problem.id.clone(),
-                node_id: node.to_string(),
+                guide_version: guide.version.as_str().into(),
+                problem_id: problem.id.as_str().into(),
+                node_id: node.into(),
                 choice_index: choice.map(|c| c.0),
-                next_id: choice.map(|c| c.1.to_string()),
-                outcome_kind: outcome.map(|k| k.as_str().to_string()),
+                next_id: choice.map(|c| c.1.into()),
+                outcome_kind: outcome.map(|k| k.as_str().into()),
             });
         };
         push(

@@ -95,7 +95,14 @@ async fn events_in_database(app: &TestApp) -> BTreeMap<Uuid, Vec<(i64, i64, Stri
 fn summary(events: &[Event]) -> Vec<(i64, i64, String, String)> {
     events
         .iter()
-        .map(|e| (e.id, e.seq, e.kind.as_str().to_string(), e.node_id.clone()))
+        .map(|e| {
+            (
+                e.id,
+                e.seq,
+                e.kind.as_str().to_string(),
+                e.node_id.to_string(),
+            )
+        })
         .collect()
 }
 

@@ -57,12 +57,12 @@ impl<'g> Walk<'g> {
             seq: self.events.len() as i64 + 1,
             at: Timestamp(self.at),
             kind,
-            guide_version: self.guide.version.clone(),
+            guide_version: self.guide.version.as_str().into(),
             problem_id: problem.into(),
             node_id: node.into(),
             choice_index: choice.map(|c| c.0),
-            next_id: choice.map(|c| c.1.to_string()),
-            outcome_kind: outcome.map(str::to_string),
+            next_id: choice.map(|c| c.1.into()),
+            outcome_kind: outcome.map(Into::into),
         });
     }
 

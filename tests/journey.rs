@@ -85,7 +85,7 @@ async fn every_path_of_the_shipped_guide_records_its_events_and_escalations_carr
         expected.extend([EventKind::Choice, EventKind::Outcome]);
         assert_eq!(kinds, expected, "{problem} via {taken:?}");
         let last = events.last().unwrap();
-        assert_eq!(last.node_id, ending);
+        assert_eq!(&*last.node_id, ending);
         assert_eq!(last.outcome_kind.as_deref(), Some(outcome.kind.as_str()));
         let choices: Vec<i64> = events.iter().filter_map(|e| e.choice_index).collect();
         assert_eq!(choices, taken.iter().map(|&i| i as i64).collect::<Vec<_>>());
@@ -237,7 +237,7 @@ async fn back_a_step_start_over_and_switching_symptom() {
     let events = app.store().events(c.visit_id()).await.unwrap();
     let backs = events.iter().filter(|e| e.kind == EventKind::Back).count();
     assert_eq!(backs, 1);
-    assert_eq!(events.last().unwrap().problem_id, "download-stuck");
+    assert_eq!(&*events.last().unwrap().problem_id, "download-stuck");
 }
 
 #[tokio::test]

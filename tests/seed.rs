@@ -33,7 +33,7 @@ async fn seeding_reaches_the_plan_with_real_paths() {
                 .locate(&e.problem_id, &e.node_id)
                 .expect("a real step");
             let choice = &node.choices()[e.choice_index.unwrap() as usize];
-            assert_eq!(Some(&choice.next), e.next_id.as_ref());
+            assert_eq!(Some(choice.next.as_str()), e.next_id.as_deref());
         }
         assert!(
             v.events.windows(2).all(|w| w[0].at <= w[1].at),

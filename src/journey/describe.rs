@@ -51,7 +51,7 @@ pub async fn describe(
         lines.push(PathLine {
             number: node.and_then(|n| n.number.clone()),
             title: node.map_or_else(|| format!("Step `{}`", step.node_id), |n| n.title.clone()),
-            node_id: step.node_id.clone(),
+            node_id: step.node_id.to_string(),
             answer,
             shown_at: step.shown_at,
             took: step.answer.map(|(_, at)| elapsed(step.shown_at, at)),

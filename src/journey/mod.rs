@@ -132,7 +132,7 @@ pub async fn start(
             move |events| {
                 events
                     .last()
-                    .filter(|e| e.kind == EventKind::Symptom && e.problem_id == pid)
+                    .filter(|e| e.kind == EventKind::Symptom && *e.problem_id == *pid)
                     .map(|e| e.id)
             },
         )
@@ -239,7 +239,7 @@ pub async fn back(
             // on the same button (or a replayed form) goes back once.
             move |events| {
                 let path = VisitPath::replay(events);
-                let on_it = path.current(&pid).is_some_and(|s| s.node_id == from);
+                let on_it = path.current(&pid).is_some_and(|s| *s.node_id == *from);
                 (!on_it || path.steps.len() < 2).then(|| events.last().map_or(0, |e| e.id))
             },
         )
@@ -248,7 +248,7 @@ pub async fn back(
     let path = VisitPath::replay(&events);
     let target = path
         .current(&problem.id)
-        .map_or(problem.start.as_str(), |s| s.node_id.as_str());
+        .map_or(problem.start.as_str(), |s| &*s.node_id);
     Ok(Redirect::to(&step_url(&problem.id, target)).into_response())
 }
 
@@ -303,7 +303,7 @@ pub async fn step_page(
     let can_go_back = lines.iter().any(|l| l.answer.is_some())
         && path
             .current(&problem.id)
-            .is_some_and(|s| s.node_id == node.id);
+            .is_some_and(|s| *s.node_id == *node.id);
     let html = match node.outcome() {
         None => StepPage {
             org: &guide.organisation,
@@ -434,7 +434,7 @@ async fn show(
             .filter(|e| {
                 let same_kind =
                     e.kind == kind || (kind == EventKind::Shown && e.kind == EventKind::Symptom);
-                same_kind && e.problem_id == pid && e.node_id == nid
+                same_kind && *e.problem_id == *pid && *e.node_id == *nid
             })
             .map(|e| e.id)
     };

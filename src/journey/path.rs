@@ -3,7 +3,13 @@
 //! Events are only ever appended; the path (which steps the customer went through and what they
 //! answered) is replayed from them, so going back a step or starting over never erases history.
 
+use std::sync::Arc;
+
 use crate::time::Timestamp;
+
+/// A name an event carries (a guide version, a problem, a step): shared by every event that
+/// names the same thing, so copying an event copies pointers, not text.
+pub type Name = Arc<str>;
 
 /// What a recorded event says happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,26 +64,26 @@ pub struct Event {
     /// What happened.
     pub kind: EventKind,
     /// The guide version the customer was reading.
-    pub guide_version: String,
+    pub guide_version: Name,
     /// The problem.
-    pub problem_id: String,
+    pub problem_id: Name,
     /// The step or ending concerned.
-    pub node_id: String,
+    pub node_id: Name,
     /// For a choice: which answer.
     pub choice_index: Option<i64>,
     /// For a choice: where it led.
-    pub next_id: Option<String>,
+    pub next_id: Option<Name>,
     /// For an outcome: its kind's stored name.
-    pub outcome_kind: Option<String>,
+    pub outcome_kind: Option<Name>,
 }
 
 /// One step of the path: shown at a time, perhaps answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathStep {
     /// The guide version the step was shown from.
-    pub guide_version: String,
+    pub guide_version: Name,
     /// The step (or ending) id.
-    pub node_id: String,
+    pub node_id: Name,
     /// When the customer reached it.
     pub shown_at: Timestamp,
     /// Their answer and when they gave it; `None` for the step they are on.
@@ -88,7 +94,7 @@ pub struct PathStep {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Path {
     /// The problem being worked through, if any.
-    pub problem_id: Option<String>,
+    pub problem_id: Option<Name>,
     /// The steps in order; the last is where the customer is now.
     pub steps: Vec<PathStep>,
 }
@@ -105,13 +111,13 @@ impl Path {
 
     /// Applies one more event.
     pub fn apply(&mut self, e: &Event) {
-        let step = |node_id: &str| PathStep {
+        let step = |node_id: &Name| PathStep {
             guide_version: e.guide_version.clone(),
-            node_id: node_id.to_string(),
+            node_id: node_id.clone(),
             shown_at: e.at,
             answer: None,
         };
-        let same_problem = self.problem_id.as_deref() == Some(e.problem_id.as_str());
+        let same_problem = self.problem_id.as_deref() == Some(&*e.problem_id);
         match e.kind {
             EventKind::Symptom => {
                 self.problem_id = Some(e.problem_id.clone());
@@ -170,7 +176,7 @@ impl Path {
         if self.problem_id.as_deref() != Some(problem) {
             return None;
         }
-        let i = self.steps.iter().rposition(|s| s.node_id == node)?;
+        let i = self.steps.iter().rposition(|s| &*s.node_id == node)?;
         // Only an answer that still leads somewhere on the path counts as already given.
         if i + 1 < self.steps.len() {
             self.steps[i].answer.map(|(c, _)| c)
@@ -199,7 +205,7 @@ mod tests {
             problem_id: "p".into(),
             node_id: node.into(),
             choice_index: choice.map(|c| c.0),
-            next_id: choice.map(|c| c.1.to_string()),
+            next_id: choice.map(|c| c.1.into()),
             outcome_kind: None,
         }
     }
@@ -213,7 +219,7 @@ mod tests {
             ev(4, EventKind::Back, "c", None),
         ];
         let path = Path::replay(&events);
-        let ids: Vec<_> = path.steps.iter().map(|s| s.node_id.as_str()).collect();
+        let ids: Vec<_> = path.steps.iter().map(|s| &*s.node_id).collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(path.steps[0].answer, Some((1, Timestamp(2000))));
         assert_eq!(path.steps[1].answer, None);
@@ -229,11 +235,8 @@ mod tests {
             ev(3, EventKind::Choice, "b", Some((0, "c"))),
             ev(4, EventKind::Choice, "a", Some((0, "fixed"))),
         ];
-        let ids: Vec<_> = Path::replay(&events)
-            .steps
-            .into_iter()
-            .map(|s| s.node_id)
-            .collect();
+        let path = Path::replay(&events);
+        let ids: Vec<_> = path.steps.iter().map(|s| &*s.node_id).collect();
         assert_eq!(ids, ["a", "fixed"]);
     }
 }

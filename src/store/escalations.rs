@@ -6,16 +6,18 @@
 //! tickets, their paths and their audit rows are inserted in one statement each.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::recent::HeldVisit;
 use super::tickets::{NewTicket, TicketCreated, account_domain};
 use super::visits::events_of;
 use super::writer::GroupDone;
 use super::{Store, StoreError};
-use crate::journey::path::{Event, EventKind, Path, PathStep};
+use crate::journey::path::{EventKind, Name, Path, PathStep};
 use crate::tickets::status::TicketStatus;
 use crate::time::Timestamp;
 
@@ -25,7 +27,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 /// A ticket to open, with the visit's events if the store holds them.
 pub(super) struct TicketJob {
     new: NewTicket,
-    held: Option<Vec<Event>>,
+    held: Option<Arc<HeldVisit>>,
     reply: oneshot::Sender<Result<Option<TicketCreated>, StoreError>>,
 }
 
@@ -41,7 +43,7 @@ struct Opening {
     id: String,
     number: i64,
     token: String,
-    guide_version: String,
+    guide_version: Name,
     path: Path,
     assignee: Option<(String, String)>,
 }
@@ -58,7 +60,7 @@ pub(super) async fn open_group(conn: &mut SqliteConnection, jobs: Vec<TicketJob>
 
 async fn run_group(
     conn: &mut SqliteConnection,
-    work: Vec<(NewTicket, Option<Vec<Event>>)>,
+    work: Vec<(NewTicket, Option<Arc<HeldVisit>>)>,
 ) -> Result<Vec<Option<TicketCreated>>, StoreError> {
     // Tickets already opened for these escalations, by outcome event.
     let mut opened: HashMap<i64, (String, TicketCreated)> = HashMap::new();
@@ -106,14 +108,14 @@ async fn run_group(
             continue;
         }
         let events = match held {
-            Some(held) => held,
+            Some(held) => held.events(),
             None => read.get(&visit).map_or(&[][..], Vec::as_slice),
         };
         let Some(end) = events.iter().position(|e| {
             e.id == new.outcome_event
                 && e.kind == EventKind::Outcome
-                && e.problem_id == new.problem_id
-                && e.node_id == new.ending_id
+                && *e.problem_id == *new.problem_id
+                && *e.node_id == *new.ending_id
         }) else {
             results.push(None);
             continue;
@@ -194,7 +196,7 @@ async fn run_group(
                 .push_bind(&t.token)
                 .push_bind(new.visit.to_string())
                 .push_bind(new.outcome_event)
-                .push_bind(&t.guide_version)
+                .push_bind(&*t.guide_version)
                 .push_bind(&new.problem_id)
                 .push_bind(&new.ending_id)
                 .push_bind(new.outcome_kind)
@@ -259,8 +261,7 @@ impl Store {
         let held = self
             .recent
             .get(&new.visit)
-            .filter(|v| v.has_event(new.outcome_event))
-            .map(|v| v.events());
+            .filter(|v| v.has_event(new.outcome_event));
         let (reply, answer) = oneshot::channel();
         self.writer
             .open_ticket(TicketJob { new, held, reply })
@@ -290,8 +291,8 @@ pub(super) async fn insert_paths(
         q.push_values(chunk, |mut row, (id, position, step)| {
             row.push_bind(*id)
                 .push_bind(*position)
-                .push_bind(&step.guide_version)
-                .push_bind(&step.node_id)
+                .push_bind(&*step.guide_version)
+                .push_bind(&*step.node_id)
                 .push_bind(step.shown_at.millis())
                 .push_bind(step.answer.map(|a| a.0))
                 .push_bind(step.answer.map(|a| a.1.millis()));

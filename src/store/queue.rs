@@ -635,8 +635,8 @@ pub(super) async fn path_on(
             let choice: Option<i64> = r.try_get("choice_index")?;
             let answered: Option<i64> = r.try_get("answered_at")?;
             Ok(PathStep {
-                guide_version: r.try_get("guide_version")?,
-                node_id: r.try_get("node_id")?,
+                guide_version: r.try_get::<&str, _>("guide_version")?.into(),
+                node_id: r.try_get::<&str, _>("node_id")?.into(),
                 shown_at: Timestamp(r.try_get("shown_at")?),
                 answer: choice.zip(answered.map(Timestamp)),
             })

@@ -16,8 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use uuid::Uuid;
 
 use super::rollups::Attempt;
-use crate::journey::path::{Event, EventKind};
-use crate::time::Timestamp;
+use crate::journey::path::{Event, Name};
 
 /// A visit as the writer works on it.
 #[derive(Debug, Clone)]
@@ -39,27 +38,13 @@ pub(super) enum Known<T> {
     Is(Option<T>),
 }
 
-/// A visit as memory holds it: its events compact, their names (guide version, problem, steps)
+/// A visit as memory holds it. The names its events carry (guide version, problem, steps) are
 /// shared with every other held event that names the same thing.
 #[derive(Debug)]
 pub(super) struct HeldVisit {
     csrf_token: Box<str>,
-    events: Box<[HeldEvent]>,
+    events: Box<[Event]>,
     attempt: Known<Attempt>,
-}
-
-#[derive(Debug)]
-struct HeldEvent {
-    id: i64,
-    seq: i64,
-    at: i64,
-    kind: EventKind,
-    choice_index: Option<i64>,
-    guide_version: Arc<str>,
-    problem_id: Arc<str>,
-    node_id: Arc<str>,
-    next_id: Option<Arc<str>>,
-    outcome_kind: Option<Arc<str>>,
 }
 
 impl HeldVisit {
@@ -69,22 +54,8 @@ impl HeldVisit {
     }
 
     /// The visit's events, oldest first.
-    pub(super) fn events(&self) -> Vec<Event> {
-        self.events
-            .iter()
-            .map(|e| Event {
-                id: e.id,
-                seq: e.seq,
-                at: Timestamp(e.at),
-                kind: e.kind,
-                guide_version: e.guide_version.to_string(),
-                problem_id: e.problem_id.to_string(),
-                node_id: e.node_id.to_string(),
-                choice_index: e.choice_index,
-                next_id: e.next_id.as_deref().map(str::to_string),
-                outcome_kind: e.outcome_kind.as_deref().map(str::to_string),
-            })
-            .collect()
+    pub(super) fn events(&self) -> &[Event] {
+        &self.events
     }
 
     /// Whether the visit has the event with this id.
@@ -96,7 +67,7 @@ impl HeldVisit {
     pub(super) fn state(&self) -> VisitState {
         VisitState {
             csrf_token: self.csrf_token.to_string(),
-            events: self.events(),
+            events: self.events.to_vec(),
             attempt: self.attempt.clone(),
         }
     }
@@ -143,39 +114,41 @@ impl RecentVisits {
         Some(v)
     }
 
-    /// Holds `state` as the visit's committed state.
+    /// The shared copy of a name: events the writer makes or reads carry it, so the visits held
+    /// here share one copy of each guide version, problem and step name.
+    pub(super) fn name(&self, s: &str) -> Name {
+        let mut names = lock(&self.names);
+        match names.get(s) {
+            Some(n) => n.clone(),
+            None => {
+                let n: Name = Arc::from(s);
+                names.insert(n.clone());
+                n
+            }
+        }
+    }
+
+    /// Replaces the names of an event read from the database by their shared copies.
+    pub(super) fn share(&self, e: &mut Event) {
+        e.guide_version = self.name(&e.guide_version);
+        e.problem_id = self.name(&e.problem_id);
+        e.node_id = self.name(&e.node_id);
+        if let Some(next) = &mut e.next_id {
+            *next = self.name(next);
+        }
+        if let Some(kind) = &mut e.outcome_kind {
+            *kind = self.name(kind);
+        }
+    }
+
+    /// Holds `state` as the visit's committed state. Its events' names are expected to be
+    /// shared copies already ([`RecentVisits::name`]).
     pub(super) fn put(&self, id: Uuid, state: VisitState) {
-        let held = {
-            let mut names = lock(&self.names);
-            let mut name = |s: &str| match names.get(s) {
-                Some(n) => n.clone(),
-                None => {
-                    let n: Arc<str> = Arc::from(s);
-                    names.insert(n.clone());
-                    n
-                }
-            };
-            Arc::new(HeldVisit {
-                csrf_token: state.csrf_token.into_boxed_str(),
-                events: state
-                    .events
-                    .iter()
-                    .map(|e| HeldEvent {
-                        id: e.id,
-                        seq: e.seq,
-                        at: e.at.millis(),
-                        kind: e.kind,
-                        choice_index: e.choice_index,
-                        guide_version: name(&e.guide_version),
-                        problem_id: name(&e.problem_id),
-                        node_id: name(&e.node_id),
-                        next_id: e.next_id.as_deref().map(&mut name),
-                        outcome_kind: e.outcome_kind.as_deref().map(&mut name),
-                    })
-                    .collect(),
-                attempt: state.attempt,
-            })
-        };
+        let held = Arc::new(HeldVisit {
+            csrf_token: state.csrf_token.into_boxed_str(),
+            events: state.events.into_boxed_slice(),
+            attempt: state.attempt,
+        });
         let mut g = lock(&self.inner);
         g.old.remove(&id);
         self.insert(&mut g, id, held);

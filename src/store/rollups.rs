@@ -13,7 +13,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::StoreError;
 use super::insights::{DAY_MS, HOUR_MS};
-use crate::journey::path::{Event, EventKind};
+use crate::journey::path::{Event, EventKind, Name};
 
 /// Rows per multi-row statement: at 13 values a row, well under SQLite's limit on bound values.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -24,15 +24,15 @@ pub(super) struct Attempt {
     id: i64,
     visit_id: String,
     seq: i64,
-    problem_id: String,
+    problem_id: Name,
     day: i64,
     started_at: i64,
     last_at: i64,
-    step_id: String,
-    via_step: Option<String>,
+    step_id: Name,
+    via_step: Option<Name>,
     steps: String,
-    outcome_kind: Option<String>,
-    outcome_step: Option<String>,
+    outcome_kind: Option<Name>,
+    outcome_step: Option<Name>,
     ended_at: Option<i64>,
 }
 
@@ -67,15 +67,15 @@ impl Tally {
                 row.push_bind(a.id)
                     .push_bind(&a.visit_id)
                     .push_bind(a.seq)
-                    .push_bind(&a.problem_id)
+                    .push_bind(&*a.problem_id)
                     .push_bind(a.day)
                     .push_bind(a.started_at)
                     .push_bind(a.last_at)
-                    .push_bind(&a.step_id)
-                    .push_bind(&a.via_step)
+                    .push_bind(&*a.step_id)
+                    .push_bind(a.via_step.as_deref())
                     .push_bind(&a.steps)
-                    .push_bind(&a.outcome_kind)
-                    .push_bind(&a.outcome_step)
+                    .push_bind(a.outcome_kind.as_deref())
+                    .push_bind(a.outcome_step.as_deref())
                     .push_bind(a.ended_at);
             });
             q.push(
@@ -154,7 +154,7 @@ impl Attempt {
             tally.bump(day, &e.problem_id, "reached", &e.node_id, "");
             *tally
                 .hourly
-                .entry((at.div_euclid(HOUR_MS), e.problem_id.clone()))
+                .entry((at.div_euclid(HOUR_MS), e.problem_id.to_string()))
                 .or_default() += 1;
             tally.attempts.insert(attempt.id, attempt.clone());
             *current = Some(attempt);
@@ -218,15 +218,19 @@ fn attempt(row: &SqliteRow) -> Result<Attempt, sqlx::Error> {
         id: row.try_get("id")?,
         visit_id: row.try_get("visit_id")?,
         seq: row.try_get("seq")?,
-        problem_id: row.try_get("problem_id")?,
+        problem_id: row.try_get::<&str, _>("problem_id")?.into(),
         day: row.try_get("day")?,
         started_at: row.try_get("started_at")?,
         last_at: row.try_get("last_at")?,
-        step_id: row.try_get("step_id")?,
-        via_step: row.try_get("via_step")?,
+        step_id: row.try_get::<&str, _>("step_id")?.into(),
+        via_step: row.try_get::<Option<&str>, _>("via_step")?.map(Name::from),
         steps: row.try_get("steps")?,
-        outcome_kind: row.try_get("outcome_kind")?,
-        outcome_step: row.try_get("outcome_step")?,
+        outcome_kind: row
+            .try_get::<Option<&str>, _>("outcome_kind")?
+            .map(Name::from),
+        outcome_step: row
+            .try_get::<Option<&str>, _>("outcome_step")?
+            .map(Name::from),
         ended_at: row.try_get("ended_at")?,
     })
 }

@@ -77,14 +77,11 @@ async fn write_synthetic(
         .collect();
 
     for chunk in visits.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO visits (id, csrf_token, started_at, last_seen_at) ",
-        );
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO visits (id, csrf_token, started_at) ");
         q.push_values(chunk, |mut row, (id, visit)| {
             row.push_bind(id)
                 .push_bind(Uuid::new_v4().simple().to_string())
-                .push_bind(visit.events.first().map_or(0, |e| e.at.millis()))
-                .push_bind(visit.events.last().map_or(0, |e| e.at.millis()));
+                .push_bind(visit.events.first().map_or(0, |e| e.at.millis()));
         });
         q.build().execute(&mut *conn).await?;
     }
@@ -94,7 +91,8 @@ async fn write_synthetic(
         .iter()
         .flat_map(|(id, v)| v.events.iter().map(move |e| (id.as_str(), e)))
         .collect();
-    let ids = insert_events(conn, &events).await?;
+    // The ids, in the order of `events`: visit by visit, each visit's events in order.
+    let mut ids = insert_events(conn, &events).await?.into_iter();
 
     // The insight counters, moved on visit by visit in memory and written together.
     let mut tally = Tally::default();
@@ -107,10 +105,7 @@ async fn write_synthetic(
         let mut attempt = None;
         let mut last_id = 0;
         for e in &v.events {
-            let id = ids
-                .get(&(visit.clone(), e.seq))
-                .copied()
-                .ok_or(sqlx::Error::RowNotFound)?;
+            let id = ids.next().ok_or(sqlx::Error::RowNotFound)?;
             let recorded = Event { id, ..e.clone() };
             Attempt::apply(&mut attempt, visit, &recorded, &mut tally);
             last_id = id;

@@ -15,7 +15,7 @@ use super::recent::{Known, RecentVisits, VisitState};
 use super::rollups::{self, Attempt, Tally};
 use super::writer::GroupDone;
 use super::{Store, StoreError};
-use crate::journey::path::{Event, EventKind};
+use crate::journey::path::{Event, EventKind, Name};
 use crate::time::Timestamp;
 
 /// A customer's visit, identified by the visit cookie.
@@ -55,12 +55,14 @@ pub(super) fn event(row: SqliteRow) -> Result<Event, sqlx::Error> {
         at: Timestamp(row.try_get("at")?),
         kind: EventKind::from_name(&kind)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown event kind {kind}").into()))?,
-        guide_version: row.try_get("guide_version")?,
-        problem_id: row.try_get("problem_id")?,
-        node_id: row.try_get("node_id")?,
+        guide_version: row.try_get::<&str, _>("guide_version")?.into(),
+        problem_id: row.try_get::<&str, _>("problem_id")?.into(),
+        node_id: row.try_get::<&str, _>("node_id")?.into(),
         choice_index: row.try_get("choice_index")?,
-        next_id: row.try_get("next_id")?,
-        outcome_kind: row.try_get("outcome_kind")?,
+        next_id: row.try_get::<Option<&str>, _>("next_id")?.map(Name::from),
+        outcome_kind: row
+            .try_get::<Option<&str>, _>("outcome_kind")?
+            .map(Name::from),
     })
 }
 
@@ -177,37 +179,38 @@ pub(super) async fn events_of(
     Ok(events)
 }
 
-/// Inserts `events` (each with its visit's id), a few hundred to a statement; returns the id
-/// the database gave each, by visit and position.
+/// Inserts `events` (each with its visit's id), a few hundred to a statement, and returns their
+/// ids, in order: the next free ones after the table's highest. Runs inside a write
+/// transaction, so no other connection can take those ids in between; numbering here rather
+/// than reading each id back (`RETURNING`) keeps the answer one row, whatever the group's size.
 pub(super) async fn insert_events(
     conn: &mut SqliteConnection,
     events: &[(&str, &Event)],
-) -> Result<HashMap<(String, i64), i64>, sqlx::Error> {
-    let mut ids = HashMap::with_capacity(events.len());
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+) -> Result<Vec<i64>, sqlx::Error> {
+    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM visit_events")
+        .fetch_one(&mut *conn)
+        .await?;
+    let ids: Vec<i64> = (first..).take(events.len()).collect();
+    let rows: Vec<_> = ids.iter().zip(events).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO visit_events
-               (visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind) ",
+               (id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind) ",
         );
-        q.push_values(chunk, |mut row, (visit, e)| {
-            row.push_bind(*visit)
+        q.push_values(chunk, |mut row, (id, (visit, e))| {
+            row.push_bind(**id)
+                .push_bind(*visit)
                 .push_bind(e.seq)
                 .push_bind(e.at.millis())
                 .push_bind(e.kind.as_str())
-                .push_bind(&e.guide_version)
-                .push_bind(&e.problem_id)
-                .push_bind(&e.node_id)
+                .push_bind(&*e.guide_version)
+                .push_bind(&*e.problem_id)
+                .push_bind(&*e.node_id)
                 .push_bind(e.choice_index)
-                .push_bind(&e.next_id)
-                .push_bind(&e.outcome_kind);
+                .push_bind(e.next_id.as_deref())
+                .push_bind(e.outcome_kind.as_deref());
         });
-        q.push(" RETURNING id, visit_id, seq");
-        for row in q.build().fetch_all(&mut *conn).await? {
-            ids.insert(
-                (row.try_get("visit_id")?, row.try_get("seq")?),
-                row.try_get("id")?,
-            );
-        }
+        q.build().execute(&mut *conn).await?;
     }
     Ok(ids)
 }
@@ -255,7 +258,8 @@ impl<'r> Touched<'r> {
             }
         }
         if !missing.is_empty() {
-            for (id, state) in read_states(conn, &missing).await? {
+            for (id, mut state) in read_states(conn, &missing).await? {
+                state.events.iter_mut().for_each(|e| self.recent.share(e));
                 self.visits.insert(id, Some(state));
             }
         }
@@ -303,11 +307,11 @@ enum Outcome {
     Refused(StoreError),
 }
 
-/// Rows per multi-row statement: at 10 values a row, well under SQLite's limit on bound values.
+/// Rows per multi-row statement: at 11 values a row, well under SQLite's limit on bound values.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// Runs a group of visit writes inside the writer's transaction: every new visit in one
-/// statement, every new event in one, the insight counters in a few, `last_seen_at` in one.
+/// statement, every new event in one, the insight counters in a few.
 pub(super) async fn write_group(
     conn: &mut SqliteConnection,
     touched: &mut Touched<'_>,
@@ -356,6 +360,7 @@ async fn run_group(
             }),
         )
         .await?;
+    let recent = touched.recent;
     for (visit, write) in writes {
         match write {
             VisitWrite::Hold => outcomes.push(Outcome::Found(0)),
@@ -389,12 +394,12 @@ async fn run_group(
                         seq: state.events.last().map_or(1, |e| e.seq + 1),
                         at: Timestamp(now),
                         kind: new.kind,
-                        guide_version: new.guide_version,
-                        problem_id: new.problem_id,
-                        node_id: new.node_id,
+                        guide_version: recent.name(&new.guide_version),
+                        problem_id: recent.name(&new.problem_id),
+                        node_id: recent.name(&new.node_id),
                         choice_index: new.choice_index,
-                        next_id: new.next_id,
-                        outcome_kind: new.outcome_kind.map(str::to_string),
+                        next_id: new.next_id.as_deref().map(|n| recent.name(n)),
+                        outcome_kind: new.outcome_kind.map(|k| recent.name(k)),
                     };
                     state.events.push(event.clone());
                     recorded.push((visit, event));
@@ -404,13 +409,10 @@ async fn run_group(
     }
 
     for chunk in started.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO visits (id, csrf_token, started_at, last_seen_at) ",
-        );
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO visits (id, csrf_token, started_at) ");
         q.push_values(chunk, |mut row, (id, token)| {
             row.push_bind(id.to_string())
                 .push_bind(token)
-                .push_bind(now)
                 .push_bind(now);
         });
         q.build().execute(&mut *conn).await?;
@@ -419,7 +421,7 @@ async fn run_group(
         return Ok((outcomes, Vec::new()));
     }
 
-    // The new ids, by visit and position.
+    // The new events' ids, in order.
     let keys: Vec<String> = recorded
         .iter()
         .map(|(visit, _)| visit.to_string())
@@ -457,13 +459,8 @@ async fn run_group(
 
     let mut tally = Tally::default();
     let mut event_ids = Vec::with_capacity(recorded.len());
-    let mut seen: Vec<Uuid> = Vec::new();
-    for (visit, mut event) in recorded {
-        let key = visit.to_string();
-        event.id = ids
-            .get(&(key.clone(), event.seq))
-            .copied()
-            .ok_or(sqlx::Error::RowNotFound)?;
+    for ((visit, mut event), (id, key)) in recorded.into_iter().zip(ids.into_iter().zip(keys)) {
+        event.id = id;
         event_ids.push(event.id);
         let Some(state) = touched.state(conn, visit).await? else {
             return Err(sqlx::Error::RowNotFound.into());
@@ -481,22 +478,8 @@ async fn run_group(
         if let Known::Is(attempt) = &mut state.attempt {
             Attempt::apply(attempt, &key, &event, &mut tally);
         }
-        if !seen.contains(&visit) {
-            seen.push(visit);
-        }
     }
     tally.write(conn).await?;
-
-    for chunk in seen.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Sqlite>::new("UPDATE visits SET last_seen_at = ");
-        q.push_bind(now).push(" WHERE id IN (");
-        let mut list = q.separated(", ");
-        for id in chunk {
-            list.push_bind(id.to_string());
-        }
-        q.push(")");
-        q.build().execute(&mut *conn).await?;
-    }
     Ok((outcomes, event_ids))
 }
 
@@ -557,7 +540,7 @@ impl Store {
     /// A visit's events, oldest first.
     pub async fn events(&self, visit: Uuid) -> Result<Vec<Event>, StoreError> {
         if let Some(held) = self.recent.get(&visit) {
-            return Ok(held.events());
+            return Ok(held.events().to_vec());
         }
         let mut conn = self.read.acquire().await?;
         let events = events_on(&mut conn, &visit.to_string()).await?;
