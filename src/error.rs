@@ -1,7 +1,7 @@
 //! The web layer's one error type, and the pages people see when something goes wrong.
 //!
 //! A handler returns [`AppError`]; its response carries an [`ErrorPage`] marker that the
-//! `error_pages` middleware turns into a full page with the request id a person can quote.
+//! site's middleware turns into a full page with the request id a person can quote.
 //! 4xx pages say what happened in plain words; 5xx pages say nothing of the cause, which is
 //! logged once, here, inside the request's span.
 
@@ -42,7 +42,7 @@ pub enum AppError {
     Render(#[from] askama::Error),
 }
 
-/// The marker `error_pages` renders: a status, a heading and a message safe to show.
+/// The marker the middleware renders: a status, a heading and a message safe to show.
 #[derive(Debug, Clone)]
 pub struct ErrorPage {
     /// The heading.

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use guide::library::Guides;
 use store::Store;
 
+pub use middleware::Site;
 pub use router::app;
 
 /// What every handler can reach. Cloned for every request (and by each extractor), so it is one

@@ -1,29 +1,40 @@
 //! Everything wrapped around every request: request ids, one log line per request, time and size
 //! limits, panic recovery, security headers, and the error pages.
+//!
+//! It is one service, [`Site`], around the router, and each request passes through it in the
+//! order [`Site::answer`] reads: a request id, the body limit, the routes (under a time limit,
+//! with panics caught), then the error page and the security headers on the way out. One
+//! service rather than a stack of layers: each layer applied to a router wraps every route and
+//! clones and boxes its inner service on every request, which on a step page cost more than
+//! the page's own work.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use futures_util::FutureExt;
+use http_body_util::Limited;
+use tower::{BoxError, Service, ServiceExt};
+use tower_http::timeout::Timeout;
+use tracing::Instrument;
 
 use crate::AppState;
 use crate::error::ErrorPage;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The longest request id taken from a client (a proxy's); a longer one is replaced.
+const REQUEST_ID_MAX: usize = 128;
 /// The largest request body accepted: the escalation form is the biggest, well under this.
 const BODY_LIMIT: usize = 64 * 1024;
 /// How long a request may take before it is answered with 408.
@@ -32,40 +43,154 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Wraps the application's routes in the middleware stack.
-pub fn wrap(router: Router<AppState>, state: AppState) -> Router {
-    // Listed from the innermost layer out. The limits sit inside `error_pages`, so their bare
-    // 408/413/500 answers are rendered as pages too; security headers cover every answer.
-    router
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
+/// Headers that make the browser refuse what this site never does: inline scripts, framing,
+/// content sniffing, leaking status links through the referrer.
+const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+    (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "same-origin"),
+    (header::X_FRAME_OPTIONS, "DENY"),
+];
+
+/// The site: the routes inside everything every request goes through. Cloned for every
+/// request, so it is one shared pointer.
+#[derive(Clone, Debug)]
+pub struct Site(Arc<Parts>);
+
+#[derive(Debug)]
+struct Parts {
+    routes: Timeout<Router>,
+    state: AppState,
+    ids: RequestIds,
+}
+
+/// Wraps the application's routes in what every request goes through.
+pub fn wrap(router: Router<AppState>, state: AppState) -> Site {
+    // Only a logged request needs its route, and finding it costs a wrapper on every route.
+    let router = if tracing::enabled!(tracing::Level::INFO) {
+        router.route_layer(tower::layer::layer_fn(|inner| RecordRoute { inner }))
+    } else {
+        router
+    };
+    Site(Arc::new(Parts {
+        routes: Timeout::with_status_code(
+            router.with_state(state.clone()),
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ))
-        .layer(CatchPanicLayer::new())
-        .layer(middleware::from_fn_with_state(state.clone(), error_pages))
-        .layer(middleware::from_fn(security_headers))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    let path = request
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map(MatchedPath::as_str)
-                        .unwrap_or("unmatched");
-                    let id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %request.method(), route = path, request.id = id)
-                })
-                .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
-        .with_state(state)
+        ),
+        state,
+        ids: RequestIds::new(),
+    }))
+}
+
+impl<B> Service<axum::http::Request<B>> for Site
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::http::Request<B>) -> Self::Future {
+        let site = self.clone();
+        Box::pin(async move { Ok(site.answer(request.map(Body::new)).await) })
+    }
+}
+
+impl Site {
+    async fn answer(self, request: Request) -> Response {
+        // The id the request is logged under and its error page shows: the one a proxy sent,
+        // or one of ours. Every response carries it back.
+        let id = request
+            .headers()
+            .get(REQUEST_ID)
+            .filter(|v| !v.is_empty() && v.len() <= REQUEST_ID_MAX)
+            .cloned()
+            .unwrap_or_else(|| self.0.ids.next());
+        // The span is made only when request logging is on (`RUST_LOG=info`, the default).
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            route = tracing::field::Empty,
+            request.id = id.to_str().unwrap_or("-"),
+        );
+        let started = Instant::now();
+        let mut response = self.route(request, &id).instrument(span.clone()).await;
+        let _entered = span.enter();
+        tracing::info!(
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "finished processing request"
+        );
+        let headers = response.headers_mut();
+        headers.reserve(SECURITY_HEADERS.len() + 2);
+        for (name, value) in SECURITY_HEADERS {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        // Pages show a customer's own path; no shared cache may keep them. Assets set their own.
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        headers.insert(REQUEST_ID, id);
+        response
+    }
+
+    /// The routes' answer to `request`, as a page if it is an error.
+    async fn route(&self, request: Request, id: &HeaderValue) -> Response {
+        let too_large = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .is_some_and(|length| length > BODY_LIMIT as u64);
+        let response = if too_large {
+            StatusCode::PAYLOAD_TOO_LARGE.into_response()
+        } else {
+            // A body without a length (chunked) is cut off at the limit as it is read; the form
+            // extractors answer that with 413 too.
+            let request = request.map(|body| Body::new(Limited::new(body, BODY_LIMIT)));
+            match AssertUnwindSafe(self.0.routes.clone().oneshot(request))
+                .catch_unwind()
+                .await
+            {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(_) => {
+                    tracing::error!("a handler panicked");
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
+            }
+        };
+        error_page(&self.0.state, response, id)
+    }
+}
+
+/// Records the route a request matched (its pattern, never the path: a status link's path is
+/// its secret) in the request's span.
+#[derive(Clone, Debug)]
+struct RecordRoute<S> {
+    inner: S,
+}
+
+impl<S: Service<Request>> Service<Request> for RecordRoute<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> S::Future {
+        if let Some(route) = request.extensions().get::<MatchedPath>() {
+            tracing::Span::current().record("route", route.as_str());
+        }
+        self.inner.call(request)
+    }
 }
 
 /// Request ids for requests that come without one: a random prefix per server start and a
@@ -78,37 +203,13 @@ impl RequestIds {
         let prefix = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
         RequestIds(Arc::new((prefix, AtomicU64::new(1))))
     }
-}
 
-impl MakeRequestId for RequestIds {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+    fn next(&self) -> HeaderValue {
         let (prefix, next) = &*self.0;
         let n = next.fetch_add(1, Ordering::Relaxed);
         HeaderValue::from_str(&format!("{prefix}-{n}"))
-            .ok()
-            .map(RequestId::new)
+            .unwrap_or_else(|_| HeaderValue::from_static("-"))
     }
-}
-
-/// Headers that make the browser refuse what this site never does: inline scripts, framing,
-/// content sniffing, leaking status links through the referrer.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let set = [
-        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-    ];
-    for (name, value) in set {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    // Pages show a customer's own path; no shared cache may keep them. Assets set their own.
-    if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
 }
 
 #[derive(Template)]
@@ -121,11 +222,9 @@ struct ErrorTemplate<'a> {
     status: u16,
 }
 
-/// Renders every error response as a page: [`ErrorPage`] markers from handlers, and the bare
-/// 4xx/5xx answers of axum's extractors and of the layers above.
-async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let request_id = request.extensions().get::<RequestId>().cloned();
-    let response = next.run(request).await;
+/// Renders an error response as a page: the [`ErrorPage`] markers of handlers, and the bare
+/// 4xx/5xx answers of axum's extractors and of the limits above. Other responses pass as they are.
+fn error_page(state: &AppState, response: Response, id: &HeaderValue) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -133,11 +232,10 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
     let page = match response.extensions().get::<ErrorPage>() {
         Some(page) => page.clone(),
         // An answer that already has a body of ours (e.g. a form re-shown with its errors).
-        None if response.headers().contains_key(header::CONTENT_TYPE)
-            && response
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .is_some_and(|v| v.as_bytes().starts_with(b"text/html")) =>
+        None if response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html")) =>
         {
             return response;
         }
@@ -163,10 +261,7 @@ async fn error_pages(State(state): State<AppState>, request: Request, next: Next
         org: &state.guides.current().organisation,
         heading: page.heading,
         message: &page.message,
-        request_id: request_id
-            .as_ref()
-            .and_then(|id| id.header_value().to_str().ok())
-            .unwrap_or("-"),
+        request_id: id.to_str().unwrap_or("-"),
         status: status.as_u16(),
     }
     .render()

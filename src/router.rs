@@ -7,10 +7,11 @@ use axum::routing::{get, post};
 
 use crate::console::{self, admin, insights, queue, sign_in, ticket};
 use crate::error::AppError;
+use crate::middleware::Site;
 use crate::{AppState, assets, journey, middleware, tickets};
 
 /// The whole application: routes, middleware and state.
-pub fn app(state: AppState) -> Router {
+pub fn app(state: AppState) -> Site {
     let routes = Router::new()
         .route("/", get(journey::home))
         .route("/problems/{problem}", get(journey::problem_page))

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -22,6 +21,7 @@ use tower::ServiceExt;
 
 use crate::cli::ServeConfig;
 use crate::guide::Guide;
+use crate::middleware::Site;
 use crate::store::Store;
 use crate::{AppState, app};
 
@@ -192,7 +192,7 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for requests in flight before giving up on them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight finish.
+/// Serves `site` on `listener` until `shutdown` resolves, then lets requests in flight finish.
 /// Connections are accepted here and served on `workers`.
 ///
 /// A small loop of our own instead of `axum::serve`, for four things it does not offer: a bound
@@ -201,7 +201,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 /// connections served on single-threaded workers.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    site: Site,
     workers: &Workers,
     shutdown: impl Future<Output = ()>,
 ) {
@@ -226,7 +226,7 @@ pub async fn serve(
         let Ok(stream) = stream.into_std() else {
             continue;
         };
-        let router = router.clone();
+        let site = site.clone();
         let mut stop = stop_rx.clone();
         let done = done_rx.clone();
         workers.spawn(async move {
@@ -238,7 +238,7 @@ pub async fn serve(
                     request
                         .extensions_mut()
                         .insert(ConnectInfo::<SocketAddr>(remote));
-                    router.clone().oneshot(request)
+                    site.clone().oneshot(request)
                 });
             let mut builder = http1::Builder::new();
             builder

@@ -606,3 +606,34 @@ async fn every_response_carries_the_security_headers() {
         assert!(page.header("x-request-id").is_some(), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn a_proxys_request_id_is_kept_and_an_overlong_one_replaced() {
+    let app = TestApp::new().await;
+    let page = app
+        .send(
+            Request::builder()
+                .uri("/nowhere")
+                .header("x-request-id", "edge-4711")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, 404);
+    assert_eq!(page.header("x-request-id"), Some("edge-4711"));
+    assert!(page.shows("edge-4711"), "the error page shows the id to quote");
+
+    let long = "x".repeat(129);
+    let page = app
+        .send(
+            Request::builder()
+                .uri("/nowhere")
+                .header("x-request-id", long.as_str())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let id = page.header("x-request-id").unwrap_or_default();
+    assert!(!id.is_empty() && id != long, "{id}");
+    assert!(page.shows(id));
+}

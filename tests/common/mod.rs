@@ -2,19 +2,18 @@
 //! customers whose methods read like what a person does on the site.
 #![allow(dead_code)]
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use helpdesk::guide::Guide;
 use helpdesk::store::Store;
-use helpdesk::{AppState, app};
+use helpdesk::{AppState, Site, app};
 use http_body_util::BodyExt;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
 /// A running application on its own database.
 pub struct TestApp {
-    pub router: Router,
+    pub router: Site,
     pub state: AppState,
     pub db_url: String,
     pub dir: TempDir,
@@ -185,7 +184,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// Sends one request to `router` and reads the whole response.
-pub async fn send(router: &Router, request: Request<Body>) -> Page {
+pub async fn send(router: &Site, request: Request<Body>) -> Page {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status().as_u16();
     let headers = response
@@ -214,7 +213,7 @@ pub async fn send(router: &Router, request: Request<Body>) -> Page {
 /// A customer with a browser's cookie jar (one cookie: the visit).
 #[derive(Clone)]
 pub struct Customer {
-    router: Router,
+    router: Site,
     pub cookie: Option<String>,
     pub csrf: Option<String>,
     /// The last page seen after following redirects.
@@ -545,7 +544,7 @@ impl TestApp {
 /// An account manager's browser: cookies (session and sign-in form), the page seen last, and
 /// the form token taken from it.
 pub struct Manager {
-    router: Router,
+    router: Site,
     pub email: String,
     pub password: String,
     /// (name, value) of each cookie the site set.
