@@ -45,11 +45,20 @@ static FINGERPRINTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Each asset's fingerprinted URL, made once.
+static URLS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .zip(FINGERPRINTS.iter())
+        .map(|(a, f)| format!("/static/{}?v={f}", a.name))
+        .collect()
+});
+
 /// The fingerprinted URL of a static file, for templates.
-pub fn url(name: &str) -> String {
+pub fn url(name: &str) -> &'static str {
     match ASSETS.iter().position(|a| a.name == name) {
-        Some(i) => format!("/static/{name}?v={}", FINGERPRINTS[i]),
-        None => format!("/static/{name}"),
+        Some(i) => &URLS[i],
+        None => "/static/missing",
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::{Choice, Guide, Node, NodeBody, Outcome, OutcomeKind, Problem};
+use super::{Choice, Guide, Node, NodeBody, NodeHtml, Outcome, OutcomeKind, Problem};
 
 /// One thing wrong with a guide file, at a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -393,7 +393,7 @@ fn check_node(node: &Spanned<RawNode>, what: &str, fault: &mut impl FnMut(Range<
 }
 
 fn node(raw: RawNode) -> Node {
-    Node {
+    let mut node = Node {
         id: raw.id.into_inner(),
         number: raw.number,
         title: raw.title,
@@ -427,7 +427,10 @@ fn node(raw: RawNode) -> Node {
                     .collect(),
             ),
         },
-    }
+        html: NodeHtml::default(),
+    };
+    node.html = NodeHtml::of(&node);
+    node
 }
 
 #[cfg(test)]

@@ -68,6 +68,32 @@ pub struct Node {
     pub checklist: Vec<String>,
     /// What the customer can do next, or the outcome this node ends in.
     pub body: NodeBody,
+    /// The node's text as HTML, made once when the guide is loaded.
+    pub html: NodeHtml,
+}
+
+/// A node's words as HTML ([`text::rich`]: escaped, with `**bold**`), for the pages that show it.
+#[derive(Debug, Default)]
+pub struct NodeHtml {
+    /// The title.
+    pub title: String,
+    /// The title with its number: "2) Confirm ...".
+    pub numbered_title: String,
+    /// The paragraphs.
+    pub text: Vec<String>,
+    /// The checklist's items.
+    pub checklist: Vec<String>,
+}
+
+impl NodeHtml {
+    fn of(node: &Node) -> NodeHtml {
+        NodeHtml {
+            title: text::rich(&node.title),
+            numbered_title: text::rich(&node.numbered_title()),
+            text: node.text.iter().map(|t| text::rich(t)).collect(),
+            checklist: node.checklist.iter().map(|t| text::rich(t)).collect(),
+        }
+    }
 }
 
 /// Either choices that lead on, or an outcome.

@@ -19,7 +19,6 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
-use crate::guide::text::rich;
 use crate::guide::{Guide, Node, OutcomeKind, Problem};
 use crate::store::{NewEvent, TicketCreated};
 use crate::tickets::form::{EscalationValues, FieldErrors};
@@ -42,12 +41,12 @@ struct HomePage<'a> {
 }
 
 /// `GET /`: the symptoms, in the customer's words.
-pub async fn home(State(state): State<AppState>, visit: CustomerVisit) -> AppResult<Response> {
+pub async fn home(State(state): State<AppState>, mut visit: CustomerVisit) -> AppResult<Response> {
     let guide = state.guides.current().clone();
     let path = if visit.is_new {
         VisitPath::default()
     } else {
-        VisitPath::replay(&state.store.events(visit.id()).await?)
+        VisitPath::replay(&visit.events(&state.store).await?)
     };
     let resume = path.problem_id.as_deref().and_then(|p| {
         let current = path.current(p)?;
@@ -88,7 +87,7 @@ pub async fn problem_page(
             .steps
             .iter()
             .filter(|s| s.number.is_some())
-            .map(|s| rich(&s.numbered_title()))
+            .map(|s| s.html.numbered_title.clone())
             .collect(),
         csrf: visit.csrf(),
     };
@@ -258,9 +257,9 @@ struct StepPage<'a> {
     org: &'a str,
     problem: &'a Problem,
     node: &'a Node,
-    title: String,
-    text: Vec<String>,
-    checklist: Vec<String>,
+    title: &'a str,
+    text: &'a [String],
+    checklist: &'a [String],
     progress: Option<String>,
     csrf: &'a str,
     path: Vec<PathLine>,
@@ -276,9 +275,9 @@ pub struct EndingPage<'a> {
     problem: &'a Problem,
     node: &'a Node,
     kind: OutcomeKind,
-    title: String,
-    text: Vec<String>,
-    checklist: Vec<String>,
+    title: &'a str,
+    text: &'a [String],
+    checklist: &'a [String],
     reason: Option<String>,
     tell_isp: Option<String>,
     csrf: &'a str,
@@ -293,12 +292,12 @@ pub struct EndingPage<'a> {
 /// `GET /problems/{problem}/steps/{step}`: a step with its checklist and choices, or an ending.
 pub async fn step_page(
     State(state): State<AppState>,
-    visit: CustomerVisit,
+    mut visit: CustomerVisit,
     Path((problem, step)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let guide = state.guides.current().clone();
     let (problem, node) = guide.locate(&problem, &step).ok_or(AppError::NotFound)?;
-    let (event, path) = show(&state, &visit, &guide, problem, node).await?;
+    let (event, path) = show(&state, &mut visit, &guide, problem, node).await?;
     let lines = path_lines(&state, &path, &problem.id).await?;
     let can_go_back = lines.iter().any(|l| l.answer.is_some())
         && path
@@ -309,9 +308,9 @@ pub async fn step_page(
             org: &guide.organisation,
             problem,
             node,
-            title: rich(&node.title),
-            text: node.text.iter().map(|t| rich(t)).collect(),
-            checklist: node.checklist.iter().map(|t| rich(t)).collect(),
+            title: &node.html.title,
+            text: &node.html.text,
+            checklist: &node.html.checklist,
             progress: node
                 .number
                 .as_ref()
@@ -366,9 +365,9 @@ pub fn ending_page<'a>(
         problem,
         node,
         kind: outcome.kind,
-        title: rich(&node.numbered_title()),
-        text: node.text.iter().map(|t| rich(t)).collect(),
-        checklist: node.checklist.iter().map(|t| rich(t)).collect(),
+        title: &node.html.numbered_title,
+        text: &node.html.text,
+        checklist: &node.html.checklist,
         reason: outcome.reason.clone(),
         tell_isp: outcome.tell_isp.clone(),
         csrf,
@@ -402,11 +401,7 @@ pub async fn path_lines(
 /// The event recording that the customer arrived at `node`: a step shown, or an ending reached.
 fn arrival(guide: &Guide, problem: &Problem, node: &Node) -> NewEvent {
     NewEvent {
-        kind: if node.outcome().is_some() {
-            EventKind::Outcome
-        } else {
-            EventKind::Shown
-        },
+        kind: arrival_kind(node),
         guide_version: guide.version.clone(),
         problem_id: problem.id.clone(),
         node_id: node.id.clone(),
@@ -416,38 +411,51 @@ fn arrival(guide: &Guide, problem: &Problem, node: &Node) -> NewEvent {
     }
 }
 
+/// What arriving at `node` records: a step shown, or an ending reached.
+fn arrival_kind(node: &Node) -> EventKind {
+    if node.outcome().is_some() {
+        EventKind::Outcome
+    } else {
+        EventKind::Shown
+    }
+}
+
 /// Records that `node` was shown (or, for an ending, reached) unless that is already the visit's
 /// latest event; returns the event's id and the visit's path.
 async fn show(
     state: &AppState,
-    visit: &CustomerVisit,
+    visit: &mut CustomerVisit,
     guide: &Arc<Guide>,
     problem: &Problem,
     node: &Node,
 ) -> AppResult<(i64, VisitPath)> {
-    let arrived = arrival(guide, problem, node);
-    let kind = arrived.kind;
-    let (pid, nid) = (problem.id.clone(), node.id.clone());
-    let already = move |events: &[Event]| {
-        events
-            .last()
-            .filter(|e| {
-                let same_kind =
-                    e.kind == kind || (kind == EventKind::Shown && e.kind == EventKind::Symptom);
-                same_kind && *e.problem_id == *pid && *e.node_id == *nid
-            })
-            .map(|e| e.id)
-    };
+    let kind = arrival_kind(node);
     if !visit.is_new {
-        let events = state.store.events(visit.id()).await?;
-        if let Some(id) = already(&events) {
+        let events = visit.events(&state.store).await?;
+        if let Some(id) = already_arrived(&events, kind, &problem.id, &node.id) {
             return Ok((id, VisitPath::replay(&events)));
         }
     }
+    let (pid, nid) = (problem.id.clone(), node.id.clone());
     let id = state
         .store
-        .record_event(visit.id(), arrived, already)
+        .record_event(visit.id(), arrival(guide, problem, node), move |events| {
+            already_arrived(events, kind, &pid, &nid)
+        })
         .await?;
     let events = state.store.events(visit.id()).await?;
     Ok((id, VisitPath::replay(&events)))
+}
+
+/// The id of the visit's latest event if it records arriving at `node` of `problem` already
+/// (a symptom event counts as showing its first step).
+fn already_arrived(events: &[Event], kind: EventKind, problem: &str, node: &str) -> Option<i64> {
+    events
+        .last()
+        .filter(|e| {
+            let same_kind =
+                e.kind == kind || (kind == EventKind::Shown && e.kind == EventKind::Symptom);
+            same_kind && *e.problem_id == *problem && *e.node_id == *node
+        })
+        .map(|e| e.id)
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{cookie, is_cross_site, is_https, same_secret};
-use crate::store::Visit;
+use crate::store::{Events, Store, Visit};
 
 /// The cookie that carries the visit id.
 pub const VISIT_COOKIE: &str = "helpdesk_visit";
@@ -23,6 +23,8 @@ pub struct CustomerVisit {
     pub visit: Visit,
     /// Whether it was started by this request (the response must set the cookie).
     pub is_new: bool,
+    /// The visit's events as they stood when the request came, if memory held them.
+    held: Option<Events>,
     https: bool,
     cross_site: bool,
 }
@@ -38,11 +40,12 @@ impl FromRequestParts<AppState> for CustomerVisit {
             .and_then(|v| Uuid::try_parse(v).ok())
             .filter(|id| id.get_version_num() == 4);
         if let Some(id) = id
-            && let Some(visit) = state.store.visit(id).await?
+            && let Some((visit, held)) = state.store.visit_as_held(id).await?
         {
             return Ok(CustomerVisit {
                 visit,
                 is_new: false,
+                held,
                 https,
                 cross_site,
             });
@@ -50,6 +53,7 @@ impl FromRequestParts<AppState> for CustomerVisit {
         Ok(CustomerVisit {
             visit: state.store.create_visit().await?,
             is_new: true,
+            held: None,
             https,
             cross_site,
         })
@@ -60,6 +64,15 @@ impl CustomerVisit {
     /// The visit's id.
     pub fn id(&self) -> Uuid {
         self.visit.id
+    }
+
+    /// The visit's events as they stood when the request came, without asking the store again
+    /// where memory held them. (A write since then is not in them.)
+    pub async fn events(&mut self, store: &Store) -> AppResult<Events> {
+        match self.held.take() {
+            Some(events) => Ok(events),
+            None => Ok(store.events(self.visit.id).await?),
+        }
     }
 
     /// The token this visit's forms carry.

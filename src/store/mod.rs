@@ -39,7 +39,7 @@ pub use queue::{
 };
 pub use sessions::{ManagerSession, NewSession, RecentFailures, SESSION_ABSOLUTE, SESSION_IDLE};
 pub use tickets::{CustomerUpdates, NewTicket, TicketCreated, TicketSummary, account_domain};
-pub use visits::{NewEvent, Visit};
+pub use visits::{Events, NewEvent, Visit};
 use writer::Writer;
 
 /// The database the server runs on when none is given: a file in the working directory.

@@ -5,13 +5,14 @@
 //! store's memory ([`super::recent`]), from which page views read them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::recent::{Known, RecentVisits, VisitState};
+use super::recent::{HeldVisit, Known, RecentVisits, VisitState};
 use super::rollups::{self, Attempt, Tally};
 use super::writer::GroupDone;
 use super::{Store, StoreError};
@@ -44,6 +45,37 @@ pub struct NewEvent {
     pub next_id: Option<String>,
     /// For an outcome: its kind.
     pub outcome_kind: Option<&'static str>,
+}
+
+/// A visit's events, oldest first, as [`Store::events`] found them: a page reads them where
+/// they are held instead of copying them.
+#[derive(Debug)]
+pub struct Events(EventsFrom);
+
+#[derive(Debug)]
+enum EventsFrom {
+    Memory(Arc<HeldVisit>),
+    Database(Vec<Event>),
+}
+
+impl std::ops::Deref for Events {
+    type Target = [Event];
+
+    fn deref(&self) -> &[Event] {
+        match &self.0 {
+            EventsFrom::Memory(held) => held.events(),
+            EventsFrom::Database(events) => events,
+        }
+    }
+}
+
+impl<'e> IntoIterator for &'e Events {
+    type Item = &'e Event;
+    type IntoIter = std::slice::Iter<'e, Event>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
 }
 
 /// An event from its row.
@@ -514,17 +546,27 @@ impl Store {
 
     /// The visit with this id, if there is one.
     pub async fn visit(&self, id: Uuid) -> Result<Option<Visit>, StoreError> {
+        Ok(self.visit_as_held(id).await?.map(|(visit, _)| visit))
+    }
+
+    /// The visit with this id, if there is one, and its events if memory holds them: a page
+    /// that needs both finds them with one look.
+    pub async fn visit_as_held(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(Visit, Option<Events>)>, StoreError> {
         if let Some(held) = self.recent.get(&id) {
-            return Ok(Some(Visit {
+            let visit = Visit {
                 id,
                 csrf_token: held.csrf_token().to_string(),
-            }));
+            };
+            return Ok(Some((visit, Some(Events(EventsFrom::Memory(held))))));
         }
         let row: Option<(String,)> = sqlx::query_as("SELECT csrf_token FROM visits WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.read)
             .await?;
-        Ok(row.map(|(csrf_token,)| Visit { id, csrf_token }))
+        Ok(row.map(|(csrf_token,)| (Visit { id, csrf_token }, None)))
     }
 
     /// Asks the writer to hold a visit read from the database in memory, without waiting.
@@ -538,16 +580,16 @@ impl Store {
     }
 
     /// A visit's events, oldest first.
-    pub async fn events(&self, visit: Uuid) -> Result<Vec<Event>, StoreError> {
+    pub async fn events(&self, visit: Uuid) -> Result<Events, StoreError> {
         if let Some(held) = self.recent.get(&visit) {
-            return Ok(held.events().to_vec());
+            return Ok(Events(EventsFrom::Memory(held)));
         }
         let mut conn = self.read.acquire().await?;
         let events = events_on(&mut conn, &visit.to_string()).await?;
         if !events.is_empty() && events.len() <= HELD_EVENTS {
             self.hold(visit);
         }
-        Ok(events)
+        Ok(Events(EventsFrom::Database(events)))
     }
 
     /// Appends `new` to the visit's events unless `existing` finds it already recorded.
