@@ -621,7 +621,10 @@ async fn a_proxys_request_id_is_kept_and_an_overlong_one_replaced() {
         .await;
     assert_eq!(page.status, 404);
     assert_eq!(page.header("x-request-id"), Some("edge-4711"));
-    assert!(page.shows("edge-4711"), "the error page shows the id to quote");
+    assert!(
+        page.shows("edge-4711"),
+        "the error page shows the id to quote"
+    );
 
     let long = "x".repeat(129);
     let page = app
