@@ -297,10 +297,16 @@ async fn counts_start_from_the_tickets_already_recorded() {
         .execute(&mut conn)
         .await
         .expect("manager");
-        sqlx::query("PRAGMA foreign_keys = OFF")
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        // What the tickets refer to, so later migrations that rebuild tables find it whole.
+        for statement in [
+            "INSERT INTO guide_versions (version, content, first_served_at) VALUES ('old-guide', '', 0)",
+            "INSERT INTO visits (id, csrf_token, started_at, last_seen_at) VALUES ('old', 'x', 0, 0)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+             INSERT INTO visit_events (id, visit_id, seq, at, kind, guide_version, problem_id, node_id, outcome_kind)
+             SELECT -i, 'old', i, 0, 'outcome', 'old-guide', 'cant-send', 'contact-iims', 'iims-support' FROM n",
+        ] {
+            sqlx::query(statement).execute(&mut conn).await.unwrap();
+        }
         sqlx::query(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
              INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version, problem_id,

@@ -379,6 +379,16 @@ fn check_node(node: &Spanned<RawNode>, what: &str, fault: &mut impl FnMut(Range<
         }
     }
     if let Some(o) = &n.outcome
+        && o.kind == OutcomeKind::NotInGuide
+    {
+        fault(
+            node.span(),
+            format!(
+                "{what} `{id}` has the outcome `not-in-guide`, which is kept for problems the guide does not cover; use `iims-support` or `guide-ended`"
+            ),
+        );
+    }
+    if let Some(o) = &n.outcome
         && o.kind.escalates()
         && o.reason.as_deref().is_none_or(|r| r.trim().is_empty())
     {

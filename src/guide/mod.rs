@@ -139,16 +139,20 @@ pub enum OutcomeKind {
     AccountManager,
     /// The steps ran out without an instruction; the customer may still write in.
     GuideEnded,
+    /// The customer's problem is none of the guide's symptoms ("something else" on the home
+    /// page). Never the outcome of a step.
+    NotInGuide,
 }
 
 impl OutcomeKind {
     /// Every kind, in a stable order.
-    pub const ALL: [OutcomeKind; 5] = [
+    pub const ALL: [OutcomeKind; 6] = [
         OutcomeKind::Resolved,
         OutcomeKind::Isp,
         OutcomeKind::IimsSupport,
         OutcomeKind::AccountManager,
         OutcomeKind::GuideEnded,
+        OutcomeKind::NotInGuide,
     ];
 
     /// The name stored in the database and used in the guide file.
@@ -159,6 +163,7 @@ impl OutcomeKind {
             OutcomeKind::IimsSupport => "iims-support",
             OutcomeKind::AccountManager => "account-manager",
             OutcomeKind::GuideEnded => "guide-ended",
+            OutcomeKind::NotInGuide => "not-in-guide",
         }
     }
 
@@ -171,7 +176,10 @@ impl OutcomeKind {
     pub fn escalates(self) -> bool {
         matches!(
             self,
-            OutcomeKind::IimsSupport | OutcomeKind::AccountManager | OutcomeKind::GuideEnded
+            OutcomeKind::IimsSupport
+                | OutcomeKind::AccountManager
+                | OutcomeKind::GuideEnded
+                | OutcomeKind::NotInGuide
         )
     }
 
@@ -183,6 +191,7 @@ impl OutcomeKind {
             OutcomeKind::IimsSupport => "IIMS support",
             OutcomeKind::AccountManager => "Account Manager",
             OutcomeKind::GuideEnded => "Guide ended",
+            OutcomeKind::NotInGuide => "Not in the guide",
         }
     }
 }
