@@ -30,6 +30,8 @@ const PROBLEMS: [&str; 6] = [
 async fn walk(mut c: Customer, n: usize) -> Customer {
     let problem = PROBLEMS[n % PROBLEMS.len()];
     c.pick(problem).await;
+    // The sidebar's "start over": every customer acts at least once, so each has a visit.
+    c.start_over(problem).await;
     for turn in 0..n % 5 {
         let step = c.at();
         if step.is_empty() {
@@ -55,7 +57,7 @@ async fn walk(mut c: Customer, n: usize) -> Customer {
                 .await;
             }
             5 if turn > 2 => {
-                c.pick(problem).await;
+                c.start_over(problem).await;
             }
             _ => {
                 c.choose_index(index).await;
@@ -173,7 +175,7 @@ async fn customers_at_once_are_recorded_exactly_in_memory_in_the_database_and_in
             (c.cookie, c.csrf, c.page) = (old.cookie, old.csrf, old.page);
             tokio::spawn(async move {
                 let added = if c.at().is_empty() {
-                    c.pick(PROBLEMS[n % PROBLEMS.len()]).await;
+                    c.start_over(PROBLEMS[n % PROBLEMS.len()]).await;
                     1
                 } else {
                     c.choose_index(0).await;
@@ -266,7 +268,8 @@ async fn a_visit_with_a_very_long_history_is_read_from_the_database_and_still_ex
     let app = TestApp::new().await;
     let mut c = app.customer();
     c.pick("cant-send").await;
-    // Forward and back, over and over: four events a round, past what the store holds in memory.
+    // Forward and back, over and over: four events a round (the answer, the step it leads to,
+    // the step back, the step returned to), past what the store holds in memory.
     let forward = "My outgoing settings are correct and I still can't send";
     for _ in 0..110 {
         c.choose(forward).await;

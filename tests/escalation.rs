@@ -30,13 +30,20 @@ async fn an_escalation_opens_a_ticket_with_the_whole_path() {
     assert!(!page.shows("ann@example.com"));
     assert!(page.shows("Received"));
     assert!(page.shows("IIMS support"));
-    assert!(page.shows("Still can't send after confirming the outgoing (SMTP) settings and trying the ISP's SMTP server."));
+    // The guide's reason is for managers; the customer reads their own steps instead.
+    assert!(!page.shows("Still can't send after confirming"));
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM tickets WHERE reason LIKE 'Still can''t send after confirming%'"
+        )
+        .await,
+        1
+    );
     for answered in [
-        "1) Confirm that your outgoing email (SMTP) settings are correct",
-        "You answered: My outgoing settings are correct and I still can't send",
-        "2) If you are using IIMS's SMTP server, try replacing this information with your ISP's mail server name",
-        "You answered: I still can't send",
-        "3) Contact IIMS if you've attempted the above and the problem continues.",
+        "You chose <strong>I can receive email, but I can't send it</strong>",
+        "1) Confirm that your outgoing email (SMTP) settings are correct: you answered <strong>My outgoing settings are correct and I still can't send</strong>",
+        "2) If you are using IIMS's SMTP server, try replacing this information with your ISP's mail server name: you answered <strong>I still can't send</strong>",
+        "You reached: 3) Contact IIMS if you've attempted the above and the problem continues.",
     ] {
         assert!(page.shows(answered), "missing {answered:?}");
     }

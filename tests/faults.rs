@@ -39,7 +39,8 @@ async fn count(conn: &mut SqliteConnection, sql: &'static str) -> i64 {
 /// A customer on step 1 of "can't send".
 fn on_step(server: &Server) -> Client {
     let mut c = server.client();
-    c.get("/").unwrap();
+    c.get("/problems/cant-send/steps/check-smtp-settings")
+        .unwrap();
     assert_eq!(c.post("/problems/cant-send/start", "").unwrap().status, 303);
     c
 }
@@ -150,14 +151,22 @@ fn fill(dir: &Path) -> PathBuf {
     path
 }
 
-/// Makes new visits (each one a write) until one is refused; returns the refusal.
+/// Makes new visits (each one a write: a new customer's first answer) until one is refused;
+/// returns the refusal.
 fn write_until_refused(server: &Server) -> real_server::Response {
     for _ in 0..2000 {
         let mut c = server.client();
-        let r = c
+        let page = c
             .get("/problems/cant-send/steps/check-smtp-settings")
             .unwrap();
-        if r.status != 200 {
+        assert_eq!(page.status, 200, "reading a page writes nothing");
+        let r = c
+            .post(
+                "/problems/cant-send/steps/check-smtp-settings/choose",
+                "choice=1",
+            )
+            .unwrap();
+        if r.status != 303 {
             return r;
         }
     }
@@ -219,10 +228,14 @@ fn a_read_only_database_file_is_a_503_then_recovers() {
     Server::start_as(&db, port, Some(NOBODY)).stop();
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
 
-    // Started on a read-only file, the server comes up and answers writes with a 503.
+    // Started on a read-only file, the server comes up, serves pages (reading writes nothing)
+    // and answers writes with a 503.
     let server = Server::start_as(&db, port, Some(NOBODY));
     let mut c = server.client();
-    let r = c.get("/").unwrap();
+    assert_eq!(c.get("/").unwrap().status, 200);
+    c.get("/problems/cant-send/steps/check-smtp-settings")
+        .unwrap();
+    let r = c.post("/problems/cant-send/start", "").unwrap();
     assert_unavailable_page(&r);
     assert_eq!(c.get("/healthz").unwrap().status, 200, "reads still work");
     assert!(eventually(Duration::from_secs(5), || server
@@ -248,7 +261,7 @@ fn a_read_only_database_file_is_a_503_then_recovers() {
     let mut c = server.client();
     assert!(
         eventually(Duration::from_secs(5), || c
-            .get("/")
+            .get("/problems/cant-send/steps/check-smtp-settings")
             .is_ok_and(|r| r.status == 200)),
         "recovered without a restart"
     );

@@ -626,8 +626,7 @@ async fn customers_walking_the_real_site_are_counted_as_they_go() {
     bob.pick("cant-send").await;
     bob.choose("My outgoing settings are correct and I still can't send")
         .await;
-    bob.get("/").await;
-    bob.pick("cant-send").await;
+    bob.start_over("cant-send").await;
     bob.choose("My outgoing settings are correct and I still can't send")
         .await;
     // Goes back a step: still in the same attempt.

@@ -104,10 +104,14 @@ async fn every_path_of_the_shipped_guide_records_its_events_and_escalations_carr
                 let mut node = guide.node(p, &p.start).unwrap();
                 for &i in &taken {
                     assert!(page.shows(&node.title), "confirmation lacks {}", node.title);
-                    assert!(page.shows(&format!("You answered: {}", node.choices()[i].label)));
+                    assert!(page.shows(&format!(
+                        "you answered <strong>{}</strong>",
+                        node.choices()[i].label
+                    )));
                     node = guide.node(p, &node.choices()[i].next).unwrap();
                 }
-                assert!(page.shows(outcome.reason.as_deref().unwrap()));
+                // The guide's reason is written for managers, about the customer: not for them.
+                assert!(!page.shows(outcome.reason.as_deref().unwrap()));
             }
             OutcomeKind::Isp => {
                 assert!(customer.page.shows("What to tell your ISP"));
@@ -231,9 +235,12 @@ async fn back_a_step_start_over_and_switching_symptom() {
     assert!(page.shows("Step 1 of 3"));
     assert!(page.shows("Nothing yet: this is the first step."));
 
-    // Switch symptom from the home page.
+    // Switch symptom from the home page, and answer its first step.
     let page = c.pick("download-stuck").await;
     assert!(page.shows("Confirm that you are successfully connected to the Internet"));
+    assert!(page.shows("You were working on"));
+    c.choose("Web sites open: I'm connected to the Internet")
+        .await;
     let events = app.store().events(c.visit_id()).await.unwrap();
     let backs = events.iter().filter(|e| e.kind == EventKind::Back).count();
     assert_eq!(backs, 1);
@@ -279,6 +286,9 @@ async fn unknown_symptoms_and_steps_get_a_friendly_404_with_a_way_home() {
         "/problems/printer-on-fire",
         "/problems/cant-send/steps/no-such-step",
         "/problems/cant-send/steps/check-pop3-settings",
+        // A shared ending this problem never leads to is no page of it.
+        "/problems/cant-send/steps/isp",
+        "/problems/cant-receive/steps/contact-iims",
         "/nowhere",
         "/problems/%FF%FE/steps/x",
     ] {
@@ -319,15 +329,14 @@ async fn a_tampered_or_unknown_cookie_starts_a_fresh_visit() {
         stranger.cookie = Some(forged.clone());
         let page = stranger.get("/problems/cant-send/steps/use-isp-smtp").await;
         ok(&page);
+        assert!(
+            page.header("set-cookie").is_none(),
+            "{forged}: reading a page starts nothing"
+        );
+        assert!(!page.shows("You answered"), "{forged}: no path is known");
+        // Their first answer starts a fresh visit of their own.
+        stranger.choose("I still can't send").await;
         assert_ne!(stranger.visit_id(), original, "{forged}");
-        assert!(
-            page.header("set-cookie").is_some(),
-            "{forged}: a new cookie is set"
-        );
-        assert!(
-            !page.shows("You answered"),
-            "{forged}: a fresh visit has no path"
-        );
     }
     // The original visit is untouched.
     let events = app.store().events(original).await.unwrap();
@@ -337,10 +346,31 @@ async fn a_tampered_or_unknown_cookie_starts_a_fresh_visit() {
 #[tokio::test]
 async fn forms_without_the_visits_token_are_refused_and_record_nothing() {
     let app = TestApp::new().await;
+    // Without a visit, a form without a pending token starts nothing.
+    let mut stranger = app.customer();
+    stranger.pick("cant-send").await;
+    for fields in [
+        vec![("choice", "1")],
+        vec![("csrf", "wrong"), ("choice", "1")],
+        vec![("csrf", "new-not-a-uuid"), ("choice", "1")],
+    ] {
+        let page = stranger
+            .post_raw(
+                "/problems/cant-send/steps/check-smtp-settings/choose",
+                &fields,
+            )
+            .await;
+        assert_eq!(page.status, 403);
+        assert!(page.header("set-cookie").is_none());
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM visits").await, 0);
+
     let mut c = app.customer();
     c.pick("cant-send").await;
+    c.choose("My outgoing settings are correct and I still can't send")
+        .await;
     let before = app.store().events(c.visit_id()).await.unwrap().len();
-    let step = "/problems/cant-send/steps/check-smtp-settings/choose";
+    let step = "/problems/cant-send/steps/use-isp-smtp/choose";
     for fields in [
         vec![("choice", "1")],
         vec![("csrf", "wrong"), ("choice", "1")],

@@ -48,9 +48,11 @@ fn expect(case: &str, page: &Page, status: u16) {
     }
 }
 
+/// A customer with a visit, on step 1 of "can't send" (started with the page's own form).
 async fn customer_on_step(app: &TestApp) -> Customer {
     let mut c = app.customer();
     c.pick("cant-send").await;
+    c.start_over("cant-send").await;
     c
 }
 
@@ -328,15 +330,29 @@ async fn tampered_and_forged_cookies_start_a_fresh_visit() {
             format!("helpdesk_visit={}", "a".repeat(4096)),
         ),
     ] {
+        let step = "/problems/cant-send/steps/check-smtp-settings";
         let page = app
             .send(
-                request("GET", "/", None)
+                request("GET", step, None)
                     .header("cookie", &cookie)
                     .body(Body::empty())
                     .unwrap(),
             )
             .await;
         expect(case, &page, 200);
+        assert!(
+            page.header("set-cookie").is_none(),
+            "{case}: reading a page starts nothing"
+        );
+        // The first answer starts a fresh visit, never the victim's.
+        let token = page.hidden("csrf").unwrap();
+        let page = app
+            .send(form(
+                request("POST", &format!("{step}/choose"), None).header("cookie", &cookie),
+                format!("csrf={token}&choice=0"),
+            ))
+            .await;
+        expect(case, &page, 303);
         let set = page.header("set-cookie").unwrap_or_default();
         assert!(set.starts_with("helpdesk_visit="), "{case}: a fresh cookie");
         assert!(!set.contains(&victim_id), "{case}");

@@ -95,8 +95,8 @@ async fn seeding_reaches_the_plan_with_real_paths() {
     let mut c = app.customer();
     let page = c.get(&format!("/tickets/{token}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.shows("What you already tried"));
-    assert!(page.shows("You answered"));
+    assert!(page.shows("What you did in the guide"));
+    assert!(page.shows("you answered"));
 }
 
 #[test]
