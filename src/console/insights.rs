@@ -144,31 +144,32 @@ impl Chosen {
 // ---------------------------------------------------------------------------------------------
 // Charts: geometry computed here, drawn as SVG elements by the template.
 
-/// One bar with its label and value text.
+/// One bar with its label and value text. Coordinates are in the chart's own units (its
+/// `viewBox`), with fractions: a year of days is narrower than a pixel per day.
 #[derive(Debug, Clone)]
 pub struct Mark {
-    x: i64,
-    y: i64,
-    w: i64,
-    h: i64,
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
     label: String,
-    label_x: i64,
-    label_y: i64,
+    label_x: f64,
+    label_y: f64,
     value: String,
-    value_x: i64,
-    value_y: i64,
+    value_x: f64,
+    value_y: f64,
 }
 
 /// A horizontal guide line with its label.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    x1: i64,
-    y1: i64,
-    x2: i64,
-    y2: i64,
+    x1: f64,
+    y1: f64,
+    x2: f64,
+    y2: f64,
     label: String,
-    label_x: i64,
-    label_y: i64,
+    label_x: f64,
+    label_y: f64,
 }
 
 /// A bar chart, ready to draw.
@@ -186,6 +187,16 @@ pub struct Chart {
 }
 
 const CHART_W: i64 = 640;
+/// The width of a character of the charts' 12px labels, generously: a date label (`11-26`)
+/// takes about 35 units.
+const CHAR_W: f64 = 7.0;
+/// The least gap between two labels under columns.
+const LABEL_GAP: f64 = 12.0;
+
+/// Rounded to a hundredth, so the SVG stays short and exact enough.
+fn units(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
 
 fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -198,31 +209,31 @@ fn shorten(text: &str, max: usize) -> String {
 
 /// Bars side by side: `(label, value, value as text)`, scaled to the largest value.
 fn bars(id: &'static str, title: String, desc: String, items: Vec<(String, f64, String)>) -> Chart {
-    const LABEL_W: i64 = 250;
-    const ROW: i64 = 30;
-    let plot = CHART_W - LABEL_W - 140;
+    const LABEL_W: f64 = 250.0;
+    const ROW: f64 = 30.0;
+    let plot = CHART_W as f64 - LABEL_W - 140.0;
     let max = items.iter().map(|i| i.1).fold(0.0, f64::max);
     let marks = items
         .into_iter()
         .enumerate()
         .map(|(i, (label, value, text))| {
-            let y = 6 + i as i64 * ROW;
+            let y = 6.0 + i as f64 * ROW;
             let w = if max > 0.0 {
-                ((value / max) * plot as f64).round() as i64
+                units((value / max).clamp(0.0, 1.0) * plot)
             } else {
-                0
+                0.0
             };
             Mark {
                 x: LABEL_W,
                 y,
                 w,
-                h: ROW - 10,
+                h: ROW - 10.0,
                 label: shorten(&label, 36),
-                label_x: LABEL_W - 8,
-                label_y: y + 15,
+                label_x: LABEL_W - 8.0,
+                label_y: y + 15.0,
                 value: text,
-                value_x: LABEL_W + w + 6,
-                value_y: y + 15,
+                value_x: units(LABEL_W + w + 6.0),
+                value_y: y + 15.0,
             }
         })
         .collect::<Vec<_>>();
@@ -231,7 +242,7 @@ fn bars(id: &'static str, title: String, desc: String, items: Vec<(String, f64, 
         title,
         desc,
         width: CHART_W,
-        height: 12 + marks.len() as i64 * ROW,
+        height: 12 + marks.len() as i64 * ROW as i64,
         horizontal: true,
         marks,
         rules: Vec::new(),
@@ -239,7 +250,8 @@ fn bars(id: &'static str, title: String, desc: String, items: Vec<(String, f64, 
 }
 
 /// Columns in a row, `(label, value, value as text)`, on a scale from 0 to `max` with guide
-/// lines at `rules` (value, label); every `label_every`-th column is labelled.
+/// lines at `rules` (value, label). However many columns, they share the chart's fixed width;
+/// every `label_every`-th column is labelled, or fewer, so that labels never crowd each other.
 fn columns(
     id: &'static str,
     title: String,
@@ -249,56 +261,58 @@ fn columns(
     rules: &[(f64, String)],
     label_every: usize,
 ) -> Chart {
-    const LEFT: i64 = 48;
-    const TOP: i64 = 22;
-    const PLOT_H: i64 = 160;
-    let n = items.len().max(1) as i64;
-    let slot = ((CHART_W - LEFT - 8) / n).max(2);
-    let bar = (slot * 7 / 10).max(1);
+    const LEFT: f64 = 48.0;
+    // Room on the right for half of the last label, centred on its column.
+    const RIGHT: f64 = 24.0;
+    const TOP: f64 = 22.0;
+    const PLOT_H: f64 = 160.0;
+    let n = items.len().max(1);
+    let slot = (CHART_W as f64 - LEFT - RIGHT) / n as f64;
+    let bar = slot * 0.7;
+    let widest = items.iter().map(|i| i.0.chars().count()).max().unwrap_or(0);
+    let room = widest as f64 * CHAR_W + LABEL_GAP;
+    let every = label_every.max((room / slot).ceil() as usize).max(1);
     let show_values = n <= 24;
     let scale = |v: f64| {
         if max > 0.0 {
-            ((v / max).clamp(0.0, 1.0) * PLOT_H as f64).round() as i64
+            (v / max).clamp(0.0, 1.0) * PLOT_H
         } else {
-            0
+            0.0
         }
     };
     let marks = items
         .into_iter()
         .enumerate()
         .map(|(i, (label, value, text))| {
-            let h = scale(value);
-            let x = LEFT + i as i64 * slot + (slot - bar) / 2;
+            let h = units(scale(value));
+            let x = units(LEFT + i as f64 * slot + (slot - bar) / 2.0);
+            let centre = units(LEFT + i as f64 * slot + slot / 2.0);
             Mark {
                 x,
-                y: TOP + PLOT_H - h,
-                w: bar,
+                y: units(TOP + PLOT_H - h),
+                w: units(bar),
                 h,
-                label: if i % label_every.max(1) == 0 {
-                    label
-                } else {
-                    String::new()
-                },
-                label_x: x + bar / 2,
-                label_y: TOP + PLOT_H + 16,
+                label: if i % every == 0 { label } else { String::new() },
+                label_x: centre,
+                label_y: TOP + PLOT_H + 16.0,
                 value: if show_values { text } else { String::new() },
-                value_x: x + bar / 2,
-                value_y: TOP + PLOT_H - h - 4,
+                value_x: centre,
+                value_y: units(TOP + PLOT_H - h - 4.0),
             }
         })
         .collect();
     let rules = rules
         .iter()
         .map(|(v, label)| {
-            let y = TOP + PLOT_H - scale(*v);
+            let y = units(TOP + PLOT_H - scale(*v));
             Rule {
                 x1: LEFT,
                 y1: y,
-                x2: CHART_W - 4,
+                x2: CHART_W as f64 - 4.0,
                 y2: y,
                 label: label.clone(),
-                label_x: LEFT - 6,
-                label_y: y + 4,
+                label_x: LEFT - 6.0,
+                label_y: y + 4.0,
             }
         })
         .collect();
@@ -307,7 +321,7 @@ fn columns(
         title,
         desc,
         width: CHART_W,
-        height: TOP + PLOT_H + 26,
+        height: (TOP + PLOT_H) as i64 + 26,
         horizontal: false,
         marks,
         rules,
@@ -339,9 +353,10 @@ struct ProblemLine {
     resolved: i64,
     resolved_at: String,
     isp: i64,
-    iims_support: i64,
-    account_manager: i64,
-    guide_ended: i64,
+    /// Tickets opened.
+    escalated: i64,
+    /// Attempts that reached a contact point and left without a ticket.
+    left: i64,
     abandoned: i64,
     in_progress: i64,
     rate: String,
@@ -375,6 +390,8 @@ struct TrendLine {
     resolved: i64,
     finished: i64,
     rate: String,
+    /// Tickets opened in the period.
+    escalated: i64,
 }
 
 #[derive(Template)]
@@ -398,6 +415,8 @@ struct InsightsPage {
     weekdays_chart: Chart,
     weekdays: Vec<(&'static str, i64)>,
     tickets_opened: i64,
+    /// (kind label, tickets opened) for every escalating kind.
+    escalations: Vec<(&'static str, i64)>,
     tickets_resolved: i64,
     median_resolution: String,
     tickets_csv: String,
@@ -414,10 +433,13 @@ const WEEKDAYS: [&str; 7] = [
     "Sunday",
 ];
 
+/// A problem's name for people; `""` is the "something else" of problems not in the guide.
 fn problem_label(guide: &Guide, id: &str) -> String {
-    guide
-        .problem(id)
-        .map_or_else(|| id.to_string(), |p| p.symptom.clone())
+    match guide.problem(id) {
+        Some(p) => p.symptom.clone(),
+        None if id.is_empty() => OutcomeKind::NotInGuide.label().to_string(),
+        None => id.to_string(),
+    }
 }
 
 fn step_label(guide: &Guide, problem: &str, step: &str) -> String {
@@ -430,16 +452,15 @@ fn step_label(guide: &Guide, problem: &str, step: &str) -> String {
     }
 }
 
-fn line(label: String, t: &Tally, resolved_at: String) -> ProblemLine {
+fn line(label: String, t: &Tally, escalated: i64, left: i64, resolved_at: String) -> ProblemLine {
     ProblemLine {
         label,
         started: t.started,
         resolved: t.resolved(),
         resolved_at,
         isp: t.outcome(OutcomeKind::Isp.as_str()),
-        iims_support: t.outcome(OutcomeKind::IimsSupport.as_str()),
-        account_manager: t.outcome(OutcomeKind::AccountManager.as_str()),
-        guide_ended: t.outcome(OutcomeKind::GuideEnded.as_str()),
+        escalated,
+        left,
         abandoned: t.abandoned,
         in_progress: t.in_progress,
         rate: percent(t.self_service_rate()),
@@ -478,16 +499,20 @@ fn resolved_at(guide: &Guide, problem: &str, figures: &ProblemFigures) -> String
         .join("; ")
 }
 
-/// The problems to show: the guide's, in its order, then any others the data holds.
+/// The problems to show: the guide's, in its order, then any others the data holds (older
+/// guide versions), then `""`, the tickets of problems not in the guide, if any.
 fn problem_order(guide: &Guide, figures: &Insights, only: Option<&str>) -> Vec<String> {
     let mut ids: Vec<String> = guide.problems.iter().map(|p| p.id.clone()).collect();
     ids.extend(
         figures
             .problems
             .keys()
-            .filter(|k| guide.problem(k).is_none())
+            .filter(|k| !k.is_empty() && guide.problem(k).is_none())
             .cloned(),
     );
+    if figures.problems.contains_key("") {
+        ids.push(String::new());
+    }
     ids.retain(|id| only.is_none_or(|o| o == id));
     ids
 }
@@ -566,18 +591,21 @@ const FUNNEL_IDS: [&str; 16] = [
     "funnel-16",
 ];
 
-fn trend(chosen: &Chosen, figures: &Insights) -> Vec<(String, Tally)> {
-    let mut out: Vec<(i64, Tally)> = Vec::new();
+/// Each period of the range: its label, its attempts, and the tickets opened in it.
+fn trend(chosen: &Chosen, figures: &Insights) -> Vec<(String, Tally, i64)> {
+    let mut out: Vec<(i64, Tally, i64)> = Vec::new();
     for day in chosen.from_day..=chosen.to_day {
         let start = match chosen.period {
             Period::Day => day,
             Period::Week => day - crate::store::weekday(day) as i64,
         };
-        if out.last().is_none_or(|(s, _)| *s != start) {
-            out.push((start, Tally::default()));
+        if out.last().is_none_or(|(s, _, _)| *s != start) {
+            out.push((start, Tally::default(), 0));
         }
+        let last = out.last_mut().expect("pushed above");
+        last.2 += figures.tickets.by_day.get(&day).copied().unwrap_or(0);
         if let Some(t) = figures.days.get(&day) {
-            let bucket = &mut out.last_mut().expect("pushed above").1;
+            let bucket = &mut last.1;
             bucket.started += t.started;
             for (k, v) in &t.outcomes {
                 *bucket.outcomes.entry(k.clone()).or_default() += v;
@@ -587,12 +615,12 @@ fn trend(chosen: &Chosen, figures: &Insights) -> Vec<(String, Tally)> {
         }
     }
     out.into_iter()
-        .map(|(start, t)| {
+        .map(|(start, t, tickets)| {
             let label = match chosen.period {
                 Period::Day => date(start),
                 Period::Week => format!("week of {}", date(start)),
             };
-            (label, t)
+            (label, t, tickets)
         })
         .collect()
 }
@@ -626,11 +654,21 @@ pub async fn page(
             line(
                 problem_label(&guide, id),
                 &f.tally,
+                f.escalated_total(),
+                f.left_total(),
                 resolved_at(&guide, id, f),
             )
         })
         .collect();
-    let total = line("All problems".into(), &figures.total(), String::new());
+    let total = line(
+        "All problems".into(),
+        &figures.total(),
+        figures.tickets.opened,
+        figures.left(),
+        String::new(),
+    );
+    // The guide's problems alone have attempts, a rate and a funnel.
+    let order: Vec<String> = order.into_iter().filter(|id| !id.is_empty()).collect();
     let rate_chart = bars(
         "rate-by-problem",
         "Self-service resolution rate by problem".into(),
@@ -652,7 +690,6 @@ pub async fn page(
         .map(|(i, id)| funnel(&guide, id, figures.problems.get(id).unwrap_or(&empty), i))
         .collect();
     let periods = trend(&chosen, &figures);
-    let every = periods.len().div_ceil(12).max(1);
     let trend_chart = columns(
         "trend",
         format!(
@@ -662,7 +699,7 @@ pub async fn page(
         "The share of finished attempts the guide resolved, per period; periods with no finished attempt show no column. The numbers are in the table beside the chart.".into(),
         periods
             .iter()
-            .map(|(label, t)| {
+            .map(|(label, t, _)| {
                 let rate = t.self_service_rate();
                 (
                     label.trim_start_matches("week of ").get(5..).unwrap_or(label).to_string(),
@@ -673,16 +710,17 @@ pub async fn page(
             .collect(),
         1.0,
         &[(0.0, "0%".into()), (0.5, "50%".into()), (1.0, "100%".into())],
-        every,
+        1,
     );
     let trend_lines = periods
         .into_iter()
-        .map(|(period, t)| TrendLine {
+        .map(|(period, t, escalated)| TrendLine {
             period,
             started: t.started,
             resolved: t.resolved(),
             finished: t.finished(),
             rate: percent(t.self_service_rate()),
+            escalated,
         })
         .collect();
     let busiest = figures.hours.iter().copied().max().unwrap_or(0) as f64;
@@ -747,6 +785,14 @@ pub async fn page(
         weekdays_chart,
         weekdays: WEEKDAYS.iter().copied().zip(figures.weekdays).collect(),
         tickets_opened: figures.tickets.opened,
+        escalations: OutcomeKind::ALL
+            .into_iter()
+            .filter(|k| k.escalates())
+            .map(|k| {
+                let n = figures.tickets.by_kind.get(k.as_str()).copied();
+                (k.label(), n.unwrap_or(0))
+            })
+            .collect(),
         tickets_resolved: figures.tickets.resolved,
         median_resolution: figures
             .tickets
@@ -934,7 +980,7 @@ pub async fn tickets_csv(
         .tickets_for_export(&filter, None, EXPORT_PAGE)
         .await?;
     let guide: Arc<Guide> = state.guides.current().clone();
-    let mut out = String::new();
+    let mut out = String::from(csv::BOM);
     csv::record(&mut out, &TICKET_COLUMNS);
     for t in &first {
         ticket_row(&guide, t, &mut out);
@@ -979,7 +1025,7 @@ pub async fn events_csv(
         .store
         .events_for_export(&filter, None, EXPORT_PAGE)
         .await?;
-    let mut out = String::new();
+    let mut out = String::from(csv::BOM);
     csv::record(&mut out, &EVENT_COLUMNS);
     for e in &first {
         event_row(e, &mut out);
@@ -1078,7 +1124,7 @@ mod tests {
             "D".into(),
             vec![("a".into(), 2.0, "2".into()), ("b".into(), 4.0, "4".into())],
         );
-        assert_eq!(c.marks[0].w * 2, c.marks[1].w);
+        assert_eq!(c.marks[0].w * 2.0, c.marks[1].w);
         let c = columns(
             "t",
             "T".into(),
@@ -1088,6 +1134,36 @@ mod tests {
             &[],
             1,
         );
-        assert_eq!(c.marks[0].h, 0, "nothing to scale: no division by zero");
+        assert_eq!(c.marks[0].h, 0.0, "nothing to scale: no division by zero");
+    }
+
+    #[test]
+    fn a_year_of_columns_fits_the_width_with_few_labels() {
+        for n in [7, 30, 296, 297, 366] {
+            let items = (0..n)
+                .map(|i| {
+                    (
+                        format!("{:02}-{:02}", i / 28 + 1, i % 28 + 1),
+                        1.0,
+                        "1".into(),
+                    )
+                })
+                .collect();
+            let c = columns("t", "T".into(), "D".into(), items, 1.0, &[], 1);
+            assert_eq!(c.marks.len(), n);
+            assert!(
+                c.marks
+                    .iter()
+                    .all(|m| m.x >= 0.0 && m.x + m.w <= c.width as f64)
+            );
+            let labelled: Vec<f64> = c
+                .marks
+                .iter()
+                .filter(|m| !m.label.is_empty())
+                .map(|m| m.label_x)
+                .collect();
+            assert!(labelled.len() <= 14, "{n}: {} labels", labelled.len());
+            assert!(labelled.windows(2).all(|w| w[1] - w[0] >= 5.0 * CHAR_W));
+        }
     }
 }
