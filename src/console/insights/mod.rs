@@ -46,6 +46,8 @@ pub fn duration_words(ms: i64) -> String {
 #[derive(Debug)]
 struct ProblemLine {
     label: String,
+    /// A problem of the guide (not the line of tickets for problems not in it): has a rate.
+    in_guide: bool,
     started: i64,
     resolved: i64,
     resolved_at: String,
@@ -152,6 +154,7 @@ fn step_label(guide: &Guide, problem: &str, step: &str) -> String {
 fn line(label: String, t: &Tally, escalated: i64, left: i64, resolved_at: String) -> ProblemLine {
     ProblemLine {
         label,
+        in_guide: true,
         started: t.started,
         resolved: t.resolved(),
         resolved_at,
@@ -348,13 +351,16 @@ pub async fn page(
         .iter()
         .map(|id| {
             let f = figures.problems.get(id).unwrap_or(&empty);
-            line(
-                problem_label(&guide, id),
-                &f.tally,
-                f.escalated_total(),
-                f.left_total(),
-                resolved_at(&guide, id, f),
-            )
+            ProblemLine {
+                in_guide: !id.is_empty(),
+                ..line(
+                    problem_label(&guide, id),
+                    &f.tally,
+                    f.escalated_total(),
+                    f.left_total(),
+                    resolved_at(&guide, id, f),
+                )
+            }
         })
         .collect();
     let total = line(
