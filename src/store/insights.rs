@@ -738,7 +738,7 @@ impl Store {
     }
 
     /// Empties the insight counters and recomputes them from the events and status changes,
-    /// exactly as the migration that introduced them did.
+    /// exactly as the migrations that introduced them did.
     pub async fn rebuild_insights(&self) -> Result<(), StoreError> {
         let mut statements = backfill(MIGRATION, BACKFILL_MARKER);
         statements.extend(backfill(ESCALATIONS_MIGRATION, ESCALATIONS_BACKFILL_MARKER));
