@@ -13,7 +13,7 @@ use helpdesk::guide::Guide;
 use helpdesk::journey::path::{Event, EventKind, Path};
 use helpdesk::seed::{SeedPlan, SyntheticTicket, SyntheticVisit, generate};
 use helpdesk::store::{InsightQuery, Insights, StepFigures, Tally};
-use helpdesk::time::{Timestamp, parse_date};
+use helpdesk::time::{Timestamp, date, parse_date};
 use uuid::Uuid;
 
 const SECOND: i64 = 1_000;
@@ -716,6 +716,9 @@ async fn counters(app: &TestApp) -> Vec<String> {
         "SELECT hour || ' ' || problem_id || ' ' || started FROM insight_hourly ORDER BY 1",
         "SELECT ticket_id || ' ' || problem_id || ' ' || created_at || ' ' || resolved_at || ' ' || hours FROM insight_resolutions ORDER BY 1",
         "SELECT day || ' ' || problem_id || ' ' || hours || ' ' || tickets FROM insight_resolution_hours ORDER BY 1",
+        "SELECT day || ' ' || problem_id || ' ' || outcome_kind || ' ' || tickets FROM insight_tickets ORDER BY 1",
+        "SELECT day || ' ' || problem_id || ' ' || outcome_kind || ' ' || attempts FROM insight_contacts_sent ORDER BY 1",
+        "SELECT id || ' ' || ticket_opened FROM insight_attempts ORDER BY id",
     ] {
         for row in sqlx::query(sql).fetch_all(&mut conn).await.unwrap() {
             out.push(row.get::<String, _>(0));
@@ -773,8 +776,13 @@ async fn the_counters_agree_with_the_raw_events_and_with_the_migrations_backfill
             "{q:?}"
         );
     }
-    let whole = app.store().insights(&questions[0]).await.unwrap().total();
+    let all = app.store().insights(&questions[0]).await.unwrap();
+    let whole = all.total();
     assert!(whole.abandoned > 0 && whole.resolved() > 0 && whole.in_progress == 0);
+    assert!(
+        all.tickets.opened > 0 && all.left() > 0,
+        "some customers sent the form, some left"
+    );
 
     // The migration's backfill, run on emptied tables, gives back exactly the same rows.
     app.store().rebuild_insights().await.unwrap();
@@ -806,7 +814,8 @@ async fn the_page_shows_the_figures_with_charts_and_tables() {
         "<dt>Self-service resolution rate</dt><dd>55.6%</dd>",
         "<dt>Resolved by the guide</dt><dd>10</dd>",
         "<dt>Referred to the ISP</dt><dd>1</dd>",
-        "<dt>Escalated</dt><dd>3</dd>",
+        "<dt>Escalated (tickets opened)</dt><dd>3</dd>",
+        "<dt>Reached a contact point and left</dt><dd>0</dd>",
         "<dt>Abandoned</dt><dd>4</dd>",
         "<dt>Median time from escalation to resolution</dt><dd>4 h 0 min</dd>",
         "step 1: 4; step 2: 1",
@@ -814,9 +823,10 @@ async fn the_page_shows_the_figures_with_charts_and_tables() {
     ] {
         assert!(page.shows(text), "the page should show {text:?}");
     }
-    // The "can't send" line: started 9, resolved 5, ISP 0, IIMS 1, AM 0, ended 0, abandoned 3.
+    // The "can't send" line: started 9, resolved 5, ISP 0, one ticket, none left at the contact
+    // point, abandoned 3.
     assert!(page.shows(
-        "<th scope=\"row\">I can receive email, but I can't send it</th><td>9</td><td>5</td><td>step 1: 4; step 2: 1</td><td>0</td><td>1</td><td>0</td><td>0</td><td>3</td><td>0</td><td>55.6%</td>"
+        "<th scope=\"row\">I can receive email, but I can't send it</th><td>9</td><td>5</td><td>step 1: 4; step 2: 1</td><td>0</td><td>1</td><td>0</td><td>3</td><td>0</td><td>55.6%</td>"
     ));
     // A funnel row: step 2 of "can't send" reached 5 times, 1 resolved, 1 escalated, 2 gave up.
     assert!(
@@ -851,7 +861,7 @@ async fn the_page_shows_the_figures_with_charts_and_tables() {
     ok(&page);
     assert!(page.shows("<dt>Attempts started</dt><dd>9</dd>"));
     assert!(page.shows(
-        "<th scope=\"row\">week of 2026-11-09</th><td>9</td><td>5</td><td>9</td><td>55.6%</td>"
+        "<th scope=\"row\">week of 2026-11-09</th><td>9</td><td>5</td><td>9</td><td>55.6%</td><td>1</td>"
     ));
 }
 
@@ -906,7 +916,16 @@ async fn bad_ranges_and_filters_get_a_clear_400_and_strangers_are_sent_to_sign_i
         .await);
 }
 
+/// Reads an export: it must start with the UTF-8 byte order mark, which Excel needs to read
+/// UTF-8, and be RFC 4180 after it.
 fn parse_csv(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    assert_eq!(
+        &body.as_bytes()[..3],
+        b"\xEF\xBB\xBF",
+        "a UTF-8 byte order mark first"
+    );
+    let body = &body[3..];
+    assert!(!body.starts_with('\u{feff}'), "one mark only");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(body.as_bytes());
@@ -971,11 +990,12 @@ async fn csv_exports_read_back_as_the_database_holds_them() {
         ),
         ("-2+3", "@SUM(A1:A2)"),
         ("Zoë \"Z\" O'Neil, Jr.", "line one\r\nline two\nthree"),
+        ("Søren Ærø 東京 Ñandú", "Grüße, ça va? 😀"),
     ];
     for (i, v) in visits
         .iter_mut()
         .filter(|v| v.ticket.is_some())
-        .take(3)
+        .take(nasty.len())
         .enumerate()
     {
         let t = v.ticket.as_mut().unwrap();
@@ -1106,16 +1126,513 @@ async fn csv_exports_read_back_as_the_database_holds_them() {
     assert!(names.contains(&"'=HYPERLINK(\"http://evil.example\",\"click\")"));
     assert!(names.contains(&"'-2+3"));
     assert!(names.contains(&"Zoë \"Z\" O'Neil, Jr."));
+    // Non-ASCII names come back byte for byte, as UTF-8 after the byte order mark.
+    assert!(names.contains(&"Søren Ærø 東京 Ñandú"));
+    assert!(page.body.as_bytes()[3..].starts_with(b"reference,"));
+    assert!(
+        page.body
+            .as_bytes()
+            .windows("Søren Ærø 東京 Ñandú".len())
+            .any(|w| w == "Søren Ærø 東京 Ñandú".as_bytes())
+    );
     let descriptions: Vec<&str> = got.iter().map(|r| r[13].as_str()).collect();
+    assert!(descriptions.contains(&"Grüße, ça va? 😀"));
     assert!(descriptions.contains(&"'+1 555 0100"));
     assert!(descriptions.contains(&"'@SUM(A1:A2)"));
     assert!(descriptions.contains(&"line one\r\nline two\nthree"));
     assert!(!page.body.contains("\n=") && !page.body.contains(",="));
 
-    // An empty range is a header row alone.
+    // An empty range is a header row alone, after the byte order mark.
     let page = m
         .get("/console/insights/tickets.csv?from=2020-01-01&to=2020-01-31")
         .await;
     ok(&page);
     assert_eq!(page.body.matches("\r\n").count(), 1);
+    assert!(page.body.starts_with("\u{feff}reference,opened_at,"));
+    let page = m
+        .get("/console/insights/events.csv?from=2020-01-01&to=2020-01-31")
+        .await;
+    assert!(page.body.starts_with("\u{feff}event_id,visit,"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escalations are tickets opened; contact points left without a ticket are counted apart.
+
+/// What the test knows about a visit it made: the attempt day, problem and kind of a contact
+/// point the customer left without sending the form, if that is what they did.
+type Left = Option<(i64, &'static str, &'static str)>;
+
+/// Visits around 2026-11-10 whose escalations are known: sent the same day, after midnight,
+/// days later, from a second contact page, after a resolution, or never.
+fn escalation_visits(guide: &Guide) -> Vec<(SyntheticVisit, Left)> {
+    let d = day("2026-11-10");
+    let at = |day: i64, hour: i64| day * DAY + hour * HOUR + 5 * MINUTE;
+    // Reaches "contact IIMS" from step 2 of "can't send".
+    fn contact(w: Walk<'_>) -> Walk<'_> {
+        w.pick("cant-send")
+            .choose("cant-send", 1)
+            .choose("cant-send", 1)
+    }
+    vec![
+        // IIMS support, sent two minutes later.
+        (
+            contact(Walk::at(guide, at(d, 8))).with_ticket(2 * MINUTE, &[]),
+            None,
+        ),
+        // IIMS support, left at the form.
+        (
+            contact(Walk::at(guide, at(d, 9))).visit(),
+            Some((d, "cant-send", "iims-support")),
+        ),
+        // Account Manager at 23:51, sent after midnight: the attempt on the 10th, the ticket on
+        // the 11th.
+        (
+            Walk::at(guide, d * DAY + 23 * HOUR + 50 * MINUTE)
+                .pick("password-prompts")
+                .choose("password-prompts", 1)
+                .with_ticket(10 * MINUTE, &[]),
+            None,
+        ),
+        // Guide ended on the 9th, sent a day later.
+        (
+            Walk::at(guide, at(d - 1, 10))
+                .pick("cant-receive")
+                .choose("cant-receive", 1)
+                .with_ticket(DAY, &[]),
+            None,
+        ),
+        // Guide ended on the 10th, sent five days later: not left, and its ticket is not in a
+        // range ending on the 11th.
+        (
+            Walk::at(guide, at(d, 11))
+                .pick("cant-receive")
+                .choose("cant-receive", 1)
+                .with_ticket(5 * DAY, &[]),
+            None,
+        ),
+        // Account Manager, left at the form.
+        (
+            Walk::at(guide, at(d, 12))
+                .pick("password-prompts")
+                .choose("password-prompts", 1)
+                .visit(),
+            Some((d, "password-prompts", "account-manager")),
+        ),
+        // IIMS support, back a step, IIMS support again, and the form sent from the second
+        // contact page: the attempt did not leave.
+        (
+            contact(Walk::at(guide, at(d, 13)))
+                .back_to("cant-send", "use-isp-smtp")
+                .choose("cant-send", 1)
+                .with_ticket(MINUTE, &[]),
+            None,
+        ),
+        // Resolved, then back and an Account Manager ticket: the attempt was resolved, the
+        // ticket is an escalation all the same.
+        (
+            Walk::at(guide, at(d, 14))
+                .pick("password-prompts")
+                .choose("password-prompts", 0)
+                .back_to("password-prompts", "check-username-password")
+                .choose("password-prompts", 1)
+                .with_ticket(MINUTE, &[]),
+            None,
+        ),
+        // IIMS support on the 9th, left.
+        (
+            contact(Walk::at(guide, at(d - 1, 9))).visit(),
+            Some((d - 1, "cant-send", "iims-support")),
+        ),
+        // IIMS support on the 12th, left: outside the ranges below.
+        (
+            contact(Walk::at(guide, at(d + 2, 9))).visit(),
+            Some((d + 2, "cant-send", "iims-support")),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn escalations_count_tickets_opened_and_contact_points_left_count_apart() {
+    let app = TestApp::new().await;
+    let made = escalation_visits(app.guide());
+    let tickets: Vec<SyntheticTicket> = made.iter().filter_map(|(v, _)| v.ticket.clone()).collect();
+    let lefts: Vec<(i64, &str, &str)> = made.iter().filter_map(|(_, l)| *l).collect();
+    app.store()
+        .insert_synthetic(made.into_iter().map(|(v, _)| v).collect(), Vec::new())
+        .await
+        .unwrap();
+    let now = day("2026-11-30") * DAY;
+
+    for (from, to) in [
+        ("2026-11-10", "2026-11-10"),
+        ("2026-11-09", "2026-11-11"),
+        ("2026-11-11", "2026-11-15"),
+    ] {
+        let q = range(from, to, now);
+        let got = app.store().insights(&q).await.unwrap();
+        let in_range = |d: i64| d >= q.from_day && d <= q.to_day;
+
+        // What the test made, counted here.
+        let mut escalated: BTreeMap<(String, String), i64> = BTreeMap::new();
+        let mut by_kind: BTreeMap<String, i64> = BTreeMap::new();
+        let mut by_day: BTreeMap<i64, i64> = BTreeMap::new();
+        for t in &tickets {
+            let d = t.created_at.millis().div_euclid(DAY);
+            if in_range(d) {
+                *escalated
+                    .entry((t.problem_id.clone(), t.outcome_kind.as_str().to_string()))
+                    .or_default() += 1;
+                *by_kind
+                    .entry(t.outcome_kind.as_str().to_string())
+                    .or_default() += 1;
+                *by_day.entry(d).or_default() += 1;
+            }
+        }
+        let mut left: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for (d, problem, kind) in &lefts {
+            if in_range(*d) {
+                *left
+                    .entry((problem.to_string(), kind.to_string()))
+                    .or_default() += 1;
+            }
+        }
+
+        let mut got_escalated = BTreeMap::new();
+        let mut got_left = BTreeMap::new();
+        for (p, f) in &got.problems {
+            for (k, n) in &f.escalated {
+                got_escalated.insert((p.clone(), k.clone()), *n);
+            }
+            for (k, n) in &f.left {
+                got_left.insert((p.clone(), k.clone()), *n);
+            }
+        }
+        assert_eq!(got_escalated, escalated, "{from}..{to}");
+        assert_eq!(got.tickets.by_kind, by_kind, "{from}..{to}");
+        assert_eq!(got.tickets.by_day, by_day, "{from}..{to}");
+        assert_eq!(got.tickets.opened, by_kind.values().sum::<i64>());
+        assert_eq!(got_left, left, "{from}..{to}");
+        assert_eq!(got.left(), left.values().sum::<i64>());
+        assert_eq!(got, app.store().insights_from_events(&q).await.unwrap());
+    }
+
+    // The single day, known by heart: tickets opened on the 10th are the IIMS support ticket
+    // sent at once, the one sent from a second contact page, the Account Manager ticket after a
+    // resolution, and the guide-ended one sent a day late; two customers left at the form.
+    let q = range("2026-11-10", "2026-11-10", now);
+    let got = app.store().insights(&q).await.unwrap();
+    assert_eq!(got.tickets.opened, 4);
+    assert_eq!(got.left(), 2);
+    assert_eq!(
+        got.tickets.opened,
+        app.count("SELECT COUNT(*) FROM tickets WHERE created_at >= 1794268800000 AND created_at < 1794355200000")
+            .await,
+        "the figure reconciles with the tickets table"
+    );
+
+    // The page says the same.
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+    let page = m
+        .get("/console/insights?from=2026-11-10&to=2026-11-10")
+        .await;
+    ok(&page);
+    for text in [
+        "<dt>Escalated (tickets opened)</dt><dd>4</dd>",
+        "<dt>Reached a contact point and left</dt><dd>2</dd>",
+        "<th scope=\"row\">IIMS support</th><td>2</td>",
+        "<th scope=\"row\">Account Manager</th><td>1</td>",
+        "<th scope=\"row\">Guide ended</th><td>1</td>",
+        "<th scope=\"row\">Not in the guide</th><td>0</td>",
+        "<th scope=\"row\">All kinds</th><td>4</td>",
+        // cant-send: 3 started, 0 resolved, 2 tickets, 1 left at the form.
+        "<th scope=\"row\">I can receive email, but I can't send it</th><td>3</td><td>0</td><td></td><td>0</td><td>2</td><td>1</td>",
+        "<th scope=\"row\">2026-11-10</th><td>",
+    ] {
+        assert!(page.shows(text), "the page should show {text:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_customer_who_stops_at_the_form_is_left_until_they_send_it() {
+    let app = TestApp::new().await;
+    // Ann escalates.
+    app.support_escalation(&[]).await;
+    // Cy reaches the same contact page and stops there.
+    let mut cy = app.customer();
+    cy.pick("cant-send").await;
+    cy.choose("My outgoing settings are correct and I still can't send")
+        .await;
+    ok(&cy.choose("I still can't send").await);
+    // Dee is told to contact her Account Manager and leaves too.
+    let mut dee = app.customer();
+    dee.pick("password-prompts").await;
+    ok(&dee
+        .choose("I'm still asked for my username or password")
+        .await);
+
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+    let page = m.get("/console/insights").await;
+    ok(&page);
+    assert!(page.shows("<dt>Escalated (tickets opened)</dt><dd>1</dd>"));
+    assert!(page.shows("<dt>Reached a contact point and left</dt><dd>2</dd>"));
+    let now = Timestamp::now();
+    let q = range(&date(now.day()), &date(now.day()), now.millis());
+    let got = app.store().insights(&q).await.unwrap();
+    assert_eq!(
+        got.problems["cant-send"].left,
+        BTreeMap::from([("iims-support".to_string(), 1)])
+    );
+    assert_eq!(
+        got.problems["password-prompts"].left,
+        BTreeMap::from([("account-manager".to_string(), 1)])
+    );
+    assert_eq!(
+        got.tickets.opened,
+        app.count("SELECT COUNT(*) FROM tickets").await
+    );
+
+    // Cy sends the form after all: she leaves the "left" figure and her ticket counts.
+    ok(&cy.escalate(common::ANN).await);
+    let page = m.get("/console/insights").await;
+    assert!(page.shows("<dt>Escalated (tickets opened)</dt><dd>2</dd>"));
+    assert!(page.shows("<dt>Reached a contact point and left</dt><dd>1</dd>"));
+    assert!(page.shows("<th scope=\"row\">IIMS support</th><td>2</td>"));
+    let got = app.store().insights(&q).await.unwrap();
+    assert!(got.problems["cant-send"].left.is_empty());
+    assert_eq!(got.tickets.opened, 2);
+    assert_eq!(got, app.store().insights_from_events(&q).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_problem_not_in_the_guide_is_its_own_line_and_starts_no_attempt() {
+    use helpdesk::store::{NewEvent, NewTicket};
+    let app = TestApp::new().await;
+    let store = app.store();
+    let version = app.guide().version.as_str().to_string();
+    let something_else = || NewEvent {
+        kind: EventKind::Outcome,
+        guide_version: version.clone(),
+        problem_id: String::new(),
+        node_id: "something-else".into(),
+        choice_index: None,
+        next_id: None,
+        outcome_kind: Some("not-in-guide"),
+    };
+    // Eve picks "something else" from the home page and sends the form; Finn starts "can't
+    // send", then goes for "something else" too and leaves without sending.
+    let eve = store.create_visit().await.unwrap();
+    let event = store
+        .record_events(eve.id, vec![something_else()], |_| None)
+        .await
+        .unwrap();
+    store
+        .create_ticket(NewTicket {
+            visit: eve.id,
+            outcome_event: event,
+            problem_id: String::new(),
+            ending_id: "something-else".into(),
+            outcome_kind: "not-in-guide",
+            reason: "Not in the guide".into(),
+            name: "Eve Example".into(),
+            email: "eve@example.com".into(),
+            phone: None,
+            account: None,
+            email_program: "Other".into(),
+            description: "My printer emails nobody.".into(),
+        })
+        .await
+        .unwrap()
+        .expect("a ticket");
+    let mut finn = app.customer();
+    finn.pick("cant-send").await;
+    store
+        .record_events(finn.visit_id(), vec![something_else()], |_| None)
+        .await
+        .unwrap();
+
+    let now = Timestamp::now();
+    let q = range(&date(now.day()), &date(now.day()), now.millis());
+    let got = store.insights(&q).await.unwrap();
+    let none = &got.problems[""];
+    assert_eq!(none.tally, Tally::default(), "no attempt under problem ''");
+    assert_eq!(
+        none.escalated,
+        BTreeMap::from([("not-in-guide".to_string(), 1)])
+    );
+    assert!(none.left.is_empty());
+    assert_eq!(
+        got.tickets.by_kind,
+        BTreeMap::from([("not-in-guide".to_string(), 1)])
+    );
+    assert_eq!(
+        got.total(),
+        tally(1, &[], 0, 1),
+        "Finn's attempt is untouched"
+    );
+    assert_eq!(got, store.insights_from_events(&q).await.unwrap());
+    let before = counters(&app).await;
+    store.rebuild_insights().await.unwrap();
+    assert_eq!(counters(&app).await, before);
+
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+    let page = m.get("/console/insights").await;
+    ok(&page);
+    assert!(page.shows("<th scope=\"row\">Not in the guide</th><td>0</td><td>0</td><td></td><td>0</td><td>1</td><td>0</td>"));
+    assert!(
+        page.shows("<th scope=\"row\">Not in the guide</th><td>1</td>"),
+        "by kind"
+    );
+    assert!(page.shows("<dt>Escalated (tickets opened)</dt><dd>1</dd>"));
+    assert!(
+        !page.body.contains("<th scope=\"row\"></th>"),
+        "no problem without a name"
+    );
+    assert!(!page.body.contains("Funnel: Not in the guide"));
+    assert_eq!(
+        page.body.matches("Not in the guide</th>").count(),
+        2,
+        "a line by problem and a kind, no self-service rate"
+    );
+    assert_eq!(
+        page.body.matches("<svg class=\"chart").count(),
+        4 + app.guide().problems.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts fit their box.
+
+/// The value of ` name="…"` in an SVG tag, as a number.
+fn attr(tag: &str, name: &str) -> f64 {
+    let key = format!(" {name}=\"");
+    let i = tag.find(&key).unwrap_or_else(|| panic!("{name} in {tag}")) + key.len();
+    tag[i..].split('"').next().unwrap().parse().unwrap()
+}
+
+/// Checks every chart of a page: each bar inside its SVG's box, each column label inside it
+/// too, no two labels overlapping; returns the trend chart's labels.
+fn check_charts(body: &str, what: &str) -> Vec<String> {
+    let mut trend_labels = Vec::new();
+    for svg in body.split("<svg ").skip(1) {
+        let svg = svg.split("</svg>").next().unwrap();
+        let open = svg.split('>').next().unwrap();
+        let (w, h) = (attr(open, "width"), attr(open, "height"));
+        assert!(open.contains(&format!("viewBox=\"0 0 {w} {h}\"")), "{what}");
+        let mut rects = 0;
+        for rect in svg.split("<rect").skip(1) {
+            let tag = rect.split('>').next().unwrap();
+            let (x, y, rw, rh) = (
+                attr(tag, "x"),
+                attr(tag, "y"),
+                attr(tag, "width"),
+                attr(tag, "height"),
+            );
+            assert!(
+                x >= 0.0 && y >= 0.0 && rw >= 0.0 && rh >= 0.0,
+                "{what}: {tag}"
+            );
+            assert!(x + rw <= w && y + rh <= h, "{what}: {tag} outside {w}x{h}");
+            rects += 1;
+        }
+        assert!(rects > 0, "{what}");
+        // Labels under columns, centred on their column: a 12px character is at most 7 units.
+        let mut last_right = f64::NEG_INFINITY;
+        let mut labels = Vec::new();
+        for text in svg.split("<text class=\"chart-label\"").skip(1) {
+            let (tag, rest) = text.split_once('>').unwrap();
+            if !tag.contains("text-anchor=\"middle\"") {
+                continue;
+            }
+            let label = rest.split("</text>").next().unwrap().to_string();
+            let half = label.chars().count() as f64 * 7.0 / 2.0;
+            let x = attr(tag, "x");
+            assert!(
+                x - half >= 0.0 && x + half <= w,
+                "{what}: label {label} at {x}"
+            );
+            assert!(
+                x - half >= last_right,
+                "{what}: label {label} overlaps the one before"
+            );
+            last_right = x + half;
+            labels.push(label);
+        }
+        if open.contains("trend-title") {
+            trend_labels = labels;
+        }
+    }
+    trend_labels
+}
+
+#[tokio::test]
+async fn every_chart_fits_its_box_for_every_range_up_to_a_year() {
+    let app = TestApp::new().await;
+    let guide = app.guide();
+    let today = Timestamp::now().day();
+    // An attempt every other day of the last year, so every range has columns of all heights.
+    let visits: Vec<SyntheticVisit> = (0..366)
+        .step_by(2)
+        .map(|back| {
+            let w = Walk::at(guide, (today - back) * DAY + 9 * HOUR).pick("cant-send");
+            if back % 3 == 0 {
+                w.choose("cant-send", 0)
+            } else {
+                w.choose("cant-send", 1)
+            }
+            .visit()
+        })
+        .collect();
+    app.store()
+        .insert_synthetic(visits, Vec::new())
+        .await
+        .unwrap();
+    let mut m = app
+        .signed_in("mia@iims.example", "Mia", Role::Manager)
+        .await;
+    for (span, by) in [
+        (7, "day"),
+        (30, "day"),
+        (296, "day"),
+        (297, "day"),
+        (366, "day"),
+        (366, "week"),
+    ] {
+        let from_day = today - (span - 1);
+        let (from, to) = (date(from_day), date(today));
+        let page = m
+            .get(&format!("/console/insights?from={from}&to={to}&by={by}"))
+            .await;
+        ok(&page);
+        let what = format!("{span} days by {by}");
+        let columns = page
+            .body
+            .split("<svg ")
+            .find(|s| s.contains("trend-title"))
+            .unwrap();
+        let columns = columns
+            .split("</svg>")
+            .next()
+            .unwrap()
+            .matches("<rect")
+            .count() as i64;
+        let monday = |d: i64| d - helpdesk::store::weekday(d) as i64;
+        let periods = if by == "day" {
+            span
+        } else {
+            (monday(today) - monday(from_day)) / 7 + 1
+        };
+        assert_eq!(columns, periods, "{what}: a column per period");
+        let labels = check_charts(&page.body, &what);
+        assert!(
+            (2..=14).contains(&labels.len()),
+            "{what}: a readable number of date labels, not {}",
+            labels.len()
+        );
+    }
 }

@@ -1,6 +1,12 @@
 //! CSV for exports: RFC 4180 (a header row, CRLF line ends, fields quoted when they hold a quote,
 //! comma, CR or LF, inner quotes doubled), UTF-8, and safe to open in a spreadsheet: a cell that
 //! starts like a formula (`=`, `+`, `-`, `@`, tab or CR) is prefixed with `'` so it stays text.
+//! A file starts with [`BOM`], so Excel reads it as UTF-8.
+
+/// The UTF-8 byte order mark a file starts with. Excel opens a CSV file without it in the
+/// system's legacy code page (a name like "Zoë" comes out as "ZoÃ«"); with it, as UTF-8.
+/// LibreOffice recognises it too, and RFC 4180 readers that do not can strip three bytes.
+pub const BOM: &str = "\u{feff}";
 
 /// Appends one record to `out`.
 pub fn record<S: AsRef<str>>(out: &mut String, fields: &[S]) {

@@ -14,7 +14,15 @@
 //! - An attempt without an outcome is **abandoned** once its latest event is 30 minutes old or
 //!   more at the time of the question, and **in progress** before that.
 //! - An outcome was reached **from** the step whose choice led straight to it.
-//! - Every figure is counted on the UTC day the attempt started.
+//! - Every attempt figure is counted on the UTC day the attempt started.
+//! - **Escalated** counts tickets opened, on the UTC day each was opened, so it adds up to the
+//!   tickets table; a "something else" ticket (kind `not-in-guide`) has problem `""`.
+//! - **Left at a contact point**: attempts whose outcome is an escalation (`iims-support`,
+//!   `account-manager`, `guide-ended`) from which no ticket was opened (from that outcome or a
+//!   later ending of the same attempt), counted on the day the attempt started; a ticket opened
+//!   later moves the attempt out.
+//! - The `not-in-guide` outcome event ("something else", problem `""`, no symptom before it)
+//!   starts no attempt and counts in no attempt figure; its ticket counts as escalated.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +37,8 @@ pub const DAY_MS: i64 = 86_400_000;
 pub(super) const HOUR_MS: i64 = 3_600_000;
 /// An attempt without an outcome is abandoned once its latest event is this old (30 minutes).
 pub const ABANDONED_AFTER_MS: i64 = 30 * 60_000;
+/// The outcome kinds that offer the customer the escalation form at the end of a guide path.
+pub const CONTACT_KINDS: [&str; 3] = ["iims-support", "account-manager", "guide-ended"];
 
 /// The question: attempts started on UTC days `from_day..=to_day`, perhaps of one problem, as seen
 /// at `now`.
@@ -123,6 +133,22 @@ pub struct ProblemFigures {
     pub tally: Tally,
     /// By step id (`""` collects outcomes reached without a choice, e.g. from a bookmark).
     pub steps: BTreeMap<String, StepFigures>,
+    /// Tickets opened in the range (by the day each was opened), by escalation kind.
+    pub escalated: BTreeMap<String, i64>,
+    /// Attempts that reached a contact point and left without a ticket, by outcome kind.
+    pub left: BTreeMap<String, i64>,
+}
+
+impl ProblemFigures {
+    /// Tickets opened in the range.
+    pub fn escalated_total(&self) -> i64 {
+        self.escalated.values().sum()
+    }
+
+    /// Attempts that reached a contact point and left without a ticket.
+    pub fn left_total(&self) -> i64 {
+        self.left.values().sum()
+    }
 }
 
 /// Tickets opened in the range.
@@ -130,6 +156,10 @@ pub struct ProblemFigures {
 pub struct TicketFigures {
     /// Tickets opened.
     pub opened: i64,
+    /// Tickets opened, by escalation kind.
+    pub by_kind: BTreeMap<String, i64>,
+    /// Tickets opened per UTC day of opening; only days with tickets.
+    pub by_day: BTreeMap<i64, i64>,
     /// Of those, tickets resolved (or closed) since.
     pub resolved: i64,
     /// The median time from opening to the first resolution, in milliseconds (the mean of the two
@@ -160,6 +190,11 @@ impl Insights {
             total.add(&p.tally);
         }
         total
+    }
+
+    /// Attempts that reached a contact point and left without a ticket, every problem together.
+    pub fn left(&self) -> i64 {
+        self.problems.values().map(ProblemFigures::left_total).sum()
     }
 }
 
@@ -209,6 +244,25 @@ pub(super) async fn track_status(
 /// The migration's backfill: everything after its marker line.
 const MIGRATION: &str = include_str!("../../migrations/20261126000003_insights.sql");
 const BACKFILL_MARKER: &str = "-- Backfill from what is already recorded";
+/// The escalation counters' migration, whose backfill runs after the first one's.
+const ESCALATIONS_MIGRATION: &str =
+    include_str!("../../migrations/20261206000003_insight_escalations.sql");
+const ESCALATIONS_BACKFILL_MARKER: &str = "-- Backfill from the tickets already opened";
+
+/// The statements after `marker` in `migration`, one at a time: each ends a line with `;`, and
+/// none has one inside.
+fn backfill(migration: &'static str, marker: &str) -> Vec<&'static str> {
+    let start = migration
+        .find(marker)
+        .expect("the migration has a backfill");
+    migration[start..]
+        .split(";\n")
+        .filter(|s| {
+            s.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+        })
+        .collect()
+}
 
 // ---------------------------------------------------------------------------------------------
 // Exports.
@@ -395,22 +449,65 @@ impl Store {
             out.weekdays[weekday(hour.div_euclid(24))] += n;
         }
 
-        // Counted on the covering index that fits: all tickets, or one problem's.
-        out.tickets.opened = match problem {
-            None => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM tickets WHERE created_at >= $1 AND created_at < $2",
-            )
-            .bind(q.start_ms())
-            .bind(q.until_ms()),
-            Some(p) => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM tickets WHERE problem_id = $3 AND created_at >= $1 AND created_at < $2",
-            )
-            .bind(q.start_ms())
-            .bind(q.until_ms())
-            .bind(p),
-        }
-        .fetch_one(&mut *conn)
+        // Escalations are tickets opened, by the day each was opened (kept by a trigger on the
+        // tickets table, so they add up to it).
+        let rows = sqlx::query(
+            "SELECT day, problem_id, outcome_kind, SUM(tickets) AS n FROM insight_tickets
+             WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
+             GROUP BY day, problem_id, outcome_kind HAVING SUM(tickets) <> 0",
+        )
+        .bind(q.from_day)
+        .bind(q.to_day)
+        .bind(problem)
+        .fetch_all(&mut *conn)
         .await?;
+        for r in rows {
+            let day: i64 = r.try_get("day")?;
+            let pid: String = r.try_get("problem_id")?;
+            let kind: String = r.try_get("outcome_kind")?;
+            let n: i64 = r.try_get("n")?;
+            out.tickets.opened += n;
+            *out.tickets.by_kind.entry(kind.clone()).or_default() += n;
+            *out.tickets.by_day.entry(day).or_default() += n;
+            *out.problems
+                .entry(pid)
+                .or_default()
+                .escalated
+                .entry(kind)
+                .or_default() += n;
+        }
+
+        // Left at a contact point: the attempts with an escalating outcome, less those a ticket
+        // was opened from.
+        let rows = sqlx::query(
+            "SELECT problem_id, outcome_kind, SUM(attempts) AS n FROM insight_contacts_sent
+             WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
+             GROUP BY problem_id, outcome_kind",
+        )
+        .bind(q.from_day)
+        .bind(q.to_day)
+        .bind(problem)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut sent: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for r in rows {
+            sent.insert(
+                (r.try_get("problem_id")?, r.try_get("outcome_kind")?),
+                r.try_get("n")?,
+            );
+        }
+        for (pid, p) in &mut out.problems {
+            for kind in CONTACT_KINDS {
+                let reached = p.tally.outcome(kind);
+                let sent = sent
+                    .get(&(pid.clone(), kind.to_string()))
+                    .copied()
+                    .unwrap_or(0);
+                if reached > sent {
+                    p.left.insert(kind.to_string(), reached - sent);
+                }
+            }
+        }
 
         // The median without sorting every ticket: find the whole hour the middle falls in from
         // the counts per hour, then the exact value among that hour's tickets only.
@@ -467,12 +564,13 @@ impl Store {
     pub async fn insights_from_events(&self, q: &InsightQuery) -> Result<Insights, StoreError> {
         let mut conn = self.read.acquire().await?;
         let rows = sqlx::query(
-            "SELECT visit_id, seq, at, kind, problem_id, node_id, next_id, outcome_kind
+            "SELECT id, visit_id, seq, at, kind, problem_id, node_id, next_id, outcome_kind
              FROM visit_events ORDER BY visit_id, seq",
         )
         .fetch_all(&mut *conn)
         .await?;
         struct Raw {
+            id: i64,
             seq: i64,
             at: i64,
             kind: String,
@@ -484,6 +582,7 @@ impl Store {
         let mut visits: BTreeMap<String, Vec<Raw>> = BTreeMap::new();
         for r in rows {
             visits.entry(r.try_get("visit_id")?).or_default().push(Raw {
+                id: r.try_get("id")?,
                 seq: r.try_get("seq")?,
                 at: r.try_get("at")?,
                 kind: r.try_get("kind")?,
@@ -492,6 +591,20 @@ impl Store {
                 next: r.try_get("next_id")?,
                 outcome: r.try_get("outcome_kind")?,
             });
+        }
+        // Every ticket: its figures count by the day it was opened, but any of them may take an
+        // attempt of the range out of "left at a contact point".
+        let tickets = sqlx::query(
+            "SELECT t.created_at, t.problem_id, t.outcome_kind, t.outcome_event_id,
+                    (SELECT MIN(a.at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.action = 'status'
+                       AND a.after IN ('resolved', 'closed')) AS resolved_at
+             FROM tickets t",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut ticketed = std::collections::HashSet::new();
+        for t in &tickets {
+            ticketed.insert(t.try_get::<i64, _>("outcome_event_id")?);
         }
         let mut out = Insights::default();
         for events in visits.values() {
@@ -502,15 +615,20 @@ impl Store {
                 // The attempt: the same problem's events until the next symptom, cut at the
                 // first outcome.
                 let mut own: Vec<&Raw> = vec![symptom];
+                // Whether a ticket was opened from any of the attempt's events, even after its
+                // outcome.
+                let mut sent = false;
+                let mut over = false;
                 for e in &events[i + 1..] {
                     if e.kind == "symptom" {
                         break;
                     }
                     if e.problem == symptom.problem {
-                        own.push(e);
-                        if e.kind == "outcome" {
-                            break;
+                        sent |= ticketed.contains(&e.id);
+                        if !over {
+                            own.push(e);
                         }
+                        over |= e.kind == "outcome";
                     }
                 }
                 debug_assert!(own.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -555,6 +673,9 @@ impl Store {
                         .outcomes
                         .entry(kind.clone())
                         .or_default() += 1;
+                    if CONTACT_KINDS.contains(&kind.as_str()) && !sent {
+                        *p.left.entry(kind.clone()).or_default() += 1;
+                    }
                     *d.outcomes.entry(kind).or_default() += 1;
                 } else {
                     let on = own
@@ -580,23 +701,28 @@ impl Store {
             }
         }
 
-        let tickets = sqlx::query(
-            "SELECT t.created_at,
-                    (SELECT MIN(a.at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.action = 'status'
-                       AND a.after IN ('resolved', 'closed')) AS resolved_at
-             FROM tickets t
-             WHERE t.created_at >= $1 AND t.created_at < $2 AND ($3 IS NULL OR t.problem_id = $3)",
-        )
-        .bind(q.start_ms())
-        .bind(q.until_ms())
-        .bind(q.problem.as_deref())
-        .fetch_all(&mut *conn)
-        .await?;
         let mut durations = Vec::new();
         for t in tickets {
             let created: i64 = t.try_get("created_at")?;
+            let problem: String = t.try_get("problem_id")?;
+            let kind: String = t.try_get("outcome_kind")?;
             let resolved: Option<i64> = t.try_get("resolved_at")?;
+            let day = created.div_euclid(DAY_MS);
+            if day < q.from_day
+                || day > q.to_day
+                || q.problem.as_ref().is_some_and(|p| *p != problem)
+            {
+                continue;
+            }
             out.tickets.opened += 1;
+            *out.tickets.by_kind.entry(kind.clone()).or_default() += 1;
+            *out.tickets.by_day.entry(day).or_default() += 1;
+            *out.problems
+                .entry(problem)
+                .or_default()
+                .escalated
+                .entry(kind)
+                .or_default() += 1;
             if let Some(r) = resolved {
                 durations.push(r - created);
             }
@@ -612,19 +738,10 @@ impl Store {
     }
 
     /// Empties the insight counters and recomputes them from the events and status changes,
-    /// exactly as the migration that introduced them did.
+    /// exactly as the migrations that introduced them did.
     pub async fn rebuild_insights(&self) -> Result<(), StoreError> {
-        let start = MIGRATION
-            .find(BACKFILL_MARKER)
-            .expect("the insights migration has a backfill");
-        // One statement at a time: each ends a line with `;`, and none has one inside.
-        let statements: Vec<&'static str> = MIGRATION[start..]
-            .split(";\n")
-            .filter(|s| {
-                s.lines()
-                    .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
-            })
-            .collect();
+        let mut statements = backfill(MIGRATION, BACKFILL_MARKER);
+        statements.extend(backfill(ESCALATIONS_MIGRATION, ESCALATIONS_BACKFILL_MARKER));
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
@@ -634,6 +751,8 @@ impl Store {
                         "DELETE FROM insight_hourly",
                         "DELETE FROM insight_resolutions",
                         "DELETE FROM insight_resolution_hours",
+                        "DELETE FROM insight_tickets",
+                        "DELETE FROM insight_contacts_sent",
                     ]
                     .into_iter()
                     .chain(statements)
@@ -767,6 +886,10 @@ mod tests {
     #[test]
     fn the_backfill_is_found_in_the_migration() {
         assert!(MIGRATION.contains(BACKFILL_MARKER));
+        assert!(ESCALATIONS_MIGRATION.contains(ESCALATIONS_BACKFILL_MARKER));
+        let statements = backfill(ESCALATIONS_MIGRATION, ESCALATIONS_BACKFILL_MARKER);
+        assert_eq!(statements.len(), 4, "{statements:?}");
+        assert!(statements.iter().all(|s| !s.contains("TRIGGER")));
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! notes the counters it bumps in a [`Tally`]; the writer applies a whole batch of events in
 //! memory and then writes every attempt it touched and every counter in one statement each, so
 //! the counters cost a few statements per batch, not several per event.
+//!
+//! `insight_attempts.ticket_opened` and the escalation counters are not kept here but by
+//! triggers on `tickets` (migration `20261206000003`): the upsert below never touches them.
 
 use std::collections::HashMap;
 
@@ -161,7 +164,10 @@ impl Attempt {
             return;
         }
         // Before any symptom there is no attempt to count the event in; after the attempt's
-        // outcome, or on another problem's page, the event changes nothing.
+        // outcome, or on another problem's page, the event changes nothing. So the "something
+        // else" event (outcome `not-in-guide`, problem "", no symptom before it) counts in no
+        // attempt, and leaves an attempt in progress in the same visit as it was; its ticket is
+        // counted as an escalation by the triggers on `tickets`.
         let Some(a) = current.as_mut() else { return };
         if a.problem_id != e.problem_id || a.outcome_kind.is_some() {
             return;
