@@ -118,6 +118,12 @@ async fn the_queue_opens_on_open_tickets_sorts_three_ways_and_pages_both_ways() 
         );
     }
 
+    // A stale link past the end still offers a way back to the first page.
+    let page = m.open_queue("after=1.1").await;
+    ok(&page);
+    assert!(m.references().is_empty());
+    assert!(page.shows(">First page</a>"), "{}", page.body);
+
     // The other tabs stay; "All" counts every ticket.
     let page = m.open_queue("status=all").await;
     assert!(page.shows(&format!("{} matching tickets", all.len())));

@@ -348,10 +348,10 @@ pub async fn page(
         previous_url: page
             .previous
             .map(|c| query.url(status_link, Page::Before(c))),
-        first_url: page
-            .previous
-            .is_some()
-            .then(|| query.url(status_link, Page::First)),
+        // Also from an empty page past either end (a link that went stale), so there is a way back.
+        first_url: (page.previous.is_some()
+            || (page.rows.is_empty() && (filter.after.is_some() || filter.before.is_some())))
+        .then(|| query.url(status_link, Page::First)),
         sorts: SORTS,
         sort_now,
         sort_words: SORTS.iter().find(|s| s.0 == sort_now).map_or("", |s| s.1),
