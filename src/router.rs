@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
-use crate::console::{self, admin, insights, queue, sign_in, ticket};
+use crate::console::{self, admin, insights, password, queue, sign_in, ticket};
 use crate::error::AppError;
 use crate::middleware::Site;
 use crate::{AppState, assets, journey, middleware, tickets};
@@ -39,6 +39,10 @@ pub fn app(state: AppState) -> Site {
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
         .route("/console/tickets", get(queue::page))
+        .route(
+            "/console/account/password",
+            get(password::page).post(password::change),
+        )
         .route("/console/insights", get(insights::page))
         .route("/console/insights/tickets.csv", get(insights::tickets_csv))
         .route("/console/insights/events.csv", get(insights::events_csv))

@@ -60,9 +60,10 @@ async fn counted(app: &TestApp, condition: &str) -> Vec<(String, i64)> {
     let n = |s: &str| rows.iter().find(|r| r.0 == s).map_or(0, |r| r.1);
     let open = n("new") + n("in-progress") + n("waiting-on-customer");
     let all: i64 = rows.iter().map(|r| r.1).sum();
+    // The queue opens on Open, so its tab comes first.
     vec![
-        ("All".into(), all),
         ("Open".into(), open),
+        ("All".into(), all),
         ("New".into(), n("new")),
         ("In progress".into(), n("in-progress")),
         ("Waiting on customer".into(), n("waiting-on-customer")),

@@ -1,4 +1,6 @@
-//! Admin pages: the managers (add, role, enable/disable) and the domain routing table.
+//! Admin pages: the managers (add, role, enable/disable with their open tickets handed over) and
+//! the domain routing table. A form with a mistake comes back on its page (422) with a message
+//! beside the field and what was typed.
 
 use askama::Template;
 use axum::extract::State;
@@ -12,7 +14,9 @@ use super::session::Admin;
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
-use crate::store::{AccountChange, DomainRoute, ManagerRecord, NewManager, account_domain};
+use crate::store::{
+    AccountChange, DomainRoute, HandOver, ManagerRecord, NewManager, account_domain,
+};
 
 const MANAGERS_URL: &str = "/console/admin/managers";
 const ROUTING_URL: &str = "/console/admin/routing";
@@ -28,14 +32,42 @@ pub struct NewManagerForm {
     password: String,
 }
 
+/// What is wrong with each field of the add-manager form.
+#[derive(Debug, Default)]
+struct NewManagerErrors {
+    email: Option<String>,
+    name: Option<String>,
+    role: Option<String>,
+    password: Option<String>,
+}
+
+impl NewManagerErrors {
+    fn any(&self) -> bool {
+        self.email.is_some()
+            || self.name.is_some()
+            || self.role.is_some()
+            || self.password.is_some()
+    }
+}
+
+/// A manager's line: the account and how many open tickets they hold.
+#[derive(Debug)]
+struct ManagerLine {
+    m: ManagerRecord,
+    open_tickets: i64,
+}
+
 #[derive(Template)]
 #[template(path = "console/managers.html")]
 struct ManagersPage<'a> {
     chrome: Chrome,
-    managers: Vec<ManagerRecord>,
+    managers: Vec<ManagerLine>,
+    enabled: Vec<ManagerRecord>,
     my_id: &'a str,
     form: NewManagerForm,
-    errors: Vec<String>,
+    errors: NewManagerErrors,
+    /// A message about one manager's line (their id, the message).
+    line_error: Option<(String, String)>,
 }
 
 async fn managers_page(
@@ -43,19 +75,46 @@ async fn managers_page(
     me: &Admin,
     code: StatusCode,
     form: NewManagerForm,
-    errors: Vec<String>,
+    errors: NewManagerErrors,
+    line_error: Option<(String, String)>,
 ) -> AppResult<Response> {
+    let all = state.store.managers().await?;
+    let open = state.store.open_tickets_by_manager().await?;
     let page = ManagersPage {
         chrome: Chrome::new(state, &me.0),
-        managers: state.store.managers().await?,
+        enabled: all.iter().filter(|m| m.enabled).cloned().collect(),
+        managers: all
+            .into_iter()
+            .map(|m| ManagerLine {
+                open_tickets: open.iter().find(|o| o.0 == m.id).map_or(0, |o| o.1),
+                m,
+            })
+            .collect(),
         my_id: me.0.id(),
         form: NewManagerForm {
             password: String::new(),
             ..form
         },
         errors,
+        line_error,
     };
     Ok((code, Html(page.render()?)).into_response())
+}
+
+/// The managers page again with a message on one manager's line.
+async fn line_refused(
+    state: &AppState,
+    me: &Admin,
+    code: StatusCode,
+    id: &str,
+    message: &str,
+) -> AppResult<Response> {
+    let form = NewManagerForm {
+        role: Role::Manager.as_str().into(),
+        ..NewManagerForm::default()
+    };
+    let line = Some((id.to_string(), message.to_string()));
+    managers_page(state, me, code, form, NewManagerErrors::default(), line).await
 }
 
 /// `GET /console/admin/managers`: every manager, and the form to add one.
@@ -64,7 +123,15 @@ pub async fn managers(State(state): State<AppState>, me: Admin) -> AppResult<Res
         role: Role::Manager.as_str().into(),
         ..NewManagerForm::default()
     };
-    managers_page(&state, &me, StatusCode::OK, form, Vec::new()).await
+    managers_page(
+        &state,
+        &me,
+        StatusCode::OK,
+        form,
+        NewManagerErrors::default(),
+        None,
+    )
+    .await
 }
 
 /// `POST /console/admin/managers`: adds a manager with the password the admin chose.
@@ -82,12 +149,14 @@ pub async fn add_manager(
     let (email, name, role, password) = match (email, name, role, password) {
         (Ok(e), Ok(n), Ok(r), Ok(p)) => (e, n, r, p),
         (e, n, r, p) => {
-            let errors = [e.err(), n.err(), r.err(), p.err()]
-                .into_iter()
-                .flatten()
-                .collect();
-            return managers_page(&state, &me, StatusCode::UNPROCESSABLE_ENTITY, form, errors)
-                .await;
+            let errors = NewManagerErrors {
+                email: e.err(),
+                name: n.err(),
+                role: r.err(),
+                password: p.err(),
+            };
+            let code = StatusCode::UNPROCESSABLE_ENTITY;
+            return managers_page(&state, &me, code, form, errors, None).await;
         }
     };
     let password_hash = tokio::task::spawn_blocking(move || password.hash())
@@ -109,19 +178,32 @@ pub async fn add_manager(
             Ok(Redirect::to(MANAGERS_URL).into_response())
         }
         None => {
-            let errors = vec!["A manager with that email address already exists.".to_string()];
-            managers_page(&state, &me, StatusCode::CONFLICT, form, errors).await
+            let errors = NewManagerErrors {
+                email: Some("A manager with that email address already exists.".into()),
+                ..NewManagerErrors::default()
+            };
+            managers_page(&state, &me, StatusCode::CONFLICT, form, errors, None).await
         }
     }
 }
 
-fn account_change(change: AccountChange) -> AppResult<Response> {
+async fn account_change(
+    state: &AppState,
+    me: &Admin,
+    id: &str,
+    change: AccountChange,
+) -> AppResult<Response> {
     match change {
         AccountChange::Done => Ok(Redirect::to(MANAGERS_URL).into_response()),
         AccountChange::NotFound => Err(AppError::NotFound),
-        AccountChange::LastAdmin => Err(AppError::Conflict(
-            "That would leave no enabled admin to manage the console. Make another manager an admin first.".into(),
-        )),
+        AccountChange::LastAdmin => {
+            let message = "That would leave no enabled admin to manage the console. Make another manager an admin first.";
+            line_refused(state, me, StatusCode::CONFLICT, id, message).await
+        }
+        AccountChange::NoSuchAssignee => {
+            let message = "Their open tickets can go to another enabled manager or to the shared queue: choose one from the list.";
+            line_refused(state, me, StatusCode::UNPROCESSABLE_ENTITY, id, message).await
+        }
     }
 }
 
@@ -142,13 +224,15 @@ pub async fn set_role(
     Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
     me.0.check_form(&form.csrf)?;
-    let role = Role::from_name(form.role.trim())
-        .ok_or_else(|| AppError::BadRequest("Choose a role: admin or manager.".into()))?;
+    let Some(role) = Role::from_name(form.role.trim()) else {
+        let code = StatusCode::UNPROCESSABLE_ENTITY;
+        return line_refused(&state, &me, code, &id, "Choose a role: admin or manager.").await;
+    };
     let change = state.store.set_manager_role(&id, role).await?;
     if change == AccountChange::Done {
         tracing::info!(manager.id = %id, by = %me.0.manager.id, role = role.as_str(), "manager role changed");
     }
-    account_change(change)
+    account_change(&state, &me, &id, change).await
 }
 
 /// The enable/disable form.
@@ -159,9 +243,14 @@ pub struct AccessForm {
     /// `yes` or `no`.
     #[serde(default)]
     enabled: String,
+    /// When disabling, who takes over their open tickets: `none` (the shared queue), a manager's
+    /// id, or `keep` (also when absent) to leave them assigned.
+    #[serde(default)]
+    hand_over: String,
 }
 
-/// `POST /console/admin/managers/{id}/access`: enables or disables a manager (ending their sessions).
+/// `POST /console/admin/managers/{id}/access`: enables or disables a manager (ending their
+/// sessions and handing their open tickets over as chosen).
 pub async fn set_access(
     State(state): State<AppState>,
     me: Admin,
@@ -169,20 +258,39 @@ pub async fn set_access(
     Form(form): Form<AccessForm>,
 ) -> AppResult<Response> {
     me.0.check_form(&form.csrf)?;
-    let enabled = match form.enabled.trim() {
-        "yes" => true,
-        "no" => false,
+    let code = StatusCode::UNPROCESSABLE_ENTITY;
+    let change = match form.enabled.trim() {
+        "yes" => state.store.set_manager_enabled(&id, true).await?,
+        "no" => {
+            let hand_over = match form.hand_over.trim() {
+                "" | "keep" => HandOver::Keep,
+                "none" => HandOver::Unassigned,
+                to => match uuid::Uuid::try_parse(to) {
+                    Ok(to) => HandOver::Manager(to.to_string()),
+                    Err(_) => {
+                        let message = "Choose who takes over their open tickets from the list.";
+                        return line_refused(&state, &me, code, &id, message).await;
+                    }
+                },
+            };
+            let (change, moved) = state
+                .store
+                .disable_manager(&id, hand_over, me.0.id())
+                .await?;
+            if change == AccountChange::Done {
+                tracing::info!(manager.id = %id, by = %me.0.manager.id, tickets.moved = moved, "manager disabled");
+            }
+            change
+        }
         _ => {
-            return Err(AppError::BadRequest(
-                "Choose whether the manager may sign in.".into(),
-            ));
+            let message = "Choose whether the manager may sign in.";
+            return line_refused(&state, &me, code, &id, message).await;
         }
     };
-    let change = state.store.set_manager_enabled(&id, enabled).await?;
-    if change == AccountChange::Done {
-        tracing::info!(manager.id = %id, by = %me.0.manager.id, enabled, "manager access changed");
+    if change == AccountChange::Done && form.enabled.trim() == "yes" {
+        tracing::info!(manager.id = %id, by = %me.0.manager.id, "manager enabled");
     }
-    account_change(change)
+    account_change(&state, &me, &id, change).await
 }
 
 #[derive(Template)]
@@ -191,12 +299,20 @@ struct RoutingPage {
     chrome: Chrome,
     routes: Vec<DomainRoute>,
     managers: Vec<ManagerRecord>,
+    form: RouteForm,
+    domain_error: Option<String>,
+    manager_error: Option<String>,
 }
 
-/// `GET /console/admin/routing`: which manager each customer domain's escalations go to.
-pub async fn routing(State(state): State<AppState>, me: Admin) -> AppResult<Response> {
+async fn routing_page(
+    state: &AppState,
+    me: &Admin,
+    code: StatusCode,
+    form: RouteForm,
+    (domain_error, manager_error): (Option<String>, Option<String>),
+) -> AppResult<Response> {
     let page = RoutingPage {
-        chrome: Chrome::new(&state, &me.0),
+        chrome: Chrome::new(state, &me.0),
         routes: state.store.domain_routes().await?,
         managers: state
             .store
@@ -205,18 +321,25 @@ pub async fn routing(State(state): State<AppState>, me: Admin) -> AppResult<Resp
             .into_iter()
             .filter(|m| m.enabled)
             .collect(),
+        form,
+        domain_error,
+        manager_error,
     };
-    Ok(Html(page.render()?).into_response())
+    Ok((code, Html(page.render()?)).into_response())
+}
+
+/// `GET /console/admin/routing`: which manager each customer domain's escalations go to.
+pub async fn routing(State(state): State<AppState>, me: Admin) -> AppResult<Response> {
+    let form = RouteForm::default();
+    routing_page(&state, &me, StatusCode::OK, form, (None, None)).await
 }
 
 /// The add-route form.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct RouteForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     domain: String,
-    #[serde(default)]
     manager: String,
 }
 
@@ -227,19 +350,18 @@ pub async fn add_route(
     Form(form): Form<RouteForm>,
 ) -> AppResult<Response> {
     me.0.check_form(&form.csrf)?;
-    let domain = account_domain(&form.domain).ok_or_else(|| {
-        AppError::BadRequest(
-            "Enter a domain like example.com (letters, digits, hyphens and dots).".into(),
-        )
-    })?;
+    let code = StatusCode::UNPROCESSABLE_ENTITY;
+    let Some(domain) = account_domain(&form.domain) else {
+        let message = "Enter a domain like example.com, or paste the customer's web address (letters, digits, hyphens and dots).";
+        return routing_page(&state, &me, code, form, (Some(message.into()), None)).await;
+    };
     if !state
         .store
         .set_domain_route(&domain, form.manager.trim())
         .await?
     {
-        return Err(AppError::BadRequest(
-            "Choose a manager from the list.".into(),
-        ));
+        let message = "Choose a manager from the list.";
+        return routing_page(&state, &me, code, form, (None, Some(message.into()))).await;
     }
     tracing::info!(manager.id = %form.manager.trim(), by = %me.0.manager.id, "domain route set");
     Ok(Redirect::to(ROUTING_URL).into_response())

@@ -212,6 +212,8 @@ pub async fn run(command: ManagerCommand, out: &mut impl Write) -> Result<(), St
                     "{} is the last enabled admin; add or enable another admin first",
                     email.as_str()
                 )),
+                // Disabling hands nothing over here.
+                AccountChange::NoSuchAssignee => Err("no manager to hand over to".into()),
             }
         }
     }

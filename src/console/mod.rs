@@ -10,6 +10,7 @@ pub mod admin;
 pub mod command;
 pub mod csv;
 pub mod insights;
+pub mod password;
 pub mod queue;
 pub mod session;
 pub mod sign_in;
@@ -22,6 +23,7 @@ use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::time::Timestamp;
 use session::SignedIn;
 
 /// What every console page shows around its content: who is signed in and the sign-out form.
@@ -86,6 +88,16 @@ pub fn encode(value: &str) -> String {
     out
 }
 
+/// How long ago `then` was, at a glance: `5 min`, `3 h`, `2 d`.
+pub fn age(then: Timestamp, now: Timestamp) -> String {
+    let minutes = (now.millis() - then.millis()).max(0) / 60_000;
+    match minutes {
+        0..=59 => format!("{minutes} min"),
+        60..=1439 => format!("{} h", minutes / 60),
+        _ => format!("{} d", minutes / 1440),
+    }
+}
+
 /// Multi-line plain text from a form: `\r\n` becomes `\n`, other control characters go, length
 /// is capped. Errors are in the manager's words.
 pub fn plain_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
@@ -117,6 +129,16 @@ mod tests {
             encode("/console/tickets?q=a b&x=1"),
             "/console/tickets%3Fq%3Da%20b%26x%3D1"
         );
+    }
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        let t = |m: i64| age(Timestamp(0), Timestamp(m * 60_000));
+        assert_eq!(t(0), "0 min");
+        assert_eq!(t(59), "59 min");
+        assert_eq!(t(180), "3 h");
+        assert_eq!(t(2 * 1440 + 5), "2 d");
+        assert_eq!(age(Timestamp(10), Timestamp(0)), "0 min");
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The ticket queue: newest first, filtered and searched through the URL (so a view can be
-//! bookmarked), with counts per status and keyset pagination.
+//! The ticket queue: open tickets first, sorted by age or last update, filtered and searched
+//! through the URL (so a view can be bookmarked), with counts per status and keyset pages both
+//! ways.
 
 use askama::Template;
 use axum::extract::State;
@@ -7,12 +8,12 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::session::SignedIn;
-use super::{Chrome, Params, encode};
+use super::{Chrome, Params, age, encode};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::guide::{Guide, OutcomeKind};
 use crate::store::{
-    AssigneeFilter, Cursor, ManagerRecord, QueueFilter, QueueRow, Search, StatusFilter,
+    AssigneeFilter, Cursor, ManagerRecord, QueueFilter, QueueRow, QueueSort, Search, StatusFilter,
 };
 use crate::tickets::status::TicketStatus;
 use crate::time::Timestamp;
@@ -26,7 +27,7 @@ const SEARCH_MAX: usize = 100;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct QueueQuery {
-    /// `new`, `in-progress`, ..., `open`, or empty for all.
+    /// `new`, `in-progress`, ..., `all`, or `open` (also when empty).
     pub status: String,
     /// An escalation kind, or empty.
     pub kind: String,
@@ -34,19 +35,49 @@ pub struct QueueQuery {
     pub symptom: String,
     /// `mine`, `unassigned`, `anyone` (or empty), or a manager's id.
     pub assignee: String,
-    /// A reference, or part of a customer's email or name.
+    /// A reference, or text in the customer's details, the description or a note.
     pub q: String,
-    /// The keyset cursor `created_at.number` of the last ticket of the previous page.
+    /// `newest` (or empty), `oldest` or `updated`.
+    pub sort: String,
+    /// The keyset cursor `time.number` of the last ticket of the page before (next page).
     pub after: String,
+    /// The keyset cursor `time.number` of the first ticket of the page after (previous page).
+    pub before: String,
 }
+
+/// The sort choices: value, label.
+const SORTS: [(&str, &str); 3] = [
+    ("newest", "Newest first"),
+    ("oldest", "Oldest first"),
+    ("updated", "Last updated first"),
+];
 
 fn bad(message: String) -> AppError {
     AppError::BadRequest(message)
 }
 
-/// A cursor as it appears in URLs: `created_at.number`.
+/// A cursor as it appears in URLs: `time.number`.
 pub fn cursor_text(cursor: Cursor) -> String {
-    format!("{}.{}", cursor.created_at.millis(), cursor.number)
+    format!("{}.{}", cursor.at.millis(), cursor.number)
+}
+
+/// A cursor from a URL, or a message.
+fn parse_cursor(raw: &str) -> Result<Option<Cursor>, String> {
+    match raw.trim() {
+        "" => Ok(None),
+        a => {
+            let parsed = a
+                .split_once('.')
+                .and_then(|(t, n)| Some((t.parse::<i64>().ok()?, n.parse::<i64>().ok()?)));
+            let (at, number) = parsed.ok_or_else(|| {
+                "That page link is malformed. Please start again from the first page.".to_string()
+            })?;
+            Ok(Some(Cursor {
+                at: Timestamp(at),
+                number,
+            }))
+        }
+    }
 }
 
 /// `IIMS-000123`, `iims-123` or `123` is a ticket number; anything else is text to look for.
@@ -70,8 +101,8 @@ impl QueueQuery {
     /// The filters, or a message saying which value is wrong.
     pub fn parse(&self, guide: &Guide, me: &str) -> Result<QueueFilter, String> {
         let status = match self.status.trim() {
-            "" | "all" => StatusFilter::Any,
-            "open" => StatusFilter::Open,
+            "all" => StatusFilter::Any,
+            "" | "open" => StatusFilter::Open,
             s => StatusFilter::Is(TicketStatus::from_name(s).ok_or_else(|| {
                 "There is no ticket status called that. Choose a status from the list.".to_string()
             })?),
@@ -124,34 +155,43 @@ impl QueueQuery {
             }
             q => Some(parse_search(q, &guide.reference_prefix)),
         };
-        let after = match self.after.trim() {
-            "" => None,
-            a => {
-                let parsed = a
-                    .split_once('.')
-                    .and_then(|(t, n)| Some((t.parse::<i64>().ok()?, n.parse::<i64>().ok()?)));
-                let (created_at, number) = parsed.ok_or_else(|| {
-                    "That page link is malformed. Please start again from the first page."
-                        .to_string()
-                })?;
-                Some(Cursor {
-                    created_at: Timestamp(created_at),
-                    number,
-                })
+        let sort = match self.sort.trim() {
+            "" | "newest" => QueueSort::Newest,
+            "oldest" => QueueSort::Oldest,
+            "updated" => QueueSort::Updated,
+            _ => {
+                return Err(
+                    "The queue can be sorted by newest, oldest or last updated. Choose one from the list."
+                        .into(),
+                );
             }
         };
+        let after = parse_cursor(&self.after)?;
+        let before = parse_cursor(&self.before)?;
         Ok(QueueFilter {
             status,
             kind,
             problem,
             assignee,
             search,
+            sort,
             after,
+            before,
         })
     }
 
-    /// The queue's URL with these filters, `status` replaced, and starting `after` a cursor.
-    fn url(&self, status: &str, after: Option<&str>) -> String {
+    /// The queue's URL with these filters and sort, `status` replaced, at a page (`after` or
+    /// `before` a cursor).
+    fn url(&self, status: &str, page: Page) -> String {
+        let (after, before) = match page {
+            Page::First => (String::new(), String::new()),
+            Page::After(c) => (cursor_text(c), String::new()),
+            Page::Before(c) => (String::new(), cursor_text(c)),
+        };
+        let sort = match self.sort.trim() {
+            "newest" => "",
+            s => s,
+        };
         let mut parts = Vec::new();
         for (name, value) in [
             ("status", status),
@@ -159,7 +199,9 @@ impl QueueQuery {
             ("symptom", self.symptom.trim()),
             ("assignee", self.assignee.trim()),
             ("q", self.q.trim()),
-            ("after", after.unwrap_or("")),
+            ("sort", sort),
+            ("after", &after),
+            ("before", &before),
         ] {
             if !value.is_empty() {
                 parts.push(format!("{name}={}", encode(value)));
@@ -171,6 +213,14 @@ impl QueueQuery {
             format!("/console/tickets?{}", parts.join("&"))
         }
     }
+}
+
+/// Which page a queue link leads to.
+#[derive(Debug, Clone, Copy)]
+enum Page {
+    First,
+    After(Cursor),
+    Before(Cursor),
 }
 
 /// A status tab: its label, count, link, and whether it is the one shown.
@@ -196,6 +246,9 @@ struct Line {
     assignee: Option<String>,
     opened: String,
     opened_iso: String,
+    age: String,
+    updated: String,
+    updated_iso: String,
 }
 
 #[derive(Template)]
@@ -206,14 +259,19 @@ struct QueuePage<'a> {
     tabs: Vec<Tab>,
     lines: Vec<Line>,
     next_url: Option<String>,
+    previous_url: Option<String>,
     first_url: Option<String>,
+    sorts: [(&'static str, &'static str); 3],
+    sort_now: &'a str,
+    sort_words: &'static str,
+    by_update: bool,
     problems: Vec<(String, String)>,
     kinds: Vec<(&'static str, &'static str)>,
     managers: Vec<ManagerRecord>,
     total: i64,
 }
 
-fn line(guide: &Guide, row: QueueRow) -> Line {
+fn line(guide: &Guide, row: QueueRow, now: Timestamp) -> Line {
     Line {
         reference: guide.reference(row.number),
         url: format!("/console/tickets/{}", row.number),
@@ -228,6 +286,9 @@ fn line(guide: &Guide, row: QueueRow) -> Line {
         assignee: row.assignee_name,
         opened: row.created_at.display(),
         opened_iso: row.created_at.iso(),
+        age: age(row.created_at, now),
+        updated: row.updated_at.display(),
+        updated_iso: row.updated_at.iso(),
     }
 }
 
@@ -240,14 +301,11 @@ pub async fn page(
     let guide = state.guides.current().clone();
     let filter = query.parse(&guide, me.id()).map_err(bad)?;
     let page = state.store.queue(&filter, PAGE_SIZE).await?;
-    let status_now = query.status.trim();
+    let status_now = match query.status.trim() {
+        "" => "open",
+        s => s,
+    };
     let mut tabs = vec![
-        Tab {
-            label: "All".into(),
-            count: page.counts.iter().map(|c| c.1).sum(),
-            url: query.url("", None),
-            current: status_now.is_empty() || status_now == "all",
-        },
         Tab {
             label: "Open".into(),
             count: page
@@ -256,26 +314,53 @@ pub async fn page(
                 .filter(|c| c.0.is_open())
                 .map(|c| c.1)
                 .sum(),
-            url: query.url("open", None),
+            url: query.url("", Page::First),
             current: status_now == "open",
+        },
+        Tab {
+            label: "All".into(),
+            count: page.counts.iter().map(|c| c.1).sum(),
+            url: query.url("all", Page::First),
+            current: status_now == "all",
         },
     ];
     tabs.extend(page.counts.iter().map(|&(s, count)| Tab {
         label: s.label().into(),
         count,
-        url: query.url(s.as_str(), None),
+        url: query.url(s.as_str(), Page::First),
         current: status_now == s.as_str(),
     }));
-    let total = tabs[0].count;
+    let total = tabs.iter().find(|t| t.current).map_or(0, |t| t.count);
+    let status_link = match status_now {
+        "open" => "",
+        s => s,
+    };
+    let sort_now = match query.sort.trim() {
+        "" => "newest",
+        s => s,
+    };
+    let now = Timestamp::now();
     let page_html = QueuePage {
         chrome: Chrome::new(&state, &me),
         query: &query,
         tabs,
-        next_url: page
-            .next
-            .map(|c| query.url(status_now, Some(&cursor_text(c)))),
-        first_url: filter.after.is_some().then(|| query.url(status_now, None)),
-        lines: page.rows.into_iter().map(|r| line(&guide, r)).collect(),
+        next_url: page.next.map(|c| query.url(status_link, Page::After(c))),
+        previous_url: page
+            .previous
+            .map(|c| query.url(status_link, Page::Before(c))),
+        // Also from an empty page past either end (a link that went stale), so there is a way back.
+        first_url: (page.previous.is_some()
+            || (page.rows.is_empty() && (filter.after.is_some() || filter.before.is_some())))
+        .then(|| query.url(status_link, Page::First)),
+        sorts: SORTS,
+        sort_now,
+        sort_words: SORTS.iter().find(|s| s.0 == sort_now).map_or("", |s| s.1),
+        by_update: filter.sort == QueueSort::Updated,
+        lines: page
+            .rows
+            .into_iter()
+            .map(|r| line(&guide, r, now))
+            .collect(),
         problems: guide
             .problems
             .iter()
@@ -322,6 +407,17 @@ mod tests {
         assert!(q(|q| q.symptom = "printer".into()).is_err());
         assert!(q(|q| q.assignee = "bob".into()).is_err());
         assert!(q(|q| q.after = "12".into()).is_err());
+        assert!(q(|q| q.before = "x.1".into()).is_err());
+        assert!(q(|q| q.sort = "random".into()).is_err());
+        assert_eq!(q(|_| {}).unwrap().status, StatusFilter::Open);
+        assert_eq!(
+            q(|q| q.status = "all".into()).unwrap().status,
+            StatusFilter::Any
+        );
+        assert_eq!(
+            q(|q| q.sort = "oldest".into()).unwrap().sort,
+            QueueSort::Oldest
+        );
         assert_eq!(
             q(|q| q.assignee = "mine".into()).unwrap().assignee,
             AssigneeFilter::Manager("me".into())

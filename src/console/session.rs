@@ -119,6 +119,40 @@ impl SignedIn {
     }
 }
 
+/// Who sent a console form: a signed-in manager, or a browser whose session has ended (so the
+/// form can be kept for after sign-in rather than lost).
+#[derive(Debug, Clone)]
+pub enum Sender {
+    /// A signed-in, enabled manager.
+    SignedIn(SignedIn),
+    /// No live session. `own_browser` holds when the request carried a session cookie (which,
+    /// being SameSite, another site's form cannot send) and came from no other site.
+    SessionEnded {
+        /// Whether the form can be trusted to come from the manager's own console page.
+        own_browser: bool,
+    },
+}
+
+impl FromRequestParts<AppState> for Sender {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match SignedIn::from_request_parts(parts, state).await {
+            Ok(me) => Ok(Sender::SignedIn(me)),
+            Err(response)
+                if parts.method == Method::POST
+                    && response.status() == axum::http::StatusCode::FORBIDDEN =>
+            {
+                Ok(Sender::SessionEnded {
+                    own_browser: session_token(&parts.headers).is_some()
+                        && !is_cross_site(&parts.headers),
+                })
+            }
+            Err(response) => Err(response),
+        }
+    }
+}
+
 /// A signed-in admin.
 #[derive(Debug, Clone)]
 pub struct Admin(pub SignedIn);

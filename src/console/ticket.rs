@@ -1,27 +1,67 @@
 //! One ticket as a manager works it: the customer, the path as a timeline, internal notes, the
-//! status workflow, assignment, and the audit trail. Edits carry the ticket's revision; a stale
-//! one gets a 409 with the ticket as it now stands.
+//! status workflow, assignment, the customer's other tickets, and the audit trail. Edits carry the
+//! ticket's revision; a stale one gets a 409 with the ticket as it now stands; a wrong one gets the
+//! page again (422) with a message beside the form and what was typed; one sent after the session
+//! ended is kept and shown back after sign-in.
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::session::SignedIn;
-use super::{Chrome, plain_text};
+use super::session::{Sender, SignedIn, cookie_header, sign_in_url};
+use super::{Chrome, age, plain_text};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path};
+use crate::extract::{Form, Path, cookie, is_https};
 use crate::guide::OutcomeKind;
 use crate::guide::text::rich;
 use crate::journey::describe::describe;
-use crate::store::{AuditEntry, ManagerRecord, Note, TicketChange, TicketDetail};
+use crate::store::{
+    AuditEntry, ManagerRecord, Note, PendingForm, PendingKind, TicketChange, TicketDetail,
+};
 use crate::tickets::status::TicketStatus;
-use crate::time::elapsed;
+use crate::time::{Timestamp, elapsed};
 
 /// The longest note accepted, in characters.
 pub const NOTE_MAX: usize = 8000;
+/// How many of the customer's other tickets the page lists.
+const OTHER_TICKETS: u32 = 20;
+/// The cookie that names the form kept while its sender signs in again.
+const PENDING_COOKIE: &str = "helpdesk_pending";
+
+/// What the page says back about the forms on it: messages beside the fields, what was typed,
+/// and notices.
+#[derive(Debug, Default)]
+pub struct Feedback {
+    /// The note as typed, shown again in the note field.
+    pub note: String,
+    /// What is wrong with the note.
+    pub note_error: Option<String>,
+    /// What is wrong with the status change.
+    pub status_error: Option<String>,
+    /// What is wrong with the assignment.
+    pub assign_error: Option<String>,
+    /// The assignee chosen, shown selected again.
+    pub assignee: Option<String>,
+    /// Someone else changed the ticket first.
+    pub conflict: Option<String>,
+    /// A note or change kept while the manager signed in again.
+    pub restored: Option<String>,
+}
+
+/// One of the customer's other tickets.
+#[derive(Debug)]
+struct OtherTicket {
+    reference: String,
+    url: String,
+    status: &'static str,
+    status_name: &'static str,
+    opened: String,
+    opened_iso: String,
+    age: String,
+}
 
 /// One step of the customer's path on the timeline.
 #[derive(Debug)]
@@ -65,7 +105,8 @@ struct TicketPage<'a> {
     next_statuses: Vec<(&'static str, &'static str)>,
     managers: Vec<ManagerRecord>,
     my_id: &'a str,
-    conflict: Option<String>,
+    feedback: Feedback,
+    others: Vec<OtherTicket>,
 }
 
 fn status_label(name: &str) -> String {
@@ -120,13 +161,13 @@ fn number(raw: &str) -> AppResult<i64> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
-/// Renders the ticket page with `status`, and a conflict message if the edit was refused.
+/// Renders the ticket page with `code`, and what to say back about its forms.
 async fn render(
     state: &AppState,
     me: &SignedIn,
     number: i64,
     code: StatusCode,
-    conflict: Option<String>,
+    feedback: Feedback,
 ) -> AppResult<Response> {
     let mut t = state
         .store
@@ -173,6 +214,22 @@ async fn render(
         .into_iter()
         .filter(|m| m.enabled)
         .collect();
+    let now = Timestamp::now();
+    let others = state
+        .store
+        .customer_tickets(&t.customer_email, t.number, OTHER_TICKETS)
+        .await?
+        .into_iter()
+        .map(|o| OtherTicket {
+            reference: guide.reference(o.number),
+            url: ticket_url(o.number),
+            status: o.status.label(),
+            status_name: o.status.as_str(),
+            opened: o.created_at.display(),
+            opened_iso: o.created_at.iso(),
+            age: age(o.created_at, now),
+        })
+        .collect();
     let page = TicketPage {
         chrome: Chrome::new(state, me),
         reference: guide.reference(t.number),
@@ -193,19 +250,89 @@ async fn render(
             .collect(),
         managers,
         my_id: me.id(),
-        conflict,
+        feedback,
+        others,
         t: &t,
     };
     Ok((code, Html(page.render()?)).into_response())
 }
 
-/// `GET /console/tickets/{number}`: the ticket.
+/// `GET /console/tickets/{number}`: the ticket, with a note or change its manager sent after
+/// their session ended shown back to them.
 pub async fn page(
     State(state): State<AppState>,
     me: SignedIn,
+    headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> AppResult<Response> {
-    render(&state, &me, number(&raw)?, StatusCode::OK, None).await
+    let number = number(&raw)?;
+    let mut feedback = Feedback::default();
+    let pending = match cookie(&headers, PENDING_COOKIE) {
+        Some(id) if !id.is_empty() => state.store.take_pending_form(id, Timestamp::now()).await?,
+        _ => None,
+    };
+    if let Some(form) = pending.filter(|f| f.ticket_number == number) {
+        restore(&mut feedback, form);
+    }
+    let mut response = render(&state, &me, number, StatusCode::OK, feedback).await?;
+    if cookie(&headers, PENDING_COOKIE).is_some()
+        && let Some(v) = cookie_header(PENDING_COOKIE, "", 0, "Strict", is_https(&headers))
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+/// Puts a kept form back on the page: a note in its field, a change as a notice.
+fn restore(feedback: &mut Feedback, form: PendingForm) {
+    feedback.restored = Some(match form.kind {
+        PendingKind::Note => {
+            feedback.note = form.value;
+            "Your session had ended before your note was saved, so it was kept for you. \
+             Check it below and press \u{201c}Add note\u{201d} to save it."
+                .to_string()
+        }
+        PendingKind::Status => format!(
+            "Your session had ended before your change of status ({}) was saved. \
+             Check the ticket and choose it again if it is still needed.",
+            status_label(&form.value).to_lowercase()
+        ),
+        PendingKind::Assign => {
+            feedback.assignee = Some(form.value);
+            "Your session had ended before your change of assignment was saved. \
+             The manager you chose is selected below: save it again if it is still needed."
+                .to_string()
+        }
+    });
+}
+
+/// Keeps a form sent after its sender's session ended and sends them to sign in, back to the
+/// ticket where it is shown again. Only a form from the manager's own browser is kept; anything
+/// else is refused as before, with nothing kept.
+async fn keep_for_later(
+    state: &AppState,
+    headers: &HeaderMap,
+    own_browser: bool,
+    form: PendingForm,
+) -> AppResult<Response> {
+    if !own_browser || form.value.trim().is_empty() {
+        return Err(AppError::Forbidden(
+            "You are not signed in (or your session has ended), so nothing was changed. Please sign in and try again."
+                .into(),
+        ));
+    }
+    let number = form.ticket_number;
+    let id = state
+        .store
+        .keep_pending_form(form, Timestamp::now())
+        .await?;
+    tracing::info!(ticket.number = number, "form kept until sign-in");
+    let mut response = Redirect::to(&sign_in_url(&ticket_url(number))).into_response();
+    let max_age = crate::store::PENDING_FOR.as_secs();
+    if let Some(v) = cookie_header(PENDING_COOKIE, &id, max_age, "Strict", is_https(headers)) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(response)
 }
 
 fn ticket_url(number: i64) -> String {
@@ -226,36 +353,55 @@ async fn answer(
             Ok(Redirect::to(&format!("{}#{anchor}", ticket_url(number))).into_response())
         }
         TicketChange::Conflict => {
-            render(
-                state,
-                me,
-                number,
-                StatusCode::CONFLICT,
-                Some(
+            let feedback = Feedback {
+                conflict: Some(
                     "Someone else changed this ticket after you opened it, so your change was not saved. \
                      Below is the ticket as it is now: check it, then make your change again if it is still needed."
                         .into(),
                 ),
-            )
-            .await
+                ..Feedback::default()
+            };
+            render(state, me, number, StatusCode::CONFLICT, feedback).await
         }
-        TicketChange::NotAllowed(from) => Err(AppError::BadRequest(format!(
-            "A ticket that is {} can't be moved to that status. Use one of the buttons on the ticket.",
-            from.label().to_lowercase()
-        ))),
-        TicketChange::NoSuchAssignee => Err(AppError::BadRequest(
-            "That manager can't be assigned: choose an enabled manager from the list.".into(),
-        )),
+        TicketChange::NotAllowed(from) => {
+            let message = format!(
+                "A ticket that is {} can't be moved to that status. Use one of the buttons on the ticket.",
+                from.label().to_lowercase()
+            );
+            refuse(state, me, number, |f| f.status_error = Some(message)).await
+        }
+        TicketChange::NoSuchAssignee => {
+            let message =
+                "That manager can't be assigned: choose an enabled manager from the list.".into();
+            refuse(state, me, number, |f| f.assign_error = Some(message)).await
+        }
         TicketChange::NotFound => Err(AppError::NotFound),
     }
 }
 
-fn revision(raw: &str) -> AppResult<i64> {
-    raw.trim().parse().map_err(|_| {
-        AppError::BadRequest(
-            "The form was incomplete. Please reload the ticket and try again.".into(),
-        )
-    })
+/// The ticket page again with a message beside the form that was wrong: 422.
+async fn refuse(
+    state: &AppState,
+    me: &SignedIn,
+    number: i64,
+    say: impl FnOnce(&mut Feedback),
+) -> AppResult<Response> {
+    let mut feedback = Feedback::default();
+    say(&mut feedback);
+    render(
+        state,
+        me,
+        number,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        feedback,
+    )
+    .await
+}
+
+fn revision(raw: &str) -> Result<i64, String> {
+    raw.trim()
+        .parse()
+        .map_err(|_| "The form was incomplete. Please reload the ticket and try again.".into())
 }
 
 /// The status form.
@@ -272,15 +418,42 @@ pub struct StatusForm {
 /// `POST /console/tickets/{number}/status`: moves the ticket along the workflow.
 pub async fn set_status(
     State(state): State<AppState>,
-    me: SignedIn,
+    sender: Sender,
+    headers: HeaderMap,
     Path(raw): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> AppResult<Response> {
     let number = number(&raw)?;
+    let me = match sender {
+        Sender::SignedIn(me) => me,
+        Sender::SessionEnded { own_browser } => {
+            let kept = TicketStatus::from_name(form.status.trim()).map(|s| PendingForm {
+                ticket_number: number,
+                kind: PendingKind::Status,
+                value: s.as_str().into(),
+            });
+            let kept = kept.unwrap_or(PendingForm {
+                ticket_number: number,
+                kind: PendingKind::Status,
+                value: String::new(),
+            });
+            return keep_for_later(&state, &headers, own_browser, kept).await;
+        }
+    };
     me.check_form(&form.csrf)?;
-    let revision = revision(&form.revision)?;
-    let to = TicketStatus::from_name(form.status.trim())
-        .ok_or_else(|| AppError::BadRequest("There is no ticket status called that.".into()))?;
+    let (revision, to) = match (
+        revision(&form.revision),
+        TicketStatus::from_name(form.status.trim()),
+    ) {
+        (Ok(r), Some(to)) => (r, to),
+        (Err(message), _) => {
+            return refuse(&state, &me, number, |f| f.status_error = Some(message)).await;
+        }
+        (_, None) => {
+            let message = "There is no ticket status called that. Use one of the buttons.".into();
+            return refuse(&state, &me, number, |f| f.status_error = Some(message)).await;
+        }
+    };
     let change = state
         .store
         .change_status(number, revision, to, me.id())
@@ -303,21 +476,40 @@ pub struct AssignForm {
 /// `POST /console/tickets/{number}/assign`: assigns the ticket to oneself, another manager, or nobody.
 pub async fn assign(
     State(state): State<AppState>,
-    me: SignedIn,
+    sender: Sender,
+    headers: HeaderMap,
     Path(raw): Path<String>,
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
     let number = number(&raw)?;
+    let me = match sender {
+        Sender::SignedIn(me) => me,
+        Sender::SessionEnded { own_browser } => {
+            let kept = PendingForm {
+                ticket_number: number,
+                kind: PendingKind::Assign,
+                value: form.assignee.trim().chars().take(64).collect(),
+            };
+            return keep_for_later(&state, &headers, own_browser, kept).await;
+        }
+    };
     me.check_form(&form.csrf)?;
-    let revision = revision(&form.revision)?;
+    let revision = match revision(&form.revision) {
+        Ok(r) => r,
+        Err(message) => {
+            return refuse(&state, &me, number, |f| f.assign_error = Some(message)).await;
+        }
+    };
     let assignee = match form.assignee.trim() {
         "me" => Some(me.id().to_string()),
         "none" | "" => None,
-        id => Some(
-            uuid::Uuid::try_parse(id)
-                .map_err(|_| AppError::BadRequest("Choose a manager from the list.".into()))?
-                .to_string(),
-        ),
+        id => match uuid::Uuid::try_parse(id) {
+            Ok(id) => Some(id.to_string()),
+            Err(_) => {
+                let message = "Choose a manager from the list.".to_string();
+                return refuse(&state, &me, number, |f| f.assign_error = Some(message)).await;
+            }
+        },
     };
     let change = state
         .store
@@ -338,13 +530,34 @@ pub struct NoteForm {
 /// `POST /console/tickets/{number}/notes`: adds an internal note.
 pub async fn add_note(
     State(state): State<AppState>,
-    me: SignedIn,
+    sender: Sender,
+    headers: HeaderMap,
     Path(raw): Path<String>,
     Form(form): Form<NoteForm>,
 ) -> AppResult<Response> {
     let number = number(&raw)?;
+    let me = match sender {
+        Sender::SignedIn(me) => me,
+        Sender::SessionEnded { own_browser } => {
+            let kept = PendingForm {
+                ticket_number: number,
+                kind: PendingKind::Note,
+                value: form.body.chars().take(NOTE_MAX * 2).collect(),
+            };
+            return keep_for_later(&state, &headers, own_browser, kept).await;
+        }
+    };
     me.check_form(&form.csrf)?;
-    let body = plain_text(&form.body, NOTE_MAX, "The note").map_err(AppError::BadRequest)?;
+    let body = match plain_text(&form.body, NOTE_MAX, "The note") {
+        Ok(body) => body,
+        Err(message) => {
+            return refuse(&state, &me, number, |f| {
+                f.note = form.body.clone();
+                f.note_error = Some(message);
+            })
+            .await;
+        }
+    };
     if !state.store.add_note(number, me.id(), &body).await? {
         return Err(AppError::NotFound);
     }

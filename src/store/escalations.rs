@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::recent::HeldVisit;
-use super::tickets::{NewTicket, TicketCreated, account_domain};
+use super::tickets::{NewTicket, TicketCreated, account_domain, domain_suffixes};
 use super::visits::events_of;
 use super::writer::GroupDone;
 use super::{Store, StoreError};
@@ -143,12 +143,18 @@ async fn run_group(
     }
 
     // An "Account Manager" escalation goes to the customer's manager when the account's domain
-    // (else the email's) is routed; everything else waits in the shared queue.
+    // (else the email's), or a domain it is part of, is routed, the most specific route first;
+    // everything else waits in the shared queue.
     let domains = |new: &NewTicket| {
         [
             new.account.as_deref().and_then(account_domain),
             account_domain(&new.email),
         ]
+        .into_iter()
+        .flatten()
+        .flat_map(|d| domain_suffixes(&d))
+        .map(Some)
+        .collect::<Vec<_>>()
     };
     let wanted: Vec<String> = openings
         .iter()

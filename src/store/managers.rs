@@ -58,6 +58,19 @@ pub enum AccountChange {
     NotFound,
     /// Refused: no enabled admin would be left to manage the console.
     LastAdmin,
+    /// Refused: the manager chosen to take over is not another enabled manager.
+    NoSuchAssignee,
+}
+
+/// Who takes over a disabled manager's open tickets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandOver {
+    /// Nobody: they stay assigned to the disabled manager.
+    Keep,
+    /// The shared queue.
+    Unassigned,
+    /// Another enabled manager (by id).
+    Manager(String),
 }
 
 /// One domain route, with the manager it leads to.
@@ -113,7 +126,6 @@ pub(super) async fn end_sessions_on(
     Ok(())
 }
 
-/// Whether changing `manager_id` (to a non-admin or disabled) would leave no enabled admin.
 /// Whether a manager with this id exists, read inside a writer job.
 async fn manager_exists_on(
     conn: &mut SqliteConnection,
@@ -126,6 +138,7 @@ async fn manager_exists_on(
     Ok(id.is_some())
 }
 
+/// Whether changing `manager_id` (to a non-admin or disabled) would leave no enabled admin.
 async fn is_last_admin(conn: &mut SqliteConnection, manager_id: &str) -> Result<bool, StoreError> {
     let others: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM managers WHERE role = 'admin' AND enabled = 1 AND id <> $1",
@@ -343,6 +356,150 @@ impl Store {
                         .execute(&mut *conn)
                         .await?;
                     Ok(AccountChange::Done)
+                })
+            })
+            .await
+    }
+
+    /// Disables a manager, ending their sessions, and hands their open tickets (new, in progress,
+    /// waiting on the customer) over as `hand_over` says; each handover is an assignee change on
+    /// the ticket's audit trail by `actor_id`. Returns how it went and how many tickets moved.
+    pub async fn disable_manager(
+        &self,
+        id: &str,
+        hand_over: HandOver,
+        actor_id: &str,
+    ) -> Result<(AccountChange, u64), StoreError> {
+        let (id, actor) = (id.to_string(), actor_id.to_string());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    if !manager_exists_on(conn, &id).await? {
+                        return Ok((AccountChange::NotFound, 0));
+                    }
+                    if is_last_admin(conn, &id).await? {
+                        return Ok((AccountChange::LastAdmin, 0));
+                    }
+                    let old_name: String = sqlx::query_scalar("SELECT name FROM managers WHERE id = $1")
+                        .bind(&id)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    let new: Option<(String, String)> = match &hand_over {
+                        HandOver::Manager(to) => {
+                            let name: Option<String> = sqlx::query_scalar(
+                                "SELECT name FROM managers WHERE id = $1 AND enabled = 1 AND id <> $2",
+                            )
+                            .bind(to)
+                            .bind(&id)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                            match name {
+                                Some(n) => Some((to.clone(), n)),
+                                None => return Ok((AccountChange::NoSuchAssignee, 0)),
+                            }
+                        }
+                        _ => None,
+                    };
+                    let now = Timestamp::now();
+                    sqlx::query("UPDATE managers SET enabled = 0, updated_at = $1 WHERE id = $2")
+                        .bind(now.millis())
+                        .bind(&id)
+                        .execute(&mut *conn)
+                        .await?;
+                    end_sessions_on(conn, &id).await?;
+                    if hand_over == HandOver::Keep {
+                        return Ok((AccountChange::Done, 0));
+                    }
+                    let tickets: Vec<String> = sqlx::query_scalar(
+                        "SELECT id FROM tickets WHERE assignee_id = $1
+                         AND status IN ('new', 'in-progress', 'waiting-on-customer')",
+                    )
+                    .bind(&id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    let (new_id, new_name) = new.unzip();
+                    for ticket in &tickets {
+                        // The revision moves, so a form opened before the handover gets a
+                        // conflict instead of silently undoing it.
+                        sqlx::query(
+                            "UPDATE tickets SET assignee_id = $1, revision = revision + 1, updated_at = $2 WHERE id = $3",
+                        )
+                        .bind(new_id.as_deref())
+                        .bind(now.millis())
+                        .bind(ticket)
+                        .execute(&mut *conn)
+                        .await?;
+                        super::queue::audit_on(
+                            conn,
+                            ticket,
+                            now,
+                            Some(&actor),
+                            "assignee",
+                            Some(&old_name),
+                            new_name.as_deref(),
+                        )
+                        .await?;
+                    }
+                    Ok((AccountChange::Done, tickets.len() as u64))
+                })
+            })
+            .await
+    }
+
+    /// How many open tickets (new, in progress, waiting on the customer) each manager holds, by
+    /// manager id, from the kept counts.
+    pub async fn open_tickets_by_manager(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT assignee_id, SUM(tickets) AS n FROM ticket_counts
+             WHERE assignee_id <> '' AND status IN ('new', 'in-progress', 'waiting-on-customer')
+             GROUP BY assignee_id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("assignee_id")?, r.try_get("n")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// A manager's password hash, to check their current password before a change.
+    pub async fn password_hash(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT password_hash FROM managers WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    /// Replaces a manager's own password hash and ends every session of theirs except the one
+    /// behind `keep_token` (the browser they changed it from).
+    pub async fn change_own_password(
+        &self,
+        id: &str,
+        password_hash: String,
+        keep_token: &str,
+    ) -> Result<(), StoreError> {
+        let (id, keep) = (id.to_string(), super::sessions::token_hash(keep_token));
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "UPDATE managers SET password_hash = $1, updated_at = $2 WHERE id = $3",
+                    )
+                    .bind(password_hash)
+                    .bind(Timestamp::now().millis())
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query(
+                        "DELETE FROM manager_sessions WHERE manager_id = $1 AND token_hash <> $2",
+                    )
+                    .bind(&id)
+                    .bind(keep)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
                 })
             })
             .await

@@ -12,9 +12,12 @@ mod guides;
 mod history;
 mod insights;
 mod managers;
+mod pending;
 mod queue;
+mod queue_page;
 mod recent;
 mod rollups;
+mod search;
 mod seed;
 mod sessions;
 mod tickets;
@@ -35,13 +38,19 @@ pub use insights::{
     ABANDONED_AFTER_MS, DAY_MS, EventExport, ExportFilter, InsightQuery, Insights, ProblemFigures,
     StepFigures, Tally, TicketExport, TicketFigures, weekday,
 };
-pub use managers::{AccountChange, DomainRoute, ManagerCredentials, ManagerRecord, NewManager};
-pub use queue::{
-    AssigneeFilter, AuditEntry, Cursor, Note, QueueFilter, QueuePage, QueueRow, Search,
-    StatusFilter, TicketChange, TicketDetail,
+pub use managers::{
+    AccountChange, DomainRoute, HandOver, ManagerCredentials, ManagerRecord, NewManager,
 };
+pub use pending::{PENDING_FOR, PendingForm, PendingKind};
+pub use queue::{AuditEntry, Note, TicketChange, TicketDetail};
+pub use queue_page::{
+    AssigneeFilter, Cursor, QueueFilter, QueuePage, QueueRow, QueueSort, Search, StatusFilter,
+};
+pub use search::fold;
 pub use sessions::{ManagerSession, NewSession, RecentFailures, SESSION_ABSOLUTE, SESSION_IDLE};
-pub use tickets::{CustomerUpdates, NewTicket, TicketCreated, TicketSummary, account_domain};
+pub use tickets::{
+    CustomerUpdates, NewTicket, TicketCreated, TicketSummary, account_domain, domain_suffixes,
+};
 pub use visits::{Events, NewEvent, Visit};
 use writer::Writer;
 

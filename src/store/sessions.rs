@@ -66,7 +66,7 @@ pub struct RecentFailures {
 }
 
 /// The stored form of a session token: its SHA-256, so a copy of the database signs nobody in.
-fn token_hash(token: &str) -> String {
+pub(super) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

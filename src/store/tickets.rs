@@ -183,11 +183,17 @@ impl Store {
     }
 }
 
-/// The domain a customer's account field names: `Example.COM` and `ann@example.com` both give
-/// `example.com`; anything that is not a dotted host name gives nothing.
+/// The domain a customer's account field names: `Example.COM`, `ann@example.com` and a pasted
+/// `https://www.example.com/contact` all give `example.com`; anything that is not a dotted host
+/// name gives nothing.
 pub fn account_domain(account: &str) -> Option<String> {
     let raw = account.trim().to_lowercase();
-    let domain = raw.rsplit_once('@').map_or(raw.as_str(), |(_, d)| d);
+    // A pasted URL: drop the scheme, then everything from the path, query or fragment on.
+    let raw = raw.split_once("://").map_or(raw.as_str(), |(_, rest)| rest);
+    let raw = raw.split(['/', '?', '#']).next().unwrap_or("");
+    let domain = raw.rsplit_once('@').map_or(raw, |(_, d)| d);
+    // A port, as in `example.com:443`.
+    let domain = domain.split_once(':').map_or(domain, |(host, _)| host);
     let domain = domain.trim_end_matches('.');
     let domain = domain.strip_prefix("www.").unwrap_or(domain);
     let valid = domain.contains('.')
@@ -200,6 +206,22 @@ pub fn account_domain(account: &str) -> Option<String> {
                 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     valid.then(|| domain.to_string())
+}
+
+/// A domain and the domains it is part of, most specific first, down to two labels:
+/// `mail.bigcorp.example` gives `mail.bigcorp.example` then `bigcorp.example`, so a route for
+/// `bigcorp.example` also takes its subdomains, and a route for the subdomain itself wins.
+pub fn domain_suffixes(domain: &str) -> Vec<String> {
+    let mut out = vec![domain.to_string()];
+    let mut rest = domain;
+    while let Some((_, parent)) = rest.split_once('.') {
+        if !parent.contains('.') {
+            break;
+        }
+        out.push(parent.to_string());
+        rest = parent;
+    }
+    out
 }
 
 /// The enabled manager (id, name) an "Account Manager" escalation goes to: the route for the
@@ -222,8 +244,31 @@ mod tests {
             account_domain("www.example.com.").as_deref(),
             Some("example.com")
         );
+        assert_eq!(
+            account_domain("https://www.bigcorp.example/contact?x=1").as_deref(),
+            Some("bigcorp.example")
+        );
+        assert_eq!(
+            account_domain("http://mail.bigcorp.example:8080").as_deref(),
+            Some("mail.bigcorp.example")
+        );
+        assert_eq!(account_domain("https://"), None);
         assert_eq!(account_domain("ACC-1234"), None);
         assert_eq!(account_domain("exa mple.com"), None);
         assert_eq!(account_domain(""), None);
+    }
+
+    #[test]
+    fn a_domain_is_part_of_its_parents() {
+        use super::domain_suffixes;
+        assert_eq!(
+            domain_suffixes("a.mail.bigcorp.example"),
+            [
+                "a.mail.bigcorp.example",
+                "mail.bigcorp.example",
+                "bigcorp.example"
+            ]
+        );
+        assert_eq!(domain_suffixes("bigcorp.example"), ["bigcorp.example"]);
     }
 }

@@ -74,7 +74,7 @@ impl TestApp {
     }
 
     /// A count straight from the database, for asserting what it holds.
-    pub async fn count(&self, sql: &'static str) -> i64 {
+    pub async fn count(&self, sql: &str) -> i64 {
         use sqlx::ConnectOptions;
         use std::str::FromStr;
         let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
@@ -449,8 +449,21 @@ impl TestApp {
         m
     }
 
+    /// Runs one statement straight on the database, as another process (or another part of the
+    /// application) would.
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::ConnectOptions;
+        use std::str::FromStr;
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect");
+        sqlx::query(sql).execute(&mut conn).await.expect("execute");
+    }
+
     /// One text value straight from the database.
-    pub async fn text(&self, sql: &'static str) -> Option<String> {
+    pub async fn text(&self, sql: &str) -> Option<String> {
         use sqlx::ConnectOptions;
         use std::str::FromStr;
         let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
@@ -713,6 +726,26 @@ impl Manager {
         let marker = r#"rel="next" href=""#;
         let i = self.page.body.find(marker)? + marker.len();
         Some(unescape(self.page.body[i..].split('"').next()?))
+    }
+
+    /// The "Previous" link of the current queue page.
+    pub fn previous_page(&self) -> Option<String> {
+        let marker = r#"rel="prev" href=""#;
+        let i = self.page.body.find(marker)? + marker.len();
+        Some(unescape(self.page.body[i..].split('"').next()?))
+    }
+
+    /// Follows a redirect to the sign-in page and signs in there, going on where it leads.
+    pub async fn sign_in_from(&mut self, sign_in_url: &str) -> Page {
+        let form = self.get(sign_in_url).await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        let next = form.hidden("next").unwrap_or_default();
+        let (email, password) = (self.email.clone(), self.password.clone());
+        self.submit(
+            "/console/sign-in",
+            &[("email", &email), ("password", &password), ("next", &next)],
+        )
+        .await
     }
 
     /// Opens a ticket by number.
