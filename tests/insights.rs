@@ -1409,50 +1409,34 @@ async fn a_customer_who_stops_at_the_form_is_left_until_they_send_it() {
 
 #[tokio::test]
 async fn a_problem_not_in_the_guide_is_its_own_line_and_starts_no_attempt() {
-    use helpdesk::store::{NewEvent, NewTicket};
     let app = TestApp::new().await;
     let store = app.store();
-    let version = app.guide().version.as_str().to_string();
-    let something_else = || NewEvent {
-        kind: EventKind::Outcome,
-        guide_version: version.clone(),
-        problem_id: String::new(),
-        node_id: "something-else".into(),
-        choice_index: None,
-        next_id: None,
-        outcome_kind: Some("not-in-guide"),
-    };
-    // Eve picks "something else" from the home page and sends the form; Finn starts "can't
-    // send", then goes for "something else" too and leaves without sending.
-    let eve = store.create_visit().await.unwrap();
-    let event = store
-        .record_events(eve.id, vec![something_else()], |_| None)
-        .await
-        .unwrap();
-    store
-        .create_ticket(NewTicket {
-            visit: eve.id,
-            outcome_event: event,
-            problem_id: String::new(),
-            ending_id: "something-else".into(),
-            outcome_kind: "not-in-guide",
-            reason: "Not in the guide".into(),
-            name: "Eve Example".into(),
-            email: "eve@example.com".into(),
-            phone: None,
-            account: None,
-            email_program: "Other".into(),
-            description: "My printer emails nobody.".into(),
-        })
-        .await
-        .unwrap()
-        .expect("a ticket");
+    // Eve picks "something else" on the home page and sends the form; Finn starts "can't send",
+    // then opens "something else" too and leaves without sending (which records nothing).
+    let mut eve = app.customer();
+    let home = eve.open_home().await;
+    assert!(home.body.contains(r#"href="/contact""#));
+    ok(&eve.get("/contact").await);
+    let after = eve.page.hidden("after").expect("after field");
+    let page = eve
+        .submit(
+            "/contact",
+            &[
+                ("after", after.as_str()),
+                ("name", "Eve Example"),
+                ("email", "eve@example.com"),
+                ("email_program", "Other or not sure"),
+                ("description", "My printer emails nobody."),
+            ],
+        )
+        .await;
+    ok(&page);
+    assert!(page.shows("your reference is IIMS-000001"));
     let mut finn = app.customer();
     finn.pick("cant-send").await;
-    store
-        .record_events(finn.visit_id(), vec![something_else()], |_| None)
-        .await
-        .unwrap();
+    finn.choose("My outgoing settings are correct and I still can't send")
+        .await;
+    ok(&finn.get("/contact").await);
 
     let now = Timestamp::now();
     let q = range(&date(now.day()), &date(now.day()), now.millis());
