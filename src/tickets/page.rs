@@ -62,6 +62,18 @@ fn valid_token(token: &str) -> bool {
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
+/// The ticket behind a status link; a malformed link is answered like an unknown one.
+async fn ticket_by_link(state: &AppState, token: &str) -> AppResult<TicketSummary> {
+    if !valid_token(token) {
+        return Err(AppError::NotFound);
+    }
+    state
+        .store
+        .ticket_by_token(token)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// The contact form's token: derived from the status link, which only the customer holds, so
 /// another site cannot forge it and nothing needs storing.
 fn contact_csrf(token: &str) -> String {
@@ -90,14 +102,7 @@ pub async fn status(
     Path(token): Path<String>,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    if !valid_token(&token) {
-        return Err(AppError::NotFound);
-    }
-    let ticket = state
-        .store
-        .ticket_by_token(&token)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let ticket = ticket_by_link(&state, &token).await?;
     let query = query.unwrap_or_default();
     let flag = |name: &str| query.split('&').any(|kv| kv == name);
     let editable = state.store.customer_may_correct(&ticket.id).await?;
@@ -202,14 +207,7 @@ pub async fn correct_contact(
     Path(token): Path<String>,
     Form(form): Form<ContactPost>,
 ) -> AppResult<Response> {
-    if !valid_token(&token) {
-        return Err(AppError::NotFound);
-    }
-    let ticket = state
-        .store
-        .ticket_by_token(&token)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let ticket = ticket_by_link(&state, &token).await?;
     if is_cross_site(&headers) || !same_secret(&form.csrf, &contact_csrf(&token)) {
         return Err(AppError::Forbidden(
             "This form was not sent from your ticket's page, so nothing was changed. Please reload the page and try again.".into(),
