@@ -588,3 +588,40 @@ async fn customer_words_promise_nothing_the_site_does_not_do() {
     assert!(page.shows("Waiting for you"));
     assert!(!page.shows("replied"));
 }
+
+#[tokio::test]
+async fn the_same_form_sent_again_with_a_corrected_address_updates_the_one_ticket() {
+    let app = TestApp::new().await;
+    let mut c = app.customer();
+    c.pick("password-prompts").await;
+    c.choose("I'm still asked for my username or password")
+        .await;
+    let form = c.page.clone();
+    let mut typo: Vec<(&str, &str)> = ANN.to_vec();
+    typo.retain(|(k, _)| *k != "email");
+    typo.push(("email", "ann@exmaple.com"));
+    ok(&c.escalate(&typo).await);
+    // The browser's Back button to the form as it was, the address fixed, sent again.
+    c.csrf = form.hidden("csrf");
+    c.page = form;
+    let page = c.escalate(ANN).await;
+    ok(&page);
+    assert!(page.shows("your corrected contact details were saved"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM tickets").await, 1);
+    assert_eq!(
+        app.text("SELECT customer_email FROM tickets")
+            .await
+            .unwrap(),
+        "ann@example.com"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM ticket_audit WHERE action = 'contact'")
+            .await,
+        1
+    );
+    // A plain double submit changes nothing and says nothing.
+    c.page = c
+        .get("/problems/password-prompts/steps/contact-account-manager")
+        .await;
+    assert!(c.page.shows("You've already sent this to IIMS"));
+}

@@ -77,7 +77,7 @@ pub async fn correct(
         revision,
     };
     match state.store.correct_contact(number, contact, by).await? {
-        ContactChange::Saved(_) => {
+        ContactChange::Saved(_) | ContactChange::Unchanged => {
             tracing::info!(ticket.number = number, manager.id = %me.manager.id, "contact details corrected");
             Ok(Redirect::to(&format!("{}#customer", ticket_url(number))).into_response())
         }

@@ -227,10 +227,26 @@ pub(super) async fn insert_events(
     conn: &mut SqliteConnection,
     events: &[(&str, &Event)],
 ) -> Result<Vec<i64>, sqlx::Error> {
-    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM visit_events")
-        .fetch_one(&mut *conn)
-        .await?;
+    let first = next_event_id(conn).await?;
     let ids: Vec<i64> = (first..).take(events.len()).collect();
+    insert_numbered(conn, &ids, events).await?;
+    Ok(ids)
+}
+
+/// The id the next event inserted gets: one past the table's highest. Only meaningful inside a
+/// write transaction, where no other connection can take it in between.
+async fn next_event_id(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM visit_events")
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// Inserts `events` (each with its visit's id) under `ids`, a few hundred to a statement.
+async fn insert_numbered(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    events: &[(&str, &Event)],
+) -> Result<(), sqlx::Error> {
     let rows: Vec<_> = ids.iter().zip(events).collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut q = QueryBuilder::<Sqlite>::new(
@@ -252,7 +268,7 @@ pub(super) async fn insert_events(
         });
         q.build().execute(&mut *conn).await?;
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// The most events a visit may have to be held in memory; a customer's visit has a few dozen.
@@ -395,6 +411,9 @@ async fn run_group(
         .load(conn, writes.iter().map(|(visit, _)| *visit))
         .await?;
     let recent = touched.recent;
+    // New events are numbered as they are appended, so a later job of the same group that
+    // finds one already recorded (a double submit) answers with its real id.
+    let mut next_id: Option<i64> = None;
     for (visit, write) in writes {
         match write {
             VisitWrite::Hold => outcomes.push(Outcome::Found(0)),
@@ -429,8 +448,13 @@ async fn run_group(
                 }
                 outcomes.push(Outcome::Recorded(recorded.len()));
                 for new in new {
+                    let id = match next_id {
+                        Some(id) => id,
+                        None => next_event_id(conn).await?,
+                    };
+                    next_id = Some(id + 1);
                     let event = Event {
-                        id: 0, // known once inserted
+                        id,
                         seq: state.events.last().map_or(1, |e| e.seq + 1),
                         at: Timestamp(now),
                         kind: new.kind,
@@ -471,7 +495,8 @@ async fn run_group(
         .zip(&recorded)
         .map(|(key, (_, e))| (key.as_str(), e))
         .collect();
-    let ids = insert_events(conn, &rows).await?;
+    let ids: Vec<i64> = recorded.iter().map(|(_, e)| e.id).collect();
+    insert_numbered(conn, &ids, &rows).await?;
 
     // The attempts the new events move on, for visits whose attempt is not known yet: all read
     // together. (A visit whose first new event is a symptom starts a new attempt.)
@@ -499,15 +524,11 @@ async fn run_group(
 
     let mut tally = Tally::default();
     let mut event_ids = Vec::with_capacity(recorded.len());
-    for ((visit, mut event), (id, key)) in recorded.into_iter().zip(ids.into_iter().zip(keys)) {
-        event.id = id;
+    for ((visit, event), key) in recorded.into_iter().zip(keys) {
         event_ids.push(event.id);
         let Some(state) = touched.state(conn, visit).await? else {
             return Err(sqlx::Error::RowNotFound.into());
         };
-        if let Some(held) = state.events.iter_mut().rev().find(|e| e.seq == event.seq) {
-            held.id = event.id;
-        }
         if matches!(state.attempt, Known::Unread) {
             state.attempt = Known::Is(if event.kind == EventKind::Symptom {
                 None // a new attempt replaces whatever was there

@@ -21,7 +21,7 @@ use crate::journey::path::{Event, EventKind, Path as VisitPath};
 use crate::journey::sidebar::sidebar;
 use crate::journey::visit::CustomerVisit;
 use crate::journey::{ending_page, reached_by_answer};
-use crate::store::{NewEvent, NewTicket, TicketCreated};
+use crate::store::{Contact, ContactChange, Corrector, NewEvent, NewTicket, TicketCreated};
 use form::{Escalation, EscalationValues, FieldErrors};
 
 pub use page::status;
@@ -124,6 +124,12 @@ pub async fn escalate(
     } else {
         CAME_DIRECTLY.to_string()
     };
+    let contact = Contact {
+        name: escalation.name.clone(),
+        email: escalation.email.as_str().to_string(),
+        phone: escalation.phone.clone(),
+        account: escalation.account.clone(),
+    };
     let created = open_ticket(
         &state,
         &visit,
@@ -132,8 +138,22 @@ pub async fn escalate(
         escalation,
     )
     .await?;
+    // The same form sent again (the browser's Back button, a typo fixed): the ticket exists,
+    // and corrected contact details are applied rather than dropped, while nobody has acted.
+    let mut corrected = "";
+    if created.existed
+        && matches!(
+            state
+                .store
+                .correct_contact(created.number, contact, Corrector::Customer)
+                .await?,
+            ContactChange::Saved(_)
+        )
+    {
+        corrected = "&corrected=1";
+    }
     Ok(visit.respond(Redirect::to(&format!(
-        "{}?sent=1",
+        "{}?sent=1{corrected}",
         status_url(&created.status_token)
     ))))
 }

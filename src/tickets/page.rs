@@ -247,7 +247,7 @@ pub async fn correct_contact(
         .correct_contact(ticket.number, contact, Corrector::Customer)
         .await?
     {
-        ContactChange::Saved(_) => Ok(Redirect::to(&format!(
+        ContactChange::Saved(_) | ContactChange::Unchanged => Ok(Redirect::to(&format!(
             "{}?corrected=1#contact",
             status_url(&token)
         ))
