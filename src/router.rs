@@ -26,7 +26,15 @@ pub fn app(state: AppState) -> Site {
             "/problems/{problem}/steps/{step}/escalate",
             post(tickets::escalate),
         )
+        .route(
+            "/contact",
+            get(tickets::something_else::contact_page).post(tickets::something_else::contact),
+        )
         .route("/tickets/{token}", get(tickets::status))
+        .route(
+            "/tickets/{token}/contact",
+            post(tickets::page::correct_contact),
+        )
         .route("/console", get(console::home))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))

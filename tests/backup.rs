@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use real_server::{Client, Server, free_port};
 
 fn open_ticket(c: &mut Client) -> String {
-    c.get("/").unwrap();
-    c.post("/problems/download-stuck/start", "").unwrap();
+    c.get("/problems/download-stuck/steps/check-internet")
+        .unwrap();
     c.post(
         "/problems/download-stuck/steps/check-internet/choose",
         "choice=1",
@@ -50,8 +50,7 @@ fn a_backup_taken_under_load_restores_and_serves_the_same_tickets() {
         let (address, stop, clicks) = (server.address.clone(), stop.clone(), clicks.clone());
         std::thread::spawn(move || {
             let mut c = Client::new(&address);
-            c.get("/").unwrap();
-            c.post("/problems/cant-send/start", "").unwrap();
+            c.get("/problems/cant-send/steps/check-smtp-settings").unwrap();
             let mut choice = 0;
             while !stop.load(Ordering::Relaxed) {
                 let r = c

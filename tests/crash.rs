@@ -47,7 +47,12 @@ fn customer(address: String, acks: Arc<Mutex<Acknowledged>>, stop: Arc<AtomicBoo
     while !stop.load(Ordering::Relaxed) {
         let mut c = Client::new(&address);
         let mut journey = || -> std::io::Result<()> {
-            c.get("/")?;
+            c.get("/problems/cant-send/steps/check-smtp-settings")?;
+            let r = c.post("/problems/cant-send/start", "")?;
+            if r.status != 303 {
+                return Ok(());
+            }
+            // The customer's first action started the visit and set its cookie.
             let visit = c
                 .cookie
                 .clone()
@@ -55,10 +60,6 @@ fn customer(address: String, acks: Arc<Mutex<Acknowledged>>, stop: Arc<AtomicBoo
                 .split_once('=')
                 .map(|(_, v)| v.to_string())
                 .unwrap_or_default();
-            let r = c.post("/problems/cant-send/start", "")?;
-            if r.status != 303 {
-                return Ok(());
-            }
             for step in ["check-smtp-settings", "use-isp-smtp"] {
                 let r = c.post(
                     &format!("/problems/cant-send/steps/{step}/choose"),

@@ -39,7 +39,8 @@ async fn count(conn: &mut SqliteConnection, sql: &'static str) -> i64 {
 /// A customer on step 1 of "can't send".
 fn on_step(server: &Server) -> Client {
     let mut c = server.client();
-    c.get("/").unwrap();
+    c.get("/problems/cant-send/steps/check-smtp-settings")
+        .unwrap();
     assert_eq!(c.post("/problems/cant-send/start", "").unwrap().status, 303);
     c
 }
@@ -248,7 +249,7 @@ fn a_read_only_database_file_is_a_503_then_recovers() {
     let mut c = server.client();
     assert!(
         eventually(Duration::from_secs(5), || c
-            .get("/")
+            .get("/problems/cant-send/steps/check-smtp-settings")
             .is_ok_and(|r| r.status == 200)),
         "recovered without a restart"
     );

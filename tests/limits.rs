@@ -10,8 +10,7 @@ use real_server::{Client, Server, free_port};
 fn escalate_from(server: &Server, client: &str) -> real_server::Response {
     let mut c = Client::new(&server.address);
     c.headers.push(("X-Forwarded-For".into(), client.into()));
-    c.get("/").unwrap();
-    c.post("/problems/download-stuck/start", "").unwrap();
+    c.get("/problems/download-stuck/steps/check-internet").unwrap();
     c.post(
         "/problems/download-stuck/steps/check-internet/choose",
         "choice=1",

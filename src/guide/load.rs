@@ -9,7 +9,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::{Choice, Guide, Node, NodeBody, NodeHtml, Outcome, OutcomeKind, Problem};
+use super::{
+    Choice, Guide, Node, NodeBody, NodeHtml, Outcome, OutcomeKind, Problem, SomethingElse, text,
+};
 
 /// One thing wrong with a guide file, at a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +57,16 @@ struct RawGuide {
     endings: Vec<Spanned<RawNode>>,
     #[serde(default, rename = "problem")]
     problems: Vec<Spanned<RawProblem>>,
+    something_else: Option<Spanned<RawSomethingElse>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSomethingElse {
+    symptom: String,
+    title: String,
+    text: Option<String>,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -279,6 +291,22 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
         }
     }
 
+    if let Some(other) = &raw.something_else {
+        let o = other.get_ref();
+        for (field, value) in [
+            ("symptom", &o.symptom),
+            ("title", &o.title),
+            ("reason", &o.reason),
+        ] {
+            if value.trim().is_empty() {
+                fault(
+                    other.span(),
+                    format!("[something_else] has an empty `{field}`"),
+                );
+            }
+        }
+    }
+
     if !faults.is_empty() {
         faults.sort_by_key(|f| f.line);
         return Err(GuideError {
@@ -304,15 +332,37 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
             .into_iter()
             .map(|p| {
                 let p = p.into_inner();
+                let steps: Vec<Node> = p.steps.into_iter().map(|s| node(s.into_inner())).collect();
+                // The shared endings this problem's choices lead to: the only ones that are pages
+                // of this problem.
+                let mut endings: Vec<String> = steps
+                    .iter()
+                    .flat_map(|s| s.choices().iter().map(|c| c.next.clone()))
+                    .filter(|next| !steps.iter().any(|s| s.id == *next))
+                    .collect();
+                endings.sort();
+                endings.dedup();
                 Problem {
                     id: p.id.into_inner(),
                     symptom: p.symptom,
                     title: p.title,
                     start: p.start.map(Spanned::into_inner).unwrap_or_default(),
-                    steps: p.steps.into_iter().map(|s| node(s.into_inner())).collect(),
+                    steps,
+                    endings,
                 }
             })
             .collect(),
+        something_else: raw.something_else.map(|o| {
+            let o = o.into_inner();
+            let text = paragraphs(o.text);
+            SomethingElse {
+                html: text.iter().map(|t| text::rich(t)).collect(),
+                symptom: o.symptom,
+                title: o.title,
+                text,
+                reason: o.reason,
+            }
+        }),
     })
 }
 
@@ -402,20 +452,23 @@ fn check_node(node: &Spanned<RawNode>, what: &str, fault: &mut impl FnMut(Range<
     }
 }
 
+/// A text field's paragraphs: split at blank lines, trimmed.
+fn paragraphs(text: Option<String>) -> Vec<String> {
+    text.map(|t| {
+        t.split("\n\n")
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 fn node(raw: RawNode) -> Node {
     let mut node = Node {
         id: raw.id.into_inner(),
         number: raw.number,
         title: raw.title,
-        text: raw
-            .text
-            .map(|t| {
-                t.split("\n\n")
-                    .map(|p| p.trim().to_string())
-                    .filter(|p| !p.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default(),
+        text: paragraphs(raw.text),
         checklist: raw.checklist,
         body: match (raw.outcome, raw.choices) {
             (Some(o), _) => NodeBody::Outcome(Outcome {

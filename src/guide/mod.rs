@@ -36,6 +36,23 @@ pub struct Guide {
     pub problems: Vec<Problem>,
     /// Outcomes shared by every problem (resolved, refer to the ISP, guide ended).
     pub endings: Vec<Node>,
+    /// The home page's way to reach the organisation with a problem none of the symptoms covers.
+    pub something_else: Option<SomethingElse>,
+}
+
+/// A problem the guide does not cover: its entry on the home page and its contact form.
+#[derive(Debug)]
+pub struct SomethingElse {
+    /// The entry's words on the home page, e.g. "Something else".
+    pub symptom: String,
+    /// The contact page's heading.
+    pub title: String,
+    /// The contact page's paragraphs.
+    pub text: Vec<String>,
+    /// The same, as HTML.
+    pub html: Vec<String>,
+    /// The reason carried on the ticket, for managers.
+    pub reason: String,
 }
 
 /// One symptom and the steps the guide gives for it.
@@ -51,6 +68,8 @@ pub struct Problem {
     pub start: String,
     /// The problem's steps, end points included.
     pub steps: Vec<Node>,
+    /// The ids of the shared endings its choices lead to.
+    pub endings: Vec<String>,
 }
 
 /// A step of a problem, or an ending shared by all problems.
@@ -212,13 +231,17 @@ impl Guide {
         self.problems.iter().find(|p| p.id == id)
     }
 
-    /// A node reachable by id from `problem`: one of its steps, or a shared ending.
+    /// A node of `problem` by id: one of its steps, or a shared ending one of its choices leads
+    /// to (`/problems/cant-send/steps/isp` is no page: that problem never refers to the ISP).
     pub fn node<'g>(&'g self, problem: &'g Problem, id: &str) -> Option<&'g Node> {
-        problem
-            .steps
-            .iter()
-            .find(|s| s.id == id)
-            .or_else(|| self.endings.iter().find(|e| e.id == id))
+        problem.steps.iter().find(|s| s.id == id).or_else(|| {
+            problem
+                .endings
+                .iter()
+                .any(|e| e == id)
+                .then(|| self.endings.iter().find(|e| e.id == id))
+                .flatten()
+        })
     }
 
     /// Looks up a problem and one of its nodes together.

@@ -1,15 +1,15 @@
 //! The customer's journey: picking a symptom and walking the guide one step at a time.
 //!
-//! Every page works without JavaScript: choices are POST forms answered with a redirect, and every
-//! symptom and step has a stable URL. Each page view and choice is recorded on the visit before
-//! the response is sent; recording is idempotent, so reloads, double clicks and the back button
-//! never record a choice twice.
+//! Every page works without JavaScript: symptoms and steps are links with stable URLs, choices
+//! are POST forms answered with a redirect. Reading a page never writes: a visit begins with the
+//! customer's first action, and each action is recorded before the response is sent. Recording
+//! is idempotent, so reloads, double clicks and the back button never record a choice twice.
 
 pub mod describe;
 pub mod path;
+pub mod sidebar;
+pub mod step;
 pub mod visit;
-
-use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
@@ -20,15 +20,24 @@ use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
 use crate::guide::{Guide, Node, OutcomeKind, Problem};
-use crate::store::{NewEvent, TicketCreated};
-use crate::tickets::form::{EscalationValues, FieldErrors};
-use describe::{PathLine, describe};
+use crate::store::NewEvent;
 use path::{Event, EventKind, Path as VisitPath};
 use visit::CustomerVisit;
+
+pub use step::{ending_page, step_page};
 
 /// The URL of a step (or ending) page.
 pub fn step_url(problem: &str, node: &str) -> String {
     format!("/problems/{problem}/steps/{node}")
+}
+
+/// Where a customer who left a journey under way can pick it up again.
+struct Resume<'a> {
+    problem: &'a Problem,
+    /// The step to continue at.
+    node: &'a Node,
+    /// Whether they left it for the ISP (the step is the one that referred them).
+    from_isp: bool,
 }
 
 #[derive(Template)]
@@ -36,31 +45,55 @@ pub fn step_url(problem: &str, node: &str) -> String {
 struct HomePage<'a> {
     org: &'a str,
     guide: &'a Guide,
-    csrf: &'a str,
-    resume: Option<(&'a Problem, &'a Node)>,
+    description: String,
+    resume: Option<Resume<'a>>,
 }
 
-/// `GET /`: the symptoms, in the customer's words.
+/// `GET /`: the symptoms, in the customer's words, each a link to its first step.
 pub async fn home(State(state): State<AppState>, mut visit: CustomerVisit) -> AppResult<Response> {
     let guide = state.guides.current().clone();
-    let path = if visit.is_new {
-        VisitPath::default()
-    } else {
-        VisitPath::replay(&visit.events(&state.store).await?)
-    };
-    let resume = path.problem_id.as_deref().and_then(|p| {
-        let current = path.current(p)?;
-        let (problem, node) = guide.locate(p, &current.node_id)?;
-        // Only a journey still under way is worth resuming.
-        (node.outcome().is_none() && path.steps.len() > 1).then_some((problem, node))
-    });
+    let path = VisitPath::replay(&visit.events(&state.store).await?);
     let page = HomePage {
         org: &guide.organisation,
         guide: &guide,
-        csrf: visit.csrf(),
-        resume,
+        description: format!(
+            "{}: {}.",
+            guide.title,
+            guide
+                .problems
+                .iter()
+                .map(|p| p.symptom.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        resume: resume(&guide, &path),
     };
-    Ok(visit.respond(Html(page.render()?)))
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The journey worth resuming: a step under way, or an ISP referral the customer may come back
+/// from (they continue at the step that referred them).
+fn resume<'g>(guide: &'g Guide, path: &VisitPath) -> Option<Resume<'g>> {
+    let pid = path.problem_id.as_deref()?;
+    let current = path.current(pid)?;
+    let (problem, node) = guide.locate(pid, &current.node_id)?;
+    match node.outcome() {
+        None if path.steps.len() > 1 => Some(Resume {
+            problem,
+            node,
+            from_isp: false,
+        }),
+        Some(o) if o.kind == OutcomeKind::Isp && path.steps.len() > 1 => {
+            let before = &path.steps[path.steps.len() - 2];
+            let (_, node) = guide.locate(pid, &before.node_id)?;
+            Some(Resume {
+                problem,
+                node,
+                from_isp: true,
+            })
+        }
+        _ => None,
+    }
 }
 
 #[derive(Template)]
@@ -69,13 +102,12 @@ struct ProblemPage<'a> {
     org: &'a str,
     problem: &'a Problem,
     steps: Vec<String>,
-    csrf: &'a str,
+    description: String,
 }
 
 /// `GET /problems/{problem}`: a symptom's bookmarkable page, with what the guide will go through.
 pub async fn problem_page(
     State(state): State<AppState>,
-    visit: CustomerVisit,
     Path(problem): Path<String>,
 ) -> AppResult<Response> {
     let guide = state.guides.current().clone();
@@ -87,11 +119,11 @@ pub async fn problem_page(
             .steps
             .iter()
             .filter(|s| s.number.is_some())
-            .map(|s| s.html.numbered_title.clone())
+            .map(|s| s.html.title.clone())
             .collect(),
-        csrf: visit.csrf(),
+        description: format!("{}: {}", guide.title, problem.title),
     };
-    Ok(visit.respond(Html(page.render()?)))
+    Ok(Html(page.render()?).into_response())
 }
 
 /// A form that carries only its token.
@@ -101,10 +133,10 @@ pub struct TokenForm {
     csrf: String,
 }
 
-/// `POST /problems/{problem}/start`: the customer picks a symptom, or starts it over.
+/// `POST /problems/{problem}/start`: the customer starts a symptom over.
 pub async fn start(
     State(state): State<AppState>,
-    visit: CustomerVisit,
+    mut visit: CustomerVisit,
     Path(problem): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> AppResult<Response> {
@@ -114,19 +146,17 @@ pub async fn start(
         return Ok(visit.respond(e));
     }
     let pid = problem.id.clone();
+    let start = problem
+        .steps
+        .iter()
+        .find(|s| s.id == problem.start)
+        .ok_or(AppError::NotFound)?;
     state
         .store
         .record_event(
             visit.id(),
-            NewEvent {
-                kind: EventKind::Symptom,
-                guide_version: guide.version.clone(),
-                problem_id: problem.id.clone(),
-                node_id: problem.start.clone(),
-                choice_index: None,
-                next_id: None,
-                outcome_kind: None,
-            },
+            visit.start(),
+            arrival(&guide, problem, start, EventKind::Symptom),
             // A double click on the same symptom starts it once.
             move |events| {
                 events
@@ -136,7 +166,7 @@ pub async fn start(
             },
         )
         .await?;
-    Ok(Redirect::to(&step_url(&problem.id, &problem.start)).into_response())
+    Ok(visit.respond(Redirect::to(&step_url(&problem.id, &problem.start))))
 }
 
 /// A choice at a step.
@@ -151,7 +181,7 @@ pub struct ChoiceForm {
 /// `POST /problems/{problem}/steps/{step}/choose`: the customer answers a step.
 pub async fn choose(
     State(state): State<AppState>,
-    visit: CustomerVisit,
+    mut visit: CustomerVisit,
     Path((problem, step)): Path<(String, String)>,
     Form(form): Form<ChoiceForm>,
 ) -> AppResult<Response> {
@@ -170,8 +200,28 @@ pub async fn choose(
             AppError::BadRequest("That answer isn't one of this step's choices. Please go back and pick one of the buttons.".into())
         })?;
     let next = node.choices()[index].next.clone();
-    let (pid, sid) = (problem.id.clone(), node.id.clone());
-    let choice = NewEvent {
+    let path = VisitPath::replay(&visit.events(&state.store).await?);
+    // How the customer came to this step, where no recorded event says so yet: the first step
+    // of a symptom picked from the home page, or a step opened directly from a link.
+    // Answering the first step again after the journey ended (fixed, or sent to IIMS) starts
+    // the problem afresh; after an ISP referral the customer continues where they were.
+    let mut events = Vec::new();
+    let on_path = path.problem_id.as_deref() == Some(&*problem.id)
+        && path.steps.iter().any(|s| *s.node_id == *node.id);
+    let finished = path
+        .current(&problem.id)
+        .and_then(|s| guide.node(problem, &s.node_id))
+        .and_then(Node::outcome)
+        .is_some_and(|o| o.kind != OutcomeKind::Isp);
+    if !on_path || (finished && node.id == problem.start) {
+        let kind = if node.id == problem.start {
+            EventKind::Symptom
+        } else {
+            EventKind::Shown
+        };
+        events.push(arrival(&guide, problem, node, kind));
+    }
+    events.push(NewEvent {
         kind: EventKind::Choice,
         guide_version: guide.version.clone(),
         problem_id: problem.id.clone(),
@@ -179,24 +229,22 @@ pub async fn choose(
         choice_index: Some(index as i64),
         next_id: Some(next.clone()),
         outcome_kind: None,
-    };
-    // The step the answer leads to is shown (or the ending reached) by the redirect that
-    // follows; recording both in one write spares the next page a write of its own.
-    let mut events = vec![choice];
-    events.extend(
-        guide
-            .locate(&problem.id, &next)
-            .map(|(_, to)| arrival(&guide, problem, to)),
-    );
+    });
+    // The step the answer leads to is reached in the same write, so the page the redirect
+    // shows needs no write of its own.
+    if let Some((_, to)) = guide.locate(&problem.id, &next) {
+        events.push(arrival(&guide, problem, to, arrival_kind(to)));
+    }
+    let (pid, sid) = (problem.id.clone(), node.id.clone());
     state
         .store
-        .record_events(visit.id(), events, move |events| {
+        .record_events(visit.id(), visit.start(), events, move |events| {
             let path = VisitPath::replay(events);
             (path.answer_at(&pid, &sid) == Some(index as i64))
                 .then(|| events.last().map_or(0, |e| e.id))
         })
         .await?;
-    Ok(Redirect::to(&step_url(&problem.id, &next)).into_response())
+    Ok(visit.respond(Redirect::to(&step_url(&problem.id, &next))))
 }
 
 /// Going back a step.
@@ -211,7 +259,7 @@ pub struct BackForm {
 /// `POST /problems/{problem}/back`: undo the last answer and return to the step before.
 pub async fn back(
     State(state): State<AppState>,
-    visit: CustomerVisit,
+    mut visit: CustomerVisit,
     Path(problem): Path<String>,
     Form(form): Form<BackForm>,
 ) -> AppResult<Response> {
@@ -225,6 +273,7 @@ pub async fn back(
         .store
         .record_event(
             visit.id(),
+            visit.start(),
             NewEvent {
                 kind: EventKind::Back,
                 guide_version: guide.version.clone(),
@@ -248,160 +297,13 @@ pub async fn back(
     let target = path
         .current(&problem.id)
         .map_or(problem.start.as_str(), |s| &*s.node_id);
-    Ok(Redirect::to(&step_url(&problem.id, target)).into_response())
+    Ok(visit.respond(Redirect::to(&step_url(&problem.id, target))))
 }
 
-#[derive(Template)]
-#[template(path = "step.html")]
-struct StepPage<'a> {
-    org: &'a str,
-    problem: &'a Problem,
-    node: &'a Node,
-    title: &'a str,
-    text: &'a [String],
-    checklist: &'a [String],
-    progress: Option<String>,
-    csrf: &'a str,
-    path: Vec<PathLine>,
-    can_go_back: bool,
-}
-
-/// An ending page, with the escalation form where the outcome escalates.
-#[derive(Template)]
-#[template(path = "ending.html")]
-pub struct EndingPage<'a> {
-    org: &'a str,
-    guide: &'a Guide,
-    problem: &'a Problem,
-    node: &'a Node,
-    kind: OutcomeKind,
-    title: &'a str,
-    text: &'a [String],
-    checklist: &'a [String],
-    reason: Option<String>,
-    tell_isp: Option<String>,
-    csrf: &'a str,
-    outcome_event: i64,
-    path: Vec<PathLine>,
-    can_go_back: bool,
-    sent: Option<(String, String)>,
-    form: EscalationValues,
-    errors: FieldErrors,
-}
-
-/// `GET /problems/{problem}/steps/{step}`: a step with its checklist and choices, or an ending.
-pub async fn step_page(
-    State(state): State<AppState>,
-    mut visit: CustomerVisit,
-    Path((problem, step)): Path<(String, String)>,
-) -> AppResult<Response> {
-    let guide = state.guides.current().clone();
-    let (problem, node) = guide.locate(&problem, &step).ok_or(AppError::NotFound)?;
-    let (event, path) = show(&state, &mut visit, &guide, problem, node).await?;
-    let lines = path_lines(&state, &path, &problem.id).await?;
-    let can_go_back = lines.iter().any(|l| l.answer.is_some())
-        && path
-            .current(&problem.id)
-            .is_some_and(|s| *s.node_id == *node.id);
-    let html = match node.outcome() {
-        None => StepPage {
-            org: &guide.organisation,
-            problem,
-            node,
-            title: &node.html.title,
-            text: &node.html.text,
-            checklist: &node.html.checklist,
-            progress: node
-                .number
-                .as_ref()
-                .map(|n| format!("Step {n} of {}", problem.numbered_steps())),
-            csrf: visit.csrf(),
-            path: lines,
-            can_go_back,
-        }
-        .render()?,
-        Some(_) => {
-            let sent = state.store.ticket_for_escalation(visit.id(), event).await?;
-            let mut form = EscalationValues::default();
-            if let Some(program) = guide.email_programs.first() {
-                form.email_program = program.clone();
-            }
-            ending_page(
-                &guide,
-                problem,
-                node,
-                visit.csrf(),
-                event,
-                lines,
-                can_go_back,
-                sent,
-                form,
-                FieldErrors::default(),
-            )
-            .render()?
-        }
-    };
-    Ok(visit.respond(Html(html)))
-}
-
-/// Builds an ending page; the escalation handler re-renders it with the form's errors.
-#[allow(clippy::too_many_arguments)]
-pub fn ending_page<'a>(
-    guide: &'a Guide,
-    problem: &'a Problem,
-    node: &'a Node,
-    csrf: &'a str,
-    outcome_event: i64,
-    path: Vec<PathLine>,
-    can_go_back: bool,
-    sent: Option<TicketCreated>,
-    form: EscalationValues,
-    errors: FieldErrors,
-) -> EndingPage<'a> {
-    let outcome = node.outcome().expect("an ending has an outcome");
-    EndingPage {
-        org: &guide.organisation,
-        guide,
-        problem,
-        node,
-        kind: outcome.kind,
-        title: &node.html.numbered_title,
-        text: &node.html.text,
-        checklist: &node.html.checklist,
-        reason: outcome.reason.clone(),
-        tell_isp: outcome.tell_isp.clone(),
-        csrf,
-        outcome_event,
-        path,
-        can_go_back,
-        sent: sent.map(|t| (guide.reference(t.number), t.status_token)),
-        form,
-        errors,
-    }
-}
-
-/// The answered steps of the customer's path in `problem`, in words.
-pub async fn path_lines(
-    state: &AppState,
-    path: &VisitPath,
-    problem: &str,
-) -> AppResult<Vec<PathLine>> {
-    if path.problem_id.as_deref() != Some(problem) {
-        return Ok(Vec::new());
-    }
-    let answered: Vec<_> = path
-        .steps
-        .iter()
-        .filter(|s| s.answer.is_some())
-        .cloned()
-        .collect();
-    describe(state, problem, &answered).await
-}
-
-/// The event recording that the customer arrived at `node`: a step shown, or an ending reached.
-fn arrival(guide: &Guide, problem: &Problem, node: &Node) -> NewEvent {
+/// The event recording that the customer arrived at `node` of `problem`.
+fn arrival(guide: &Guide, problem: &Problem, node: &Node, kind: EventKind) -> NewEvent {
     NewEvent {
-        kind: arrival_kind(node),
+        kind,
         guide_version: guide.version.clone(),
         problem_id: problem.id.clone(),
         node_id: node.id.clone(),
@@ -411,7 +313,7 @@ fn arrival(guide: &Guide, problem: &Problem, node: &Node) -> NewEvent {
     }
 }
 
-/// What arriving at `node` records: a step shown, or an ending reached.
+/// What arriving at `node` by an answer records: a step shown, or an ending reached.
 fn arrival_kind(node: &Node) -> EventKind {
     if node.outcome().is_some() {
         EventKind::Outcome
@@ -420,42 +322,29 @@ fn arrival_kind(node: &Node) -> EventKind {
     }
 }
 
-/// Records that `node` was shown (or, for an ending, reached) unless that is already the visit's
-/// latest event; returns the event's id and the visit's path.
-async fn show(
-    state: &AppState,
-    visit: &mut CustomerVisit,
-    guide: &Arc<Guide>,
-    problem: &Problem,
-    node: &Node,
-) -> AppResult<(i64, VisitPath)> {
-    let kind = arrival_kind(node);
-    if !visit.is_new {
-        let events = visit.events(&state.store).await?;
-        if let Some(id) = already_arrived(&events, kind, &problem.id, &node.id) {
-            return Ok((id, VisitPath::replay(&events)));
-        }
-    }
-    let (pid, nid) = (problem.id.clone(), node.id.clone());
-    let id = state
-        .store
-        .record_event(visit.id(), arrival(guide, problem, node), move |events| {
-            already_arrived(events, kind, &pid, &nid)
-        })
-        .await?;
-    let events = state.store.events(visit.id()).await?;
-    Ok((id, VisitPath::replay(&events)))
+/// The outcome event a visit's latest arrival at the ending `node` of `problem` recorded, if the
+/// customer is on that ending now (reached by an answer, or by an earlier escalation).
+pub fn current_outcome(events: &[Event], problem: &str, node: &str) -> Option<i64> {
+    let path = VisitPath::replay(events);
+    path.current(problem).filter(|s| &*s.node_id == node)?;
+    events
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::Outcome && &*e.problem_id == problem && &*e.node_id == node)
+        .map(|e| e.id)
 }
 
-/// The id of the visit's latest event if it records arriving at `node` of `problem` already
-/// (a symptom event counts as showing its first step).
-fn already_arrived(events: &[Event], kind: EventKind, problem: &str, node: &str) -> Option<i64> {
-    events
-        .last()
-        .filter(|e| {
-            let same_kind =
-                e.kind == kind || (kind == EventKind::Shown && e.kind == EventKind::Symptom);
-            same_kind && *e.problem_id == *problem && *e.node_id == *node
-        })
-        .map(|e| e.id)
+/// Whether the outcome event `outcome` was reached by answering the step before it, rather than
+/// by opening the ending's page directly.
+pub fn reached_by_answer(events: &[Event], outcome: i64) -> bool {
+    let Some(i) = events.iter().position(|e| e.id == outcome) else {
+        return false;
+    };
+    let end = &events[i];
+    i > 0 && {
+        let before = &events[i - 1];
+        before.kind == EventKind::Choice
+            && before.problem_id == end.problem_id
+            && before.next_id.as_deref() == Some(&*end.node_id)
+    }
 }

@@ -191,6 +191,159 @@ impl Path {
     }
 }
 
+/// One thing the customer did, in the full reading of a path: every step shown and answered,
+/// ISP referrals and the return from them, back steps and changed answers, a symptom switched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moment {
+    /// When it happened.
+    pub at: Timestamp,
+    /// The guide version the customer was reading.
+    pub guide_version: Name,
+    /// The problem it happened in (empty for a problem not in the guide).
+    pub problem_id: Name,
+    /// What happened.
+    pub what: Happened,
+}
+
+/// What a [`Moment`] records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Happened {
+    /// The customer picked a symptom, arriving at its first step `node`. `switched_from` names
+    /// the problem they were working on before, `again` says they started the same one over.
+    Started {
+        /// The first step.
+        node: Name,
+        /// The problem they left for this one.
+        switched_from: Option<Name>,
+        /// Whether it was the same problem, started over.
+        again: bool,
+    },
+    /// The customer opened `node` directly (a bookmark, a link), not by answering the step
+    /// before it.
+    CameStraight {
+        /// The step or ending.
+        node: Name,
+    },
+    /// The customer answered `node`.
+    Answered {
+        /// The step.
+        node: Name,
+        /// Which answer.
+        choice: i64,
+        /// Where it led.
+        next: Name,
+        /// The answer they had given the same step before on this path, if it differed.
+        changed_from: Option<i64>,
+    },
+    /// The customer went back from `from` to `to` (coming back from an ISP referral is one).
+    WentBack {
+        /// Where they were.
+        from: Name,
+        /// Where they went back to.
+        to: Name,
+    },
+    /// The customer reached an end point of the guide.
+    Reached {
+        /// The ending.
+        node: Name,
+        /// The outcome kind's stored name.
+        kind: Name,
+    },
+}
+
+/// Reads a visit's events, oldest first, as everything the customer did, in order. Events that
+/// only repeat what is already known (a step shown again by a reload, a step shown as the answer
+/// that led there) are left out.
+pub fn history<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<Moment> {
+    let mut path = Path::default();
+    let mut moments = Vec::new();
+    let mut previous: Option<&Event> = None;
+    for e in events {
+        let moment = |what| Moment {
+            at: e.at,
+            guide_version: e.guide_version.clone(),
+            problem_id: e.problem_id.clone(),
+            what,
+        };
+        let in_problem = path.problem_id.as_deref() == Some(&*e.problem_id);
+        let current = path
+            .current(&e.problem_id)
+            .map(|s| s.node_id.clone())
+            .filter(|_| in_problem);
+        let led_here = previous.is_some_and(|p| {
+            p.kind == EventKind::Choice
+                && *p.problem_id == *e.problem_id
+                && p.next_id.as_deref() == Some(&*e.node_id)
+        });
+        match e.kind {
+            EventKind::Symptom => moments.push(moment(Happened::Started {
+                node: e.node_id.clone(),
+                switched_from: path.problem_id.clone().filter(|_| !in_problem),
+                again: in_problem,
+            })),
+            EventKind::Shown => {
+                // A step already on the path, shown again, is a reload or the browser's back
+                // button: what the customer then answers says what they did.
+                let on_path = in_problem && path.steps.iter().any(|s| s.node_id == e.node_id);
+                if !led_here && !on_path {
+                    moments.push(moment(Happened::CameStraight {
+                        node: e.node_id.clone(),
+                    }));
+                }
+            }
+            EventKind::Outcome => {
+                if !led_here && current.as_deref() != Some(&*e.node_id) {
+                    moments.push(moment(Happened::CameStraight {
+                        node: e.node_id.clone(),
+                    }));
+                }
+                moments.push(moment(Happened::Reached {
+                    node: e.node_id.clone(),
+                    kind: e.outcome_kind.clone().unwrap_or_else(|| "".into()),
+                }));
+            }
+            EventKind::Choice => {
+                if current.as_deref() != Some(&*e.node_id)
+                    && !path.steps.iter().any(|s| s.node_id == e.node_id)
+                    && in_problem
+                {
+                    moments.push(moment(Happened::CameStraight {
+                        node: e.node_id.clone(),
+                    }));
+                }
+                let before = path
+                    .steps
+                    .iter()
+                    .rfind(|s| s.node_id == e.node_id)
+                    .and_then(|s| s.answer.map(|(c, _)| c))
+                    .filter(|_| in_problem);
+                let choice = e.choice_index.unwrap_or(0);
+                moments.push(moment(Happened::Answered {
+                    node: e.node_id.clone(),
+                    choice,
+                    next: e.next_id.clone().unwrap_or_else(|| "".into()),
+                    changed_from: before.filter(|&b| b != choice),
+                }));
+            }
+            EventKind::Back => {
+                let len = path.steps.len();
+                let on_it = in_problem
+                    && len > 1
+                    && path.steps.last().is_some_and(|s| s.node_id == e.node_id);
+                if on_it {
+                    moments.push(moment(Happened::WentBack {
+                        from: e.node_id.clone(),
+                        to: path.steps[len - 2].node_id.clone(),
+                    }));
+                }
+            }
+        }
+        path.apply(e);
+        previous = Some(e);
+    }
+    moments
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +391,92 @@ mod tests {
         let path = Path::replay(&events);
         let ids: Vec<_> = path.steps.iter().map(|s| &*s.node_id).collect();
         assert_eq!(ids, ["a", "fixed"]);
+    }
+
+    fn kinds(moments: &[Moment]) -> Vec<String> {
+        moments
+            .iter()
+            .map(|m| match &m.what {
+                Happened::Started { node, again, .. } => format!("start {node} again={again}"),
+                Happened::CameStraight { node } => format!("straight {node}"),
+                Happened::Answered {
+                    node,
+                    choice,
+                    changed_from,
+                    ..
+                } => format!("answer {node} {choice} was {changed_from:?}"),
+                Happened::WentBack { from, to } => format!("back {from}->{to}"),
+                Happened::Reached { node, .. } => format!("reached {node}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_history_keeps_the_isp_detour_and_the_changed_answer() {
+        let mut events = vec![
+            ev(1, EventKind::Symptom, "check", None),
+            ev(2, EventKind::Choice, "check", Some((0, "isp"))),
+            ev(3, EventKind::Outcome, "isp", None),
+            ev(4, EventKind::Back, "isp", None),
+            ev(5, EventKind::Choice, "check", Some((1, "too-large"))),
+            ev(6, EventKind::Outcome, "too-large", None),
+        ];
+        events[2].outcome_kind = Some("isp".into());
+        let history = history(&events);
+        assert_eq!(
+            kinds(&history),
+            [
+                "start check again=false",
+                "answer check 0 was None",
+                "reached isp",
+                "back isp->check",
+                "answer check 1 was None",
+                "reached too-large",
+            ]
+        );
+        // The compact path keeps only what the customer finally did.
+        let path = Path::replay(&events);
+        let ids: Vec<_> = path.steps.iter().map(|s| &*s.node_id).collect();
+        assert_eq!(ids, ["check", "too-large"]);
+    }
+
+    #[test]
+    fn answering_a_step_again_records_the_answer_it_replaced() {
+        let events = [
+            ev(1, EventKind::Symptom, "a", None),
+            ev(2, EventKind::Choice, "a", Some((1, "b"))),
+            ev(3, EventKind::Choice, "a", Some((0, "fixed"))),
+        ];
+        assert_eq!(
+            kinds(&history(&events)),
+            [
+                "start a again=false",
+                "answer a 1 was None",
+                "answer a 0 was Some(1)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_step_opened_directly_says_so_and_reloads_are_not_repeated() {
+        let events = [
+            ev(1, EventKind::Shown, "b", None),
+            ev(2, EventKind::Shown, "b", None),
+            ev(3, EventKind::Choice, "b", Some((0, "end"))),
+            ev(4, EventKind::Outcome, "end", None),
+        ];
+        assert_eq!(
+            kinds(&history(&events)),
+            [
+                "straight b",
+                "answer b 0 was None",
+                "reached end",
+            ]
+        );
+        let bookmarked = [ev(1, EventKind::Outcome, "end", None)];
+        assert_eq!(
+            kinds(&history(&bookmarked)),
+            ["straight end", "reached end"]
+        );
     }
 }

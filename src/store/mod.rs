@@ -6,8 +6,10 @@
 //! which also keeps the visits it recently wrote in memory ([`recent`]) for page views to read.
 
 mod backup;
+mod contact;
 mod escalations;
 mod guides;
+mod history;
 mod insights;
 mod managers;
 mod queue;
@@ -32,6 +34,7 @@ pub use insights::{
     ABANDONED_AFTER_MS, DAY_MS, EventExport, ExportFilter, InsightQuery, Insights, ProblemFigures,
     StepFigures, Tally, TicketExport, TicketFigures, weekday,
 };
+pub use contact::{Contact, ContactChange, Corrector};
 pub use managers::{AccountChange, DomainRoute, ManagerCredentials, ManagerRecord, NewManager};
 pub use queue::{
     AssigneeFilter, AuditEntry, Cursor, Note, QueueFilter, QueuePage, QueueRow, Search,

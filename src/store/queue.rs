@@ -693,7 +693,7 @@ async fn audit_trail_on(
 }
 
 /// A ticket's id, revision and status, read inside the writer.
-async fn current_on(
+pub(super) async fn current_on(
     conn: &mut SqliteConnection,
     number: i64,
 ) -> Result<Option<(String, i64, TicketStatus)>, StoreError> {

@@ -76,6 +76,10 @@ pub struct TicketSummary {
     pub customer_name: String,
     /// The customer's email.
     pub customer_email: String,
+    /// The customer's phone number, if given.
+    pub customer_phone: Option<String>,
+    /// The customer's account or domain, if given.
+    pub customer_account: Option<String>,
     /// The customer's email program.
     pub email_program: String,
     /// The customer's description.
@@ -109,7 +113,8 @@ impl Store {
         let mut conn = self.read.acquire().await?;
         let Some(row) = sqlx::query(
             "SELECT id, number, status, created_at, updated_at, guide_version, problem_id, ending_id, outcome_kind,
-                    reason, customer_name, customer_email, email_program, description
+                    reason, customer_name, customer_email, customer_phone, customer_account,
+                    email_program, description
              FROM tickets WHERE status_token = $1",
         )
         .bind(token)
@@ -133,6 +138,8 @@ impl Store {
             reason: row.try_get("reason")?,
             customer_name: row.try_get("customer_name")?,
             customer_email: row.try_get("customer_email")?,
+            customer_phone: row.try_get("customer_phone")?,
+            customer_account: row.try_get("customer_account")?,
             email_program: row.try_get("email_program")?,
             description: row.try_get("description")?,
             path,

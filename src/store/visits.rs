@@ -58,6 +58,13 @@ enum EventsFrom {
     Database(Vec<Event>),
 }
 
+impl Events {
+    /// No events: a customer without a visit.
+    pub fn none() -> Events {
+        Events(EventsFrom::Database(Vec::new()))
+    }
+}
+
 impl std::ops::Deref for Events {
     type Target = [Event];
 
@@ -126,12 +133,13 @@ pub(super) struct VisitJob {
 }
 
 enum VisitWrite {
-    /// A new visit.
-    Start { csrf_token: String },
-    /// Events, in order, unless `existing` finds the first already recorded.
+    /// Events, in order, unless `existing` finds the first already recorded. A visit that does
+    /// not exist yet is started with `start` as its form token, if given (a customer's first
+    /// action), else refused.
     Append {
         new: Vec<NewEvent>,
         existing: Existing,
+        start: Option<String>,
     },
     /// Nothing to write: a page view read the visit from the database, so hold it in memory
     /// for the next one (only the writer puts visits there).
@@ -386,34 +394,37 @@ async fn run_group(
     touched
         .load(
             conn,
-            writes.iter().filter_map(|(visit, write)| match write {
-                VisitWrite::Append { .. } | VisitWrite::Hold => Some(*visit),
-                VisitWrite::Start { .. } => None,
-            }),
+            writes.iter().map(|(visit, _)| *visit),
         )
         .await?;
     let recent = touched.recent;
     for (visit, write) in writes {
         match write {
             VisitWrite::Hold => outcomes.push(Outcome::Found(0)),
-            VisitWrite::Start { csrf_token } => {
-                touched.visits.insert(
-                    visit,
-                    Some(VisitState {
-                        csrf_token: csrf_token.clone(),
-                        events: Vec::new(),
-                        attempt: Known::Is(None),
-                    }),
-                );
-                started.push((visit, csrf_token));
-                outcomes.push(Outcome::Found(0));
-            }
-            VisitWrite::Append { new, existing } => {
+            VisitWrite::Append {
+                new,
+                existing,
+                start,
+            } => {
+                if touched.state(conn, visit).await?.is_none() {
+                    let Some(csrf_token) = start else {
+                        outcomes.push(Outcome::Refused(StoreError::Database(
+                            sqlx::Error::RowNotFound,
+                        )));
+                        continue;
+                    };
+                    touched.visits.insert(
+                        visit,
+                        Some(VisitState {
+                            csrf_token: csrf_token.clone(),
+                            events: Vec::new(),
+                            attempt: Known::Is(None),
+                        }),
+                    );
+                    started.push((visit, csrf_token));
+                }
                 let Some(state) = touched.state(conn, visit).await? else {
-                    outcomes.push(Outcome::Refused(StoreError::Database(
-                        sqlx::Error::RowNotFound,
-                    )));
-                    continue;
+                    return Err(sqlx::Error::RowNotFound.into());
                 };
                 if let Some(id) = existing(&state.events) {
                     outcomes.push(Outcome::Found(id));
@@ -516,22 +527,6 @@ async fn run_group(
 }
 
 impl Store {
-    /// Starts a new visit with a fresh id and form token.
-    pub async fn create_visit(&self) -> Result<Visit, StoreError> {
-        let visit = Visit {
-            id: Uuid::new_v4(),
-            csrf_token: Uuid::new_v4().simple().to_string(),
-        };
-        self.write_visit(
-            visit.id,
-            VisitWrite::Start {
-                csrf_token: visit.csrf_token.clone(),
-            },
-        )
-        .await?;
-        Ok(visit)
-    }
-
     async fn write_visit(&self, visit: Uuid, write: VisitWrite) -> Result<i64, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.writer
@@ -596,25 +591,30 @@ impl Store {
     ///
     /// `existing` sees the visit's events as they stand inside the writer, so two identical
     /// requests racing each other (a double click, a replayed form) record one event, not two.
-    /// Returns the id of the event recorded, or of the one `existing` found.
+    /// A visit that does not exist yet is started, with `start` as its form token, when `start`
+    /// is given: the customer's first action starts their visit, and two submits of the same
+    /// first form start it once. Returns the id of the event recorded, or of the one `existing`
+    /// found.
     pub async fn record_event<F>(
         &self,
         visit: Uuid,
+        start: Option<String>,
         new: NewEvent,
         existing: F,
     ) -> Result<i64, StoreError>
     where
         F: FnOnce(&[Event]) -> Option<i64> + Send + 'static,
     {
-        self.record_events(visit, vec![new], existing).await
+        self.record_events(visit, start, vec![new], existing).await
     }
 
     /// Appends `new`, in order and in one write, unless `existing` finds the first already
-    /// recorded (then nothing is recorded). Returns the id of the first event recorded, or of
-    /// the one `existing` found.
+    /// recorded (then nothing is recorded); starts the visit as [`Store::record_event`] does.
+    /// Returns the id of the first event recorded, or of the one `existing` found.
     pub async fn record_events<F>(
         &self,
         visit: Uuid,
+        start: Option<String>,
         new: Vec<NewEvent>,
         existing: F,
     ) -> Result<i64, StoreError>
@@ -626,6 +626,7 @@ impl Store {
             VisitWrite::Append {
                 new,
                 existing: Box::new(existing),
+                start,
             },
         )
         .await

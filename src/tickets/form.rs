@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::store::Contact;
+
 /// The longest description accepted, in characters.
 pub const DESCRIPTION_MAX: usize = 4000;
 const NAME_MAX: usize = 100;
@@ -142,36 +144,91 @@ fn optional(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// The contact fields as typed, when a customer or a manager corrects them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ContactValues {
+    /// The customer's name.
+    pub name: String,
+    /// The customer's email address.
+    pub email: String,
+    /// Optional phone number.
+    pub phone: String,
+    /// Optional IIMS account or domain.
+    pub account: String,
+}
+
+impl ContactValues {
+    /// The fields of a stored contact, to show in a form.
+    pub fn of(contact: &Contact) -> ContactValues {
+        ContactValues {
+            name: contact.name.clone(),
+            email: contact.email.clone(),
+            phone: contact.phone.clone().unwrap_or_default(),
+            account: contact.account.clone().unwrap_or_default(),
+        }
+    }
+
+    /// Parses the fields with the escalation form's rules.
+    pub fn parse(&self) -> Result<Contact, Box<FieldErrors>> {
+        let name = name(&self.name);
+        let email = CustomerEmail::parse(&self.email);
+        let phone = phone(&self.phone);
+        let account = line(&self.account, ACCOUNT_MAX, "Your account or domain");
+        let errors = FieldErrors {
+            name: name.as_ref().err().cloned(),
+            email: email.as_ref().err().cloned(),
+            phone: phone.as_ref().err().cloned(),
+            account: account.as_ref().err().cloned(),
+            ..FieldErrors::default()
+        };
+        match (name, email, phone, account) {
+            (Ok(name), Ok(email), Ok(phone), Ok(account)) => Ok(Contact {
+                name,
+                email: email.as_str().to_string(),
+                phone: optional(phone),
+                account: optional(account),
+            }),
+            _ => Err(Box::new(errors)),
+        }
+    }
+}
+
+fn name(raw: &str) -> Result<String, String> {
+    match line(raw, NAME_MAX, "Your name") {
+        Ok(n) if n.is_empty() => Err("Enter your name.".to_string()),
+        other => other,
+    }
+}
+
+fn phone(raw: &str) -> Result<String, String> {
+    line(raw, PHONE_MAX, "A phone number").and_then(|p| {
+        if p.is_empty() || phone_number(&p) {
+            Ok(p)
+        } else {
+            Err(
+                "Enter a phone number using digits, spaces and + - ( ), with an extension after \"ext.\" if you have one, or leave it empty."
+                    .into(),
+            )
+        }
+    })
+}
+
 impl EscalationValues {
     /// Parses the form against the guide's list of email programs.
     pub fn parse(&self, email_programs: &[String]) -> Result<Escalation, Box<FieldErrors>> {
         let mut errors = FieldErrors::default();
-        let name = match line(&self.name, NAME_MAX, "Your name") {
-            Ok(n) if n.is_empty() => Err("Enter your name.".to_string()),
-            other => other,
-        };
+        let name = name(&self.name);
         let email = CustomerEmail::parse(&self.email);
-        let phone = line(&self.phone, PHONE_MAX, "A phone number").and_then(|p| {
-            let digits = p.chars().filter(char::is_ascii_digit).count();
-            if p.is_empty()
-                || (digits >= 5
-                    && p.chars()
-                        .all(|c| c.is_ascii_digit() || " +-().".contains(c)))
-            {
-                Ok(p)
-            } else {
-                Err(
-                    "Enter a phone number using digits, spaces and + - ( ), or leave it empty."
-                        .into(),
-                )
-            }
-        });
+        let phone = phone(&self.phone);
         let account = line(&self.account, ACCOUNT_MAX, "Your account or domain");
         let program = self.email_program.trim().to_string();
         let email_program = if email_programs.is_empty() {
             line(&program, NAME_MAX, "The email program")
         } else if email_programs.contains(&program) {
             Ok(program)
+        } else if program.is_empty() {
+            Err("Choose the email program you use. If it isn't listed or you aren't sure, the list has a choice for that too.".into())
         } else {
             Err("Choose the email program you use from the list.".into())
         };
@@ -197,6 +254,30 @@ impl EscalationValues {
             _ => Err(Box::new(errors)),
         }
     }
+}
+
+/// A phone number: at least five digits with spaces and `+ - ( ) .`, and optionally an
+/// extension after `ext`, `ext.`, `extension` or `x` (`+1 555 0100 ext. 23`).
+pub fn phone_number(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let (main, extension) = ["extension", "ext.", "ext", "x"]
+        .iter()
+        .find_map(|word| {
+            lower
+                .rfind(word)
+                .map(|i| (&lower[..i], lower[i + word.len()..].trim()))
+        })
+        .unwrap_or((lower.as_str(), ""));
+    let digits = main.chars().filter(char::is_ascii_digit).count();
+    let main_ok = digits >= 5
+        && main
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let extension_ok = main.len() == lower.len()
+        || (!extension.is_empty()
+            && extension.len() <= 8
+            && extension.bytes().all(|b| b.is_ascii_digit()));
+    main_ok && extension_ok
 }
 
 /// Free text: line breaks kept (as `\n`), other control characters dropped, length capped.
@@ -242,5 +323,22 @@ mod tests {
     fn descriptions_keep_line_breaks_and_drop_control_characters() {
         assert_eq!(description("one\r\ntwo\u{7}").unwrap(), "one\ntwo");
         assert!(description(&"x".repeat(DESCRIPTION_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn phone_numbers_may_carry_an_extension() {
+        for good in [
+            "+1 (555) 010-0100",
+            "555 0100 ext. 23",
+            "555 0100 ext 23",
+            "555-0100 x23",
+            "555 0100 Extension 4",
+            "555 0100 EXT.23",
+        ] {
+            assert!(phone_number(good), "{good:?} was refused");
+        }
+        for bad in ["ext. 23", "555 0100 ext.", "555 0100 ext. 2a", "call me", "1234", "555 0100 x 1 x 2"] {
+            assert!(!phone_number(bad), "{bad:?} was accepted");
+        }
     }
 }

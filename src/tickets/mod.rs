@@ -1,32 +1,47 @@
 //! Escalation tickets from the customer's side: the escalation form creates one, carrying the
-//! customer's path, and the unguessable status link shows how it is going.
+//! customer's path; "something else" opens one for a problem the guide does not cover; the
+//! unguessable status link shows how it is going.
 
 pub mod form;
+pub mod page;
+pub mod something_else;
 pub mod status;
 
-use askama::Template;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use askama::Template;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form, Path};
-use crate::journey::describe::{PathLine, describe};
-use crate::journey::path::Path as VisitPath;
+use crate::guide::{Guide, Node, OutcomeKind, Problem};
+use crate::journey::path::{Event, EventKind, Path as VisitPath};
+use crate::journey::sidebar::sidebar;
 use crate::journey::visit::CustomerVisit;
-use crate::journey::{ending_page, path_lines};
-use crate::store::NewTicket;
-use form::{EscalationValues, FieldErrors};
+use crate::journey::{ending_page, reached_by_answer};
+use crate::store::{NewEvent, NewTicket, TicketCreated};
+use form::{Escalation, EscalationValues, FieldErrors};
+
+pub use page::status;
+
+/// The reason a ticket carries when the customer opened the contact page directly (a bookmark,
+/// a link) instead of reaching it by the guide's steps: the guide's own reason would claim
+/// steps nobody saw them take.
+pub const CAME_DIRECTLY: &str = "The customer opened this contact page directly (from a bookmark or a link) instead of reaching it through the guide's steps; their path shows what they did.";
 
 /// The escalation form as posted.
 #[derive(Debug, Deserialize)]
 pub struct EscalationForm {
     #[serde(default)]
     csrf: String,
+    /// The outcome event the page was shown for; empty when the page was opened directly.
     #[serde(default)]
     outcome: String,
+    /// The visit's latest event when the page was shown (0: none).
+    #[serde(default)]
+    after: String,
     #[serde(flatten)]
     values: EscalationValues,
 }
@@ -36,11 +51,17 @@ pub fn status_url(token: &str) -> String {
     format!("/tickets/{token}")
 }
 
+fn stale() -> AppError {
+    AppError::BadRequest(
+        "This form belongs to an earlier visit of this page. Please reload the page and send the form again.".into(),
+    )
+}
+
 /// `POST /problems/{problem}/steps/{step}/escalate`: opens the ticket, once per escalation.
 pub async fn escalate(
     State(state): State<AppState>,
-    visit: CustomerVisit,
-    Client(client): Client,
+    mut visit: CustomerVisit,
+    client: Client,
     Path((problem, step)): Path<(String, String)>,
     Form(form): Form<EscalationForm>,
 ) -> AppResult<Response> {
@@ -53,51 +74,142 @@ pub async fn escalate(
     if let Err(e) = visit.check_form(&form.csrf) {
         return Ok(visit.respond(e));
     }
-    let stale = || {
-        AppError::BadRequest(
-            "This form belongs to an earlier visit of this page. Please reload the page and send the form again.".into(),
-        )
+    let given = match form.outcome.trim() {
+        "" => None,
+        text => Some(text.parse::<i64>().map_err(|_| stale())?),
     };
-    let outcome_event: i64 = form.outcome.trim().parse().map_err(|_| stale())?;
+    let after = form.after.trim().parse::<i64>().unwrap_or(0);
     let escalation = match form.values.parse(&guide.email_programs) {
         Ok(escalation) => escalation,
         Err(errors) => {
             return show_errors(
                 &state,
-                &visit,
+                &mut visit,
                 &guide,
-                problem,
-                node,
-                outcome_event,
+                (problem, node),
+                (given, after),
                 form.values,
                 *errors,
             )
             .await;
         }
     };
-    // Only a ticket this form has not opened yet counts against the client's limit.
-    let already = state
-        .store
-        .ticket_for_escalation(visit.id(), outcome_event)
-        .await?;
-    if already.is_none()
-        && let Err(wait) = state.ticket_limit.allow(&client)
-    {
+    let already = match given {
+        Some(event) => state.store.ticket_for_escalation(visit.id(), event).await?,
+        None => None,
+    };
+    if already.is_none() {
+        within_limit(&state, &client)?;
+    }
+    // Reached by answering the guide, the page named its outcome event; opened directly, the
+    // outcome is recorded now, once for a double submit of the same page.
+    let outcome_event = match given {
+        Some(event) => event,
+        None => {
+            record_outcome(
+                &state,
+                &visit,
+                &guide,
+                &problem.id,
+                &node.id,
+                outcome.kind,
+                after,
+            )
+            .await?
+        }
+    };
+    let events = state.store.events(visit.id()).await?;
+    let reason = if reached_by_answer(&events, outcome_event) {
+        outcome.reason.clone().unwrap_or_default()
+    } else {
+        CAME_DIRECTLY.to_string()
+    };
+    let created = open_ticket(
+        &state,
+        &visit,
+        (outcome_event, &problem.id, &node.id, outcome.kind),
+        reason,
+        escalation,
+    )
+    .await?;
+    Ok(visit.respond(Redirect::to(&format!(
+        "{}?sent=1",
+        status_url(&created.status_token)
+    ))))
+}
+
+/// Refuses a new ticket from a client that sent too many in the last minutes.
+pub(crate) fn within_limit(state: &AppState, client: &Client) -> AppResult<()> {
+    if let Err(wait) = state.ticket_limit.allow(&client.0) {
         tracing::warn!("ticket limit reached for a client");
         let minutes = wait.as_secs().div_ceil(60).max(1);
         return Err(AppError::TooManyRequests(format!(
             "Many tickets have been sent from your network in the last few minutes. Please try again in {minutes} minutes; nothing you typed was lost: go back to find the form as you left it."
         )));
     }
+    Ok(())
+}
+
+/// Records that the customer reached the ending `node` without an answer leading there, unless
+/// the visit's latest event since `after` already says so; returns the event's id.
+async fn record_outcome(
+    state: &AppState,
+    visit: &CustomerVisit,
+    guide: &Guide,
+    problem: &str,
+    node: &str,
+    kind: OutcomeKind,
+    after: i64,
+) -> AppResult<i64> {
+    let (pid, nid) = (problem.to_string(), node.to_string());
+    Ok(state
+        .store
+        .record_event(
+            visit.id(),
+            visit.start(),
+            NewEvent {
+                kind: EventKind::Outcome,
+                guide_version: guide.version.clone(),
+                problem_id: problem.to_string(),
+                node_id: node.to_string(),
+                choice_index: None,
+                next_id: None,
+                outcome_kind: Some(kind.as_str()),
+            },
+            move |events: &[Event]| {
+                events
+                    .last()
+                    .filter(|e| {
+                        e.kind == EventKind::Outcome
+                            && e.seq > after
+                            && *e.problem_id == *pid
+                            && *e.node_id == *nid
+                    })
+                    .map(|e| e.id)
+            },
+        )
+        .await?)
+}
+
+/// Opens the ticket for the outcome event `at` (event, problem, ending, kind), or finds the one
+/// an earlier submit of the same form opened.
+pub(crate) async fn open_ticket(
+    state: &AppState,
+    visit: &CustomerVisit,
+    at: (i64, &str, &str, OutcomeKind),
+    reason: String,
+    escalation: Escalation,
+) -> AppResult<TicketCreated> {
+    let (outcome_event, problem_id, ending_id, kind) = at;
     let created = state
         .store
         .create_ticket(NewTicket {
             visit: visit.id(),
             outcome_event,
-            problem_id: problem.id.clone(),
-            ending_id: node.id.clone(),
-            outcome_kind: outcome.kind.as_str(),
-            reason: outcome.reason.clone().unwrap_or_default(),
+            problem_id: problem_id.to_string(),
+            ending_id: ending_id.to_string(),
+            outcome_kind: kind.as_str(),
+            reason,
             name: escalation.name,
             email: escalation.email.as_str().to_string(),
             phone: escalation.phone,
@@ -110,166 +222,36 @@ pub async fn escalate(
     if !created.existed {
         tracing::info!(
             ticket.number = created.number,
-            outcome = outcome.kind.as_str(),
+            outcome = kind.as_str(),
             "ticket opened"
         );
     }
-    Ok(Redirect::to(&format!("{}?sent=1", status_url(&created.status_token))).into_response())
+    Ok(created)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn show_errors(
     state: &AppState,
-    visit: &CustomerVisit,
-    guide: &crate::guide::Guide,
-    problem: &crate::guide::Problem,
-    node: &crate::guide::Node,
-    outcome_event: i64,
+    visit: &mut CustomerVisit,
+    guide: &Guide,
+    (problem, node): (&Problem, &Node),
+    at: (Option<i64>, i64),
     values: EscalationValues,
     errors: FieldErrors,
 ) -> AppResult<Response> {
-    let events = state.store.events(visit.id()).await?;
+    let events = visit.events(&state.store).await?;
     let path = VisitPath::replay(&events);
-    let lines = path_lines(state, &path, &problem.id).await?;
-    let can_go_back = !lines.is_empty();
+    let side = sidebar(state, guide, &path, problem, node).await?;
     let page = ending_page(
         guide,
         problem,
         node,
         visit.csrf(),
-        outcome_event,
-        lines,
-        can_go_back,
+        at,
+        side,
         None,
         values,
         errors,
     );
+    // Nothing was written: a customer without a visit still has none.
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "ticket_status.html")]
-struct StatusPage<'a> {
-    org: &'a str,
-    reference: String,
-    status: &'static str,
-    status_note: &'static str,
-    created: String,
-    updated: String,
-    symptom: String,
-    reason: &'a str,
-    kind: &'static str,
-    email_program: &'a str,
-    description: &'a str,
-    reply_to: String,
-    path: Vec<PathLine>,
-    just_sent: bool,
-    history: Vec<(String, String, &'static str)>,
-    handled_by: Option<String>,
-}
-
-/// `GET /tickets/{token}`: the customer's view of their ticket.
-pub async fn status(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    RawQuery(query): RawQuery,
-) -> AppResult<Response> {
-    // A malformed token gets the same answer as an unknown one.
-    if token.len() != 64
-        || !token
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    {
-        return Err(AppError::NotFound);
-    }
-    let ticket = state
-        .store
-        .ticket_by_token(&token)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let guide = state.guides.current().clone();
-    let then = state
-        .guides
-        .version(&state.store, &ticket.guide_version)
-        .await?;
-    let symptom = then
-        .as_ref()
-        .and_then(|g| g.problem(&ticket.problem_id))
-        .or_else(|| guide.problem(&ticket.problem_id))
-        .map_or_else(|| ticket.problem_id.clone(), |p| p.symptom.clone());
-    let path = describe(&state, &ticket.problem_id, &ticket.path).await?;
-    let (status, status_note) = status_words(&ticket.status);
-    // Only status changes and a first name: never notes, never who else touched the ticket.
-    let updates = state.store.customer_updates(&ticket.id).await?;
-    let history = updates
-        .statuses
-        .iter()
-        .map(|(at, s)| (at.display(), at.iso(), status_words(s.as_str()).0))
-        .collect();
-    let handled_by = updates
-        .assignee_name
-        .as_deref()
-        .map(crate::console::accounts::first_name)
-        .filter(|n| !n.is_empty())
-        .map(str::to_string);
-    let page = StatusPage {
-        history,
-        handled_by,
-        org: &guide.organisation,
-        reference: guide.reference(ticket.number),
-        status,
-        status_note,
-        created: ticket.created_at.display(),
-        // The last change the customer can see: an internal note moves nothing here.
-        updated: updates
-            .statuses
-            .last()
-            .map_or(ticket.created_at, |(at, _)| *at)
-            .display(),
-        symptom,
-        reason: &ticket.reason,
-        kind: crate::guide::OutcomeKind::from_name(&ticket.outcome_kind).map_or("", |k| k.label()),
-        email_program: &ticket.email_program,
-        description: &ticket.description,
-        reply_to: mask_email(&ticket.customer_email),
-        path,
-        // `?sent=1` right after the escalation.
-        just_sent: query.is_some_and(|q| q.split('&').any(|kv| kv == "sent=1")),
-    };
-    Ok(Html(page.render()?).into_response())
-}
-
-/// A ticket status in the customer's words, with what it means for them.
-fn status_words(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "new" => (
-            "Received",
-            "Your ticket is in the queue and will be picked up soon.",
-        ),
-        "in-progress" => ("Being worked on", "Someone is working on your problem."),
-        "waiting-on-customer" => (
-            "Waiting for your reply",
-            "We have replied and are waiting to hear from you.",
-        ),
-        "resolved" => (
-            "Resolved",
-            "We consider this problem solved. If it isn't, reply to our last email.",
-        ),
-        "closed" => ("Closed", "This ticket is closed."),
-        _ => ("Received", ""),
-    }
-}
-
-/// `ann@example.com` -> `a**@example.com`: enough to recognise, not to harvest.
-fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!(
-                "{first}{}@{domain}",
-                "*".repeat(local.chars().count().saturating_sub(1).clamp(1, 6))
-            )
-        }
-        None => "***".into(),
-    }
 }

@@ -290,15 +290,27 @@ impl Customer {
         page
     }
 
-    /// Picks a symptom on the home page.
+    /// Picks a symptom on the home page: follows its link to the first step.
     pub async fn pick(&mut self, problem: &str) -> Page {
-        if self.csrf.is_none() {
-            self.open_home().await;
-        }
+        let home = self.open_home().await;
+        let marker = format!(r#"href="/problems/{problem}/steps/"#);
+        let i = home
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no link for {problem} on the home page"))
+            + r#"href=""#.len();
+        let url = home.body[i..].split('"').next().unwrap().to_string();
+        let page = self.get(&url).await;
+        assert_eq!(page.status, 200, "picking {problem}: {}", page.body);
+        page
+    }
+
+    /// Starts the current problem over with the sidebar's button.
+    pub async fn start_over(&mut self, problem: &str) -> Page {
         let page = self
             .submit(&format!("/problems/{problem}/start"), &[])
             .await;
-        assert_eq!(page.status, 200, "picking {problem}: {}", page.body);
+        assert_eq!(page.status, 200, "starting {problem} over: {}", page.body);
         page
     }
 
@@ -366,7 +378,8 @@ impl Customer {
         let i = body.find(marker).expect("an escalation form on the page") + marker.len();
         let action = body[i..].split('"').next().unwrap().to_string();
         let outcome = self.page.hidden("outcome").expect("outcome field");
-        let mut all = vec![("outcome", outcome.as_str())];
+        let after = self.page.hidden("after").expect("after field");
+        let mut all = vec![("outcome", outcome.as_str()), ("after", after.as_str())];
         all.extend_from_slice(fields);
         self.submit(&action, &all).await
     }
