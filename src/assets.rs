@@ -3,6 +3,8 @@
 //! Each URL carries a fingerprint of the file's content (`/static/style.css?v=1a2b3c4d5e6f`), so
 //! browsers may keep it for a year and still see a new version the moment it ships. Each is
 //! gzipped once, on first use, at the best level, and sent so to clients that accept gzip.
+//!
+//! Also `robots.txt`, from memory.
 
 use std::sync::LazyLock;
 
@@ -169,6 +171,35 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         }
     }
     any
+}
+
+/// What crawlers may read: the guide (the home page and every problem and step) is public
+/// help, worth finding from a search engine. Ticket status pages are each customer's own (their
+/// link is the secret), and the console is for managers.
+const ROBOTS_TXT: &str = "\
+# The troubleshooting guide is public; ticket pages and the managers' console are not.
+User-agent: *
+Allow: /
+Disallow: /tickets/
+Disallow: /console
+";
+
+/// `GET /robots.txt`: which pages crawlers may read, from memory.
+pub async fn robots() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        ROBOTS_TXT,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

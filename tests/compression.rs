@@ -219,7 +219,7 @@ async fn the_stylesheet_comes_precompressed_with_its_own_etag_and_revalidates() 
 #[tokio::test]
 async fn small_answers_and_csv_exports_are_not_compressed() {
     let app = TestApp::new().await;
-    for path in ["/healthz", "/static/favicon.svg"] {
+    for path in ["/healthz", "/robots.txt", "/static/favicon.svg"] {
         let r = send(&app.router, request("GET", path, "", Some("gzip"))).await;
         assert_eq!(r.status, 200, "{path}");
         assert_eq!(r.header(header::CONTENT_ENCODING), None, "{path}");
