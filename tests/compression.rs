@@ -98,8 +98,10 @@ async fn a_step_page_asked_for_gzip_comes_gzipped_and_decodes_to_the_same_html()
             .is_none_or(|n| n == gz.body.len().to_string())
     );
     assert!(
-        gz.body.len() < plain.body.len() / 2,
-        "gzip should shrink a page"
+        gz.body.len() * 4 < plain.body.len() * 3,
+        "gzip should shrink a page by a quarter at least: {} of {} bytes",
+        gz.body.len(),
+        plain.body.len()
     );
     assert_eq!(gunzip(&gz.body), plain.body.to_vec());
     // What the site adds on the way out is there either way.
