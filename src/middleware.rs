@@ -174,14 +174,27 @@ impl Site {
             // extractors answer that with 413 too.
             let request = request.map(|body| Body::new(Limited::new(body, BODY_LIMIT)));
             let head = request.method() == Method::HEAD;
-            match AssertUnwindSafe(self.0.routes.clone().oneshot(request))
-                .catch_unwind()
-                .await
-            {
+            // Only pages are compressed. A form's answer (a redirect, the form again with its
+            // errors) goes as it is: the compression would turn it into a 406 for a client
+            // that refuses every encoding, after the form was acted on.
+            let compress = head || request.method() == Method::GET;
+            let routes = &self.0.routes;
+            let answer = async move {
+                if compress {
+                    routes
+                        .clone()
+                        .oneshot(request)
+                        .await
+                        .map(|r| r.map(Body::new))
+                } else {
+                    routes.get_ref().clone().oneshot(request).await
+                }
+            };
+            match AssertUnwindSafe(answer).catch_unwind().await {
                 // A HEAD answer has the GET's headers (its encoding too) and no body; the
                 // encoder would otherwise send the gzip framing of an empty body.
                 Ok(Ok(response)) if head => response.map(|_| Body::empty()),
-                Ok(Ok(response)) => response.map(Body::new),
+                Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
                 Err(_) => {
                     tracing::error!("a handler panicked");

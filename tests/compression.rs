@@ -264,3 +264,26 @@ async fn small_answers_and_csv_exports_are_not_compressed() {
         assert_eq!(r.header(header::CONTENT_ENCODING), None, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_form_post_is_answered_plain_whatever_the_client_accepts() {
+    let app = TestApp::new().await;
+    let mut customer = app.customer();
+    customer.pick("cant-send").await;
+    let token = customer.csrf.clone().expect("a form token");
+    // A client that refuses every encoding, even none: the answer to a form that was acted on
+    // must still say what happened (here: the visit started), not 406.
+    let post = Request::post("/problems/cant-send/start")
+        .header(header::HOST, "help.example.com")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT_ENCODING, "identity;q=0")
+        .body(Body::from(format!("csrf={token}")))
+        .unwrap();
+    let r = send(&app.router, post).await;
+    assert_eq!(r.status, 303);
+    assert!(r.headers.contains_key(header::SET_COOKIE));
+    assert_eq!(app.count("SELECT COUNT(*) FROM visits").await, 1);
+    // A page asked for that way cannot be sent in any acceptable encoding: 406, never a 5xx.
+    let page = send(&app.router, request("GET", STEP, "", Some("identity;q=0"))).await;
+    assert_eq!(page.status, 406);
+}
