@@ -69,6 +69,7 @@ pub fn app(state: AppState) -> Site {
         )
         .route("/console/admin/routing/remove", post(admin::remove_route))
         .route("/static/{file}", get(assets::serve))
+        .route("/robots.txt", get(assets::robots))
         .route("/healthz", get(healthz))
         .fallback(|| async { AppError::NotFound });
     middleware::wrap(routes, state)
