@@ -120,9 +120,17 @@ pub(super) async fn events_on(
     Ok(rows.into_iter().map(event).collect::<Result<_, _>>()?)
 }
 
-/// Decides, from the visit's events as the writer sees them, whether an event is already
-/// recorded; returns that event's id.
-pub type Existing = Box<dyn FnOnce(&[Event]) -> Option<i64> + Send>;
+/// What to write to a visit, decided from its events as the writer sees them.
+#[derive(Debug)]
+pub enum Decision {
+    /// It is already recorded, as the event with this id: nothing to write.
+    Found(i64),
+    /// Append these events, in order.
+    Append(Vec<NewEvent>),
+}
+
+/// Decides, from the visit's events as the writer sees them, what to write.
+type Decide = Box<dyn FnOnce(&[Event]) -> Decision + Send>;
 
 /// A write to a visit. The writer runs the visit writes queued together as one group: a few
 /// statements for the whole group, whatever its size.
@@ -133,12 +141,11 @@ pub(super) struct VisitJob {
 }
 
 enum VisitWrite {
-    /// Events, in order, unless `existing` finds the first already recorded. A visit that does
-    /// not exist yet is started with `start` as its form token, if given (a customer's first
-    /// action), else refused.
+    /// Events, as `decide` says from the visit's events. A visit that does not exist yet is
+    /// started with `start` as its form token, if given (a customer's first action), else
+    /// refused.
     Append {
-        new: Vec<NewEvent>,
-        existing: Existing,
+        decide: Decide,
         start: Option<String>,
     },
     /// Nothing to write: a page view read the visit from the database, so hold it in memory
@@ -417,11 +424,7 @@ async fn run_group(
     for (visit, write) in writes {
         match write {
             VisitWrite::Hold => outcomes.push(Outcome::Found(0)),
-            VisitWrite::Append {
-                new,
-                existing,
-                start,
-            } => {
+            VisitWrite::Append { decide, start } => {
                 if touched.state(conn, visit).await?.is_none() {
                     let Some(csrf_token) = start else {
                         outcomes.push(Outcome::Refused(StoreError::Database(
@@ -442,10 +445,13 @@ async fn run_group(
                 let Some(state) = touched.state(conn, visit).await? else {
                     return Err(sqlx::Error::RowNotFound.into());
                 };
-                if let Some(id) = existing(&state.events) {
-                    outcomes.push(Outcome::Found(id));
-                    continue;
-                }
+                let new = match decide(&state.events) {
+                    Decision::Found(id) => {
+                        outcomes.push(Outcome::Found(id));
+                        continue;
+                    }
+                    Decision::Append(new) => new,
+                };
                 outcomes.push(Outcome::Recorded(recorded.len()));
                 for new in new {
                     let id = match next_id {
@@ -623,27 +629,29 @@ impl Store {
     where
         F: FnOnce(&[Event]) -> Option<i64> + Send + 'static,
     {
-        self.record_events(visit, start, vec![new], existing).await
+        self.record_with(visit, start, move |events| match existing(events) {
+            Some(id) => Decision::Found(id),
+            None => Decision::Append(vec![new]),
+        })
+        .await
     }
 
-    /// Appends `new`, in order and in one write, unless `existing` finds the first already
-    /// recorded (then nothing is recorded); starts the visit as [`Store::record_event`] does.
-    /// Returns the id of the first event recorded, or of the one `existing` found.
-    pub async fn record_events<F>(
+    /// Writes what `decide` says from the visit's events as they stand inside the writer (so a
+    /// decision never rests on a stale read), starting the visit as [`Store::record_event`]
+    /// does. Returns the id of the first event appended, or the one `decide` found.
+    pub async fn record_with<F>(
         &self,
         visit: Uuid,
         start: Option<String>,
-        new: Vec<NewEvent>,
-        existing: F,
+        decide: F,
     ) -> Result<i64, StoreError>
     where
-        F: FnOnce(&[Event]) -> Option<i64> + Send + 'static,
+        F: FnOnce(&[Event]) -> Decision + Send + 'static,
     {
         self.write_visit(
             visit,
             VisitWrite::Append {
-                new,
-                existing: Box::new(existing),
+                decide: Box::new(decide),
                 start,
             },
         )

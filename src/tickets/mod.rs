@@ -17,10 +17,10 @@ use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form, Path};
 use crate::guide::{Guide, Node, OutcomeKind, Problem};
+use crate::journey::ending_page;
 use crate::journey::path::{Event, EventKind, Path as VisitPath};
 use crate::journey::sidebar::sidebar;
 use crate::journey::visit::CustomerVisit;
-use crate::journey::{ending_page, reached_by_answer};
 use crate::store::{Contact, ContactChange, Corrector, NewEvent, NewTicket, TicketCreated};
 use form::{Escalation, EscalationValues, FieldErrors};
 
@@ -118,12 +118,10 @@ pub async fn escalate(
             .await?
         }
     };
-    let events = state.store.events(visit.id()).await?;
-    let reason = if reached_by_answer(&events, outcome_event) {
-        outcome.reason.clone().unwrap_or_default()
-    } else {
-        CAME_DIRECTLY.to_string()
-    };
+    let reason = (
+        outcome.reason.clone().unwrap_or_default(),
+        Some(CAME_DIRECTLY.to_string()),
+    );
     let contact = Contact {
         name: escalation.name.clone(),
         email: escalation.email.as_str().to_string(),
@@ -212,12 +210,13 @@ async fn record_outcome(
 }
 
 /// Opens the ticket for the outcome event `at` (event, problem, ending, kind), or finds the one
-/// an earlier submit of the same form opened.
+/// an earlier submit of the same form opened. `reason` is the guide's, and the one to carry
+/// instead if the customer did not reach the outcome by the guide's steps.
 pub(crate) async fn open_ticket(
     state: &AppState,
     visit: &CustomerVisit,
     at: (i64, &str, &str, OutcomeKind),
-    reason: String,
+    reason: (String, Option<String>),
     escalation: Escalation,
 ) -> AppResult<TicketCreated> {
     let (outcome_event, problem_id, ending_id, kind) = at;
@@ -229,7 +228,8 @@ pub(crate) async fn open_ticket(
             problem_id: problem_id.to_string(),
             ending_id: ending_id.to_string(),
             outcome_kind: kind.as_str(),
-            reason,
+            reason: reason.0,
+            reason_if_direct: reason.1,
             name: escalation.name,
             email: escalation.email.as_str().to_string(),
             phone: escalation.phone,
