@@ -625,3 +625,36 @@ async fn the_same_form_sent_again_with_a_corrected_address_updates_the_one_ticke
         .await;
     assert!(c.page.shows("You've already sent this to IIMS"));
 }
+
+#[tokio::test]
+async fn the_first_step_answered_again_later_starts_a_new_attempt_but_not_straight_away() {
+    let app = TestApp::new().await;
+    let mut c = app.customer();
+    c.pick("cant-send").await;
+    c.choose("That fixed it: I can send email now").await;
+    // The browser's Back button straight away, and the other answer: the same attempt.
+    c.get("/problems/cant-send/steps/check-smtp-settings").await;
+    c.choose("My outgoing settings are correct and I still can't send")
+        .await;
+    let symptoms = "SELECT COUNT(*) FROM visit_events WHERE kind = 'symptom'";
+    assert_eq!(app.count(symptoms).await, 1);
+    c.choose("That fixed it: I can send email now").await;
+
+    // An hour later the customer is back with the same problem: a new attempt.
+    let visit = c.visit_id();
+    app.execute(&format!(
+        "UPDATE visit_events SET at = at - 3600000 WHERE visit_id = '{visit}'"
+    ))
+    .await;
+    let (cookie, csrf) = (c.cookie.clone(), c.csrf.clone());
+    let app = app
+        .restart_with_guide(helpdesk::guide::Guide::embedded())
+        .await;
+    let mut c = app.customer();
+    (c.cookie, c.csrf) = (cookie, csrf);
+    c.pick("cant-send").await;
+    c.choose("My outgoing settings are correct and I still can't send")
+        .await;
+    assert_eq!(app.count(symptoms).await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM insight_attempts").await, 2);
+}

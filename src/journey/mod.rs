@@ -20,7 +20,8 @@ use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
 use crate::guide::{Guide, Node, OutcomeKind, Problem};
-use crate::store::{Decision, NewEvent};
+use crate::store::{ABANDONED_AFTER_MS, Decision, NewEvent};
+use crate::time::Timestamp;
 use path::{Event, EventKind, Path as VisitPath};
 use visit::CustomerVisit;
 
@@ -206,10 +207,13 @@ pub async fn choose(
         .store
         .record_with(visit.id(), visit.start(), move |events| {
             let path = VisitPath::replay(events);
-            if path.answer_at(&pid, &sid) == Some(index as i64) {
+            let new = answer(&guide_then, &path, (&pid, &sid), index, &to);
+            // The same answer again is a double click, unless it starts the problem afresh.
+            let restarts = new.first().is_some_and(|e| e.kind == EventKind::Symptom);
+            if !restarts && path.answer_at(&pid, &sid) == Some(index as i64) {
                 return Decision::Found(events.last().map_or(0, |e| e.id));
             }
-            Decision::Append(answer(&guide_then, &path, (&pid, &sid), index, &to))
+            Decision::Append(new)
         })
         .await?;
     Ok(visit.respond(Redirect::to(&step_url(&problem.id, &next))))
@@ -288,15 +292,19 @@ fn answer(
         return Vec::new();
     };
     // The first step of a symptom picked from the home page, or a step opened directly from a
-    // link. Answering the first step again after the journey ended (fixed, or sent to IIMS)
-    // starts the problem afresh; after an ISP referral the customer continues where they were.
+    // link. Coming back to the first step well after the journey ended (fixed, or sent to IIMS)
+    // starts the problem afresh, as a new attempt; answering it again straight away (the
+    // browser's Back button) is a change of mind within the same one, and after an ISP referral
+    // the customer continues where they were.
     let on_path = path.problem_id.as_deref() == Some(&*problem.id)
         && path.steps.iter().any(|s| *s.node_id == *node.id);
-    let finished = path
-        .current(&problem.id)
-        .and_then(|s| guide.node(problem, &s.node_id))
-        .and_then(Node::outcome)
-        .is_some_and(|o| o.kind != OutcomeKind::Isp);
+    let finished = path.current(&problem.id).is_some_and(|s| {
+        let ended = guide
+            .node(problem, &s.node_id)
+            .and_then(Node::outcome)
+            .is_some_and(|o| o.kind != OutcomeKind::Isp);
+        ended && Timestamp::now().millis() - s.shown_at.millis() >= ABANDONED_AFTER_MS
+    });
     let mut events = Vec::with_capacity(3);
     if !on_path || (finished && node.id == problem.start) {
         let kind = if node.id == problem.start {
