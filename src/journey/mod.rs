@@ -201,18 +201,49 @@ pub async fn choose(
             AppError::BadRequest("That answer isn't one of this step's choices. Please go back and pick one of the buttons.".into())
         })?;
     let next = node.choices()[index].next.clone();
-    let (pid, sid, to) = (problem.id.clone(), node.id.clone(), next.clone());
+    // The events are made here; the writer only decides, from the visit as it stands there,
+    // whether the arrival at the step comes first, or the answer is already recorded.
+    let came = arrival(
+        &guide,
+        problem,
+        node,
+        if node.id == problem.start {
+            EventKind::Symptom
+        } else {
+            EventKind::Shown
+        },
+    );
+    let mut answered = vec![NewEvent {
+        kind: EventKind::Choice,
+        guide_version: guide.version.clone(),
+        problem_id: problem.id.clone(),
+        node_id: node.id.clone(),
+        choice_index: Some(index as i64),
+        next_id: Some(next.clone()),
+        outcome_kind: None,
+    }];
+    // The step the answer leads to is reached in the same write, so the page the redirect
+    // shows needs no write of its own.
+    if let Some((_, to)) = guide.locate(&problem.id, &next) {
+        answered.push(arrival(&guide, problem, to, arrival_kind(to)));
+    }
+    let (pid, sid) = (problem.id.clone(), node.id.clone());
     let guide_then = guide.clone();
     state
         .store
         .record_with(visit.id(), visit.start(), move |events| {
             let path = VisitPath::replay(events);
-            let new = answer(&guide_then, &path, (&pid, &sid), index, &to);
+            let arrives = arrival_unrecorded(&guide_then, &path, &pid, &sid);
             // The same answer again is a double click, unless it starts the problem afresh.
-            let restarts = new.first().is_some_and(|e| e.kind == EventKind::Symptom);
+            let restarts = arrives && came.kind == EventKind::Symptom;
             if !restarts && path.answer_at(&pid, &sid) == Some(index as i64) {
                 return Decision::Found(events.last().map_or(0, |e| e.id));
             }
+            let mut new = Vec::with_capacity(answered.len() + 1);
+            if arrives {
+                new.push(came);
+            }
+            new.extend(answered);
             Decision::Append(new)
         })
         .await?;
@@ -277,25 +308,16 @@ pub async fn back(
     Ok(visit.respond(Redirect::to(&step_url(&problem.id, target))))
 }
 
-/// The events an answer at `node` of `problem` (index `index`, leading to `next`) appends to a
-/// visit whose path is `path`: how the customer came to the step where no event says so yet,
-/// the answer, and the step or ending it leads to (so the page the redirect shows needs no write
-/// of its own).
-fn answer(
-    guide: &Guide,
-    path: &VisitPath,
-    (problem, node): (&str, &str),
-    index: usize,
-    next: &str,
-) -> Vec<NewEvent> {
+/// Whether an answer at `node` of `problem` must first record how the customer came to the
+/// step, from the visit's `path`: the first step of a symptom picked from the home page, or a
+/// step opened directly from a link. Coming back to the first step well after the journey ended
+/// (fixed, or sent to IIMS) starts the problem afresh, as a new attempt; answering it again
+/// straight away (the browser's Back button) is a change of mind within the same one, and after
+/// an ISP referral the customer continues where they were.
+fn arrival_unrecorded(guide: &Guide, path: &VisitPath, problem: &str, node: &str) -> bool {
     let Some((problem, node)) = guide.locate(problem, node) else {
-        return Vec::new();
+        return false;
     };
-    // The first step of a symptom picked from the home page, or a step opened directly from a
-    // link. Coming back to the first step well after the journey ended (fixed, or sent to IIMS)
-    // starts the problem afresh, as a new attempt; answering it again straight away (the
-    // browser's Back button) is a change of mind within the same one, and after an ISP referral
-    // the customer continues where they were.
     let on_path = path.problem_id.as_deref() == Some(&*problem.id)
         && path.steps.iter().any(|s| *s.node_id == *node.id);
     let finished = path.current(&problem.id).is_some_and(|s| {
@@ -305,28 +327,7 @@ fn answer(
             .is_some_and(|o| o.kind != OutcomeKind::Isp);
         ended && Timestamp::now().millis() - s.shown_at.millis() >= ABANDONED_AFTER_MS
     });
-    let mut events = Vec::with_capacity(3);
-    if !on_path || (finished && node.id == problem.start) {
-        let kind = if node.id == problem.start {
-            EventKind::Symptom
-        } else {
-            EventKind::Shown
-        };
-        events.push(arrival(guide, problem, node, kind));
-    }
-    events.push(NewEvent {
-        kind: EventKind::Choice,
-        guide_version: guide.version.clone(),
-        problem_id: problem.id.clone(),
-        node_id: node.id.clone(),
-        choice_index: Some(index as i64),
-        next_id: Some(next.to_string()),
-        outcome_kind: None,
-    });
-    if let Some((_, to)) = guide.locate(&problem.id, next) {
-        events.push(arrival(guide, problem, to, arrival_kind(to)));
-    }
-    events
+    !on_path || (finished && node.id == problem.start)
 }
 
 /// The event recording that the customer arrived at `node` of `problem`.
