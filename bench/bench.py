@@ -4,7 +4,9 @@
 Starts the release server on loopback with a fresh database and measures, with wrk, each for a
 fixed duration at each connection count:
 
-1. a step page, rendered for a visit that already has a path;
+1. a step page, rendered for a visit that already has a path; the same page for a customer
+   without a cookie (1b: a first visit, a crawler); and the page of 1 gzipped (1c:
+   `Accept-Encoding: gzip`), against nginx gzipping the same file;
 2. step transitions: simulated customers, each with its own visit cookie, post a choice and
    follow the redirect to the next step;
 3. escalations: the form post that opens a ticket with the customer's path;
@@ -12,9 +14,11 @@ fixed duration at each connection count:
 5. the baseline in the same run: the step page's HTML saved to a file and served by nginx
    (Debian's, when installed), and the server's own static route.
 
-Prints one table (requests/s, p50 and p99 latency, server CPU per request, peak RSS, each as a
-ratio to the baseline), checks that every answered choice is in the database exactly once, and
-checks the targets of docs/BENCHMARKS.md. Only loopback addresses are used.
+The pages of 1 and the baseline run in interleaved rounds (page, nginx, page without a cookie,
+gzipped page, nginx gzip), and each ratio is taken within a round. Prints one table (requests/s,
+p50 and p99 latency, server CPU per request, peak RSS, each as a ratio to the baseline), checks
+that every answered choice is in the database exactly once, and checks the targets of
+docs/BENCHMARKS.md. Only loopback addresses are used.
 """
 
 import argparse
@@ -40,6 +44,8 @@ ROOT = os.path.dirname(HERE)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 HOST = "127.0.0.1"
 STEP = "/problems/cant-send/steps/use-isp-smtp"
+# The problem's first step: where a customer following the home page's link lands.
+FIRST_STEP = "/problems/cant-send/steps/check-smtp-settings"
 MANAGER_EMAIL = "bench@example.com"
 MANAGER_PASSWORD = "bench-password-" + uuid.uuid4().hex[:12]
 
@@ -314,14 +320,55 @@ def expect(status, wanted, what):
 
 
 def start_visit(port):
-    """A new customer at the first step of "can't send": (client, cookie, csrf)."""
+    """A new customer at the first step of "can't send": (client, cookie, csrf).
+
+    As a browser does it: the first step's page (no cookie yet, so its forms carry the pending
+    token `new-<uuid>`), the "start over" form posted with that token (which starts the visit and
+    sets the cookie), then the page again for the visit's own form token.
+    """
     c = Client(port)
-    status, _, body = c.request("GET", "/")
-    expect(status, 200, "GET /")
-    csrf = hidden(body, "csrf")
-    status, _, _ = c.request("POST", "/problems/cant-send/start", {"csrf": csrf})
+    status, headers, body = c.request("GET", FIRST_STEP)
+    expect(status, 200, f"GET {FIRST_STEP} without a cookie")
+    if headers.get_all("Set-Cookie"):
+        raise RuntimeError(f"GET {FIRST_STEP} without a cookie set one")
+    pending = hidden(body, "csrf")
+    if not pending.startswith("new-"):
+        raise RuntimeError(f"the first page's form token is {pending!r}, not a pending `new-` one")
+    status, _, _ = c.request("POST", "/problems/cant-send/start", {"csrf": pending})
     expect(status, 303, "POST start")
-    return c, c.cookies["helpdesk_visit"], csrf
+    cookie = c.cookies.get("helpdesk_visit")
+    if not cookie:
+        raise RuntimeError("starting the problem set no visit cookie")
+    status, _, body = c.request("GET", FIRST_STEP)
+    expect(status, 200, f"GET {FIRST_STEP} with the visit")
+    csrf = hidden(body, "csrf")
+    if csrf.startswith("new-"):
+        raise RuntimeError("the page of a started visit still carries a pending token")
+    return c, cookie, csrf
+
+
+def check_page_encodings(port, cookie, nginx):
+    """Checks the step page comes gzipped when asked (from the server and from nginx) and
+    plain when not; returns the bytes of each body."""
+    sizes = {}
+    c = Client(port)
+    for label, headers in (("plain", {}), ("gzip", {"Accept-Encoding": "gzip"})):
+        status, h, body = c.request("GET", STEP, headers=dict(headers, Cookie=f"helpdesk_visit={cookie}"))
+        expect(status, 200, f"GET {STEP} ({label})")
+        if (h.get("Content-Encoding") == "gzip") != (label == "gzip"):
+            raise RuntimeError(f"the step page asked for {label} came with Content-Encoding {h.get('Content-Encoding')}")
+        sizes[f"page {label}"] = len(body)
+    c.close()
+    if nginx:
+        n = http.client.HTTPConnection(HOST, nginx.port, timeout=10)
+        n.request("GET", "/step.html", headers={"Accept-Encoding": "gzip"})
+        r = n.getresponse()
+        body = r.read()
+        if r.headers.get("Content-Encoding") != "gzip":
+            raise RuntimeError("nginx did not gzip the step page")
+        sizes["nginx gzip"] = len(body)
+        n.close()
+    return sizes
 
 
 def walk_to_step_page(port):
@@ -468,6 +515,14 @@ class Load:
         if bad:
             log(f"    wrk errors: {r['errors']}")
         return r
+
+
+def paired(runs, baselines):
+    """The median of `runs`, with its ratio to the baseline run beside it, round by round."""
+    m = median_run(runs)
+    m["pair_ratios"] = [a["rate"] / b["rate"] for a, b in zip(runs, baselines)]
+    m["pair_median"] = statistics.median(m["pair_ratios"])
+    return m
 
 
 def median_run(runs):
@@ -633,6 +688,8 @@ def main():
     p.add_argument("--events", type=int, default=1_000_000, help="path events in the seeded database [1000000]")
     p.add_argument("--no-nginx", action="store_true", help="skip the nginx baseline")
     p.add_argument("--no-seeded", action="store_true", help="skip the queue and ticket pages (4)")
+    p.add_argument("--pages-only", action="store_true",
+                   help="only the step pages and the baseline (1, 5): a short targeted run; implies --no-seeded")
     p.add_argument("--scaling", action="store_true", help="also measure 1k, 10k, 100k, 1M events")
     p.add_argument("--scaling-duration", type=int, default=5, help="seconds per scaling measurement [5]")
     p.add_argument("--smoke", action="store_true", help="a tiny load that checks the table and the choices, not the speed")
@@ -643,6 +700,8 @@ def main():
         args.duration, args.pair_duration, args.pairs = 1, 1, 1
         args.connections, args.tickets, args.events = "8", 200, 2_000
         args.scaling = False
+    if args.pages_only:
+        args.no_seeded = True
     conns_list = [int(c) for c in args.connections.split(",")]
     binary = args.binary or os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "helpdesk")
     binary = os.path.abspath(binary)
@@ -677,30 +736,52 @@ def main():
         nginx = Nginx(workdir, html).start() if use_nginx else None
         log(f"   step page {len(html)} bytes; baseline: {'nginx ' + subprocess.run(['nginx', '-v'], capture_output=True, text=True).stderr.strip() if nginx else 'the static route'}")
 
+        gzip_header = ["Accept-Encoding: gzip"]
+        sizes = check_page_encodings(server.port, cookie, nginx)
+        results["page_bytes"] = sizes
+        log("   page bytes: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
+        nginx_url = f"http://{HOST}:{nginx.port}/step.html" if nginx else None
+
         for conns in conns_list:
-            # 1 and 5: the step page and the static baseline, interleaved.
-            log(f"-- {conns} connections: step page and baseline, {args.pairs} interleaved pairs")
-            pages, statics = [], []
+            # 1 and 5: the step page (with a visit, without a cookie, gzipped) and the static
+            # baseline (plain, and gzipped for the gzipped page), interleaved in rounds.
+            log(f"-- {conns} connections: step pages and baseline, {args.pairs} interleaved rounds")
+            pages, statics, cookieless, gz_pages, gz_statics = [], [], [], [], []
             for i in range(args.pairs):
                 pages.append(load.run(server, base + STEP, conns, args.pair_duration, headers=page_headers))
                 if nginx:
-                    statics.append(load.run(nginx, f"http://{HOST}:{nginx.port}/step.html", conns, args.pair_duration))
+                    statics.append(load.run(nginx, nginx_url, conns, args.pair_duration))
                 else:
                     statics.append(load.run(server, base + css_path, conns, args.pair_duration))
-                log(f"   pair {i + 1}: page {pages[-1]['rate']:,.0f}/s, baseline {statics[-1]['rate']:,.0f}/s"
-                    f" ({pages[-1]['rate'] / statics[-1]['rate']:.2f}x)")
-            pair_ratios = [a["rate"] / b["rate"] for a, b in zip(pages, statics)]
-            page, static = median_run(pages), median_run(statics)
-            page["pair_ratios"] = pair_ratios
-            page["pair_median"] = statistics.median(pair_ratios)
+                cookieless.append(load.run(server, base + STEP, conns, args.pair_duration))
+                gz_pages.append(load.run(server, base + STEP, conns, args.pair_duration, headers=page_headers + gzip_header))
+                if nginx:
+                    gz_statics.append(load.run(nginx, nginx_url, conns, args.pair_duration, headers=gzip_header))
+                log(f"   round {i + 1}: page {pages[-1]['rate']:,.0f}/s, baseline {statics[-1]['rate']:,.0f}/s"
+                    f" ({pages[-1]['rate'] / statics[-1]['rate']:.2f}x); no cookie {cookieless[-1]['rate']:,.0f}/s"
+                    f" ({cookieless[-1]['rate'] / statics[-1]['rate']:.2f}x); gzip {gz_pages[-1]['rate']:,.0f}/s"
+                    + (f", nginx gzip {gz_statics[-1]['rate']:,.0f}/s ({gz_pages[-1]['rate'] / gz_statics[-1]['rate']:.2f}x)"
+                       if gz_statics else ""))
+            page, static = paired(pages, statics), median_run(statics)
+            nocookie = paired(cookieless, statics)
+            # The done-when of the cookieless page: at least as fast as the page of a visit.
+            nocookie["vs_visit"] = [a["rate"] / b["rate"] for a, b in zip(cookieless, pages)]
+            gz_page = paired(gz_pages, gz_statics if gz_statics else statics)
+            gz_page["vs_plain"] = [a["rate"] / b["rate"] for a, b in zip(gz_pages, pages)]
             baseline[conns] = static
             if nginx:
                 rows.append(("5. static file by nginx (baseline)", static))
+                rows.append(("5. the same file by nginx, gzip", median_run(gz_statics)))
                 own = load.run(server, base + css_path, conns, args.duration)
                 rows.append(("5. static file by the server (style.css)", own))
             else:
                 rows.append(("5. static file by the server (style.css, baseline)", static))
             rows.append(("1. step page, rendered", page))
+            rows.append(("1b. step page, no cookie", nocookie))
+            rows.append(("1c. step page, rendered, gzip", gz_page))
+
+            if args.pages_only:
+                continue
 
             # 2: transitions.
             # Enough customers that each makes about four transitions, as a real path has.
@@ -785,10 +866,21 @@ def main():
         print()
         print_table(rows, baseline)
         print()
+        versus = 'nginx' if use_nginx else 'static route'
         for conns in conns_list:
-            page = next(r for n, r in rows if n.startswith("1.") and r["conns"] == conns)
-            print(f"step page / {'nginx' if use_nginx else 'static route'} at {conns} connections, interleaved pairs: "
-                  + ", ".join(f"{x:.2f}" for x in page["pair_ratios"]) + f"; median {page['pair_median']:.2f}x")
+            at = {n.split(".")[0]: r for n, r in rows if n[:2] in ("1.", "1b", "1c") and r["conns"] == conns}
+
+            def pairs_line(what, xs, median):
+                print(f"{what} at {conns} connections, interleaved rounds: "
+                      + ", ".join(f"{x:.2f}" for x in xs) + f"; median {median:.2f}x")
+
+            pairs_line(f"step page with a visit / {versus}", at["1"]["pair_ratios"], at["1"]["pair_median"])
+            pairs_line(f"step page without a cookie / {versus}", at["1b"]["pair_ratios"], at["1b"]["pair_median"])
+            pairs_line("step page without a cookie / with a visit", at["1b"]["vs_visit"], statistics.median(at["1b"]["vs_visit"]))
+            pairs_line(f"step page gzip / {versus} gzip" if use_nginx else f"step page gzip / {versus}",
+                       at["1c"]["pair_ratios"], at["1c"]["pair_median"])
+            pairs_line("step page gzip / step page plain", at["1c"]["vs_plain"], statistics.median(at["1c"]["vs_plain"]))
+        print("bytes of the step page: " + ", ".join(f"{k} {v:,}" for k, v in results["page_bytes"].items()))
         for key, c in results["checks"].items():
             if key.startswith("choices"):
                 print(f"choices at {key.split('-')[1]} connections: {c['db']} in the database, {c['answered']} answered to wrk"
@@ -870,7 +962,19 @@ def targets(rows, results, conns_list, use_nginx):
                  f"step page >= {TARGET_PAGE_VS_NGINX}x nginx at {conns} connections: {page['pair_median']:.2f}x (median of {len(page['pair_ratios'])} pairs)")
         else:
             print("  [not measured] step page vs nginx: nginx is not installed")
+        nocookie = next(r for n, r in rows if n.startswith("1b.") and r["conns"] == conns)
+        vs = statistics.median(nocookie["vs_visit"])
+        line(vs >= 0.97, f"step page without a cookie at least as fast as with a visit at {conns} connections:"
+                         f" {vs:.2f}x (median of {len(nocookie['vs_visit'])} rounds; 3 % is the noise allowed)")
+        gz = next(r for n, r in rows if n.startswith("1c.") and r["conns"] == conns)
+        if use_nginx:
+            plain = next(r for n, r in rows if n.startswith("1.") and r["conns"] == conns)
+            print(f"  [info] gzip at {conns} connections: the gzipped page is {gz['pair_median']:.2f}x nginx gzip"
+                  f" (plain page {plain['pair_median']:.2f}x nginx), {statistics.median(gz['vs_plain']):.2f}x the plain page's rate")
     top = max(conns_list)
+    if not any(n.startswith("2.") for n, _ in rows):
+        print("  [not measured] transitions, escalations, memory and start-up (--pages-only)")
+        return
     t = next(r for n, r in rows if n.startswith("2.") and r["conns"] == top)
     line(t["rate"] >= TARGET_TRANSITIONS and t["p99_ms"] <= TARGET_TRANSITION_P99_MS,
          f"transitions at {top} connections >= {TARGET_TRANSITIONS:,}/s with p99 <= {TARGET_TRANSITION_P99_MS} ms:"

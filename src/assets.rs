@@ -1,12 +1,18 @@
 //! The site's static files, embedded in the binary and served from memory.
 //!
 //! Each URL carries a fingerprint of the file's content (`/static/style.css?v=1a2b3c4d5e6f`), so
-//! browsers may keep it for a year and still see a new version the moment it ships.
+//! browsers may keep it for a year and still see a new version the moment it ships. Each is
+//! gzipped once, on first use, at the best level, and sent so to clients that accept gzip.
+//!
+//! Also `robots.txt`, from memory.
 
 use std::sync::LazyLock;
 
+use std::io::Write;
+
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
@@ -45,6 +51,25 @@ static FINGERPRINTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
+/// The smallest file worth gzipping: a smaller one fits one TCP segment either way.
+const GZIP_MIN_BYTES: usize = 1024;
+
+/// Each asset gzipped, made once; `None` for a file too small to gain from it.
+static GZIPPED: LazyLock<Vec<Option<Vec<u8>>>> = LazyLock::new(|| {
+    ASSETS
+        .iter()
+        .map(|a| {
+            if a.body.len() < GZIP_MIN_BYTES {
+                return None;
+            }
+            let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::best());
+            encoder.write_all(a.body).ok()?;
+            let gz = encoder.finish().ok()?;
+            (gz.len() < a.body.len()).then_some(gz)
+        })
+        .collect()
+});
+
 /// Each asset's fingerprinted URL, made once.
 static URLS: LazyLock<Vec<String>> = LazyLock::new(|| {
     ASSETS
@@ -62,40 +87,142 @@ pub fn url(name: &str) -> &'static str {
     }
 }
 
-/// `GET /static/{file}`: an embedded file with strong caching and an ETag.
+/// `GET /static/{file}`: an embedded file with strong caching and an ETag, gzipped for clients
+/// that accept it.
 pub async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Result<Response, AppError> {
     let i = ASSETS
         .iter()
         .position(|a| a.name == name)
         .ok_or(AppError::NotFound)?;
     let asset = &ASSETS[i];
-    let etag = format!("\"{}\"", FINGERPRINTS[i]);
+    let gzipped = GZIPPED[i].as_deref().filter(|_| accepts_gzip(&headers));
+    // The two encodings are two representations: each has its own ETag, so a cache never
+    // answers a revalidation of one with the other.
+    let etag = match gzipped {
+        Some(_) => format!("\"{}-gz\"", FINGERPRINTS[i]),
+        None => format!("\"{}\"", FINGERPRINTS[i]),
+    };
+    let etag = HeaderValue::from_str(&etag).expect("hex etag");
     let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
+    let vary = HeaderValue::from_static("accept-encoding");
     if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+        .is_some_and(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|t| t.as_bytes() == etag.as_bytes() || t == "*")
+        })
     {
         return Ok((
             StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag)],
-            [(header::CACHE_CONTROL, cache)],
+            [
+                (header::ETAG, etag),
+                (header::CACHE_CONTROL, cache),
+                (header::VARY, vary),
+            ],
         )
             .into_response());
     }
-    Ok((
+    let mut response = (
         [
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(asset.content_type),
             ),
             (header::CACHE_CONTROL, cache),
+            (header::ETAG, etag),
+            (header::VARY, vary),
+        ],
+        gzipped.unwrap_or(asset.body),
+    )
+        .into_response();
+    if gzipped.is_some() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
+}
+
+/// Whether the request's `Accept-Encoding` accepts gzip: listed with a weight above zero, or
+/// not listed and `*` is.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    let mut any = false;
+    for item in headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+    {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim();
+        let accepted = !parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if coding.eq_ignore_ascii_case("gzip") {
+            return accepted;
+        }
+        if coding == "*" {
+            any = accepted;
+        }
+    }
+    any
+}
+
+/// What crawlers may read: the guide (the home page and every problem and step) is public
+/// help, worth finding from a search engine. Ticket status pages are each customer's own (their
+/// link is the secret), and the console is for managers.
+const ROBOTS_TXT: &str = "\
+# The troubleshooting guide is public; ticket pages and the managers' console are not.
+User-agent: *
+Allow: /
+Disallow: /tickets/
+Disallow: /console
+";
+
+/// `GET /robots.txt`: which pages crawlers may read, from memory.
+pub async fn robots() -> Response {
+    (
+        [
             (
-                header::ETAG,
-                HeaderValue::from_str(&etag).expect("hex etag"),
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
             ),
         ],
-        asset.body,
+        ROBOTS_TXT,
     )
-        .into_response())
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_gzip;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    fn with(value: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
+        h
+    }
+
+    #[test]
+    fn gzip_is_sent_only_where_accepted() {
+        assert!(accepts_gzip(&with("gzip")));
+        assert!(accepts_gzip(&with("br, gzip;q=0.5, deflate")));
+        assert!(accepts_gzip(&with("GZIP")));
+        assert!(accepts_gzip(&with("*")));
+        assert!(!accepts_gzip(&with("gzip;q=0")));
+        assert!(!accepts_gzip(&with("br, deflate")));
+        assert!(!accepts_gzip(&with("identity")));
+        assert!(!accepts_gzip(&with("*, gzip;q=0")));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 }

@@ -51,6 +51,10 @@ pub fn app(state: AppState) -> Site {
         .route("/console/tickets/{number}/status", post(ticket::set_status))
         .route("/console/tickets/{number}/assign", post(ticket::assign))
         .route(
+            "/console/tickets/{number}/contact",
+            post(console::contact::correct),
+        )
+        .route(
             "/console/admin/managers",
             get(admin::managers).post(admin::add_manager),
         )
@@ -65,6 +69,7 @@ pub fn app(state: AppState) -> Site {
         )
         .route("/console/admin/routing/remove", post(admin::remove_route))
         .route("/static/{file}", get(assets::serve))
+        .route("/robots.txt", get(assets::robots))
         .route("/healthz", get(healthz))
         .fallback(|| async { AppError::NotFound });
     middleware::wrap(routes, state)

@@ -1081,13 +1081,15 @@ async fn csv_exports_read_back_as_the_database_holds_them() {
     );
     let (headers, got) = parse_csv(&page.body);
     assert_eq!(headers[0], "reference");
-    assert_eq!(headers.len(), 16);
+    assert_eq!(headers.len(), 18);
+    assert_eq!(&headers[16..], ["visit", "outcome_event"]);
     let want = rows(
         &app,
         "SELECT printf('IIMS-%06d', t.number), CAST(t.created_at AS TEXT), t.problem_id, t.outcome_kind, t.ending_id,
                 t.status, t.customer_name, t.customer_email, t.customer_phone, t.customer_account, t.email_program,
                 t.description, CAST((SELECT MIN(at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.action = 'status'
-                    AND a.after IN ('resolved', 'closed')) AS TEXT), CAST(t.updated_at AS TEXT)
+                    AND a.after IN ('resolved', 'closed')) AS TEXT), CAST(t.updated_at AS TEXT),
+                t.visit_id, CAST(t.outcome_event_id AS TEXT)
          FROM tickets t WHERE created_at >= 1794182400000 AND created_at < 1794441600000 ORDER BY created_at, number",
     )
     .await;
@@ -1120,6 +1122,7 @@ async fn csv_exports_read_back_as_the_database_holds_them() {
             }
         );
         assert_eq!(g[15], iso(&w[13]));
+        assert_eq!(&g[16..18], &w[14..16]);
     }
     // The tricky ones arrived intact, formulas neutralised.
     let names: Vec<&str> = got.iter().map(|r| r[8].as_str()).collect();

@@ -562,7 +562,7 @@ async fn replayed_and_concurrent_forms_on_one_visit_record_once() {
     let events = app.store().events(c.visit_id()).await.unwrap();
     let choices = events.iter().filter(|e| e.choice_index.is_some()).count();
     assert_eq!(choices, 1, "recorded once");
-    // 20 concurrent page loads of the next step record it shown once.
+    // 20 concurrent page loads of the next step record nothing: the answer recorded it.
     let loads = (0..20).map(|_| {
         request("GET", "/problems/cant-send/steps/use-isp-smtp", Some(&c))
             .body(Body::empty())

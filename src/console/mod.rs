@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod command;
+pub mod contact;
 pub mod csv;
 pub mod insights;
 pub mod password;

@@ -17,10 +17,13 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, cookie, is_https};
 use crate::guide::OutcomeKind;
 use crate::guide::text::rich;
-use crate::journey::describe::describe;
+use crate::journey::describe::{HistoryLine, describe, describe_history};
+use crate::journey::path::history;
 use crate::store::{
     AuditEntry, ManagerRecord, Note, PendingForm, PendingKind, TicketChange, TicketDetail,
 };
+use crate::tickets::form::{ContactValues, FieldErrors};
+use crate::tickets::page::ticket_symptom;
 use crate::tickets::status::TicketStatus;
 use crate::time::{Timestamp, elapsed};
 
@@ -49,6 +52,10 @@ pub struct Feedback {
     pub conflict: Option<String>,
     /// A note or change kept while the manager signed in again.
     pub restored: Option<String>,
+    /// The contact details as typed, when their correction was refused.
+    pub contact: Option<ContactValues>,
+    /// What is wrong with the contact details.
+    pub contact_errors: FieldErrors,
 }
 
 /// One of the customer's other tickets.
@@ -100,6 +107,10 @@ struct TicketPage<'a> {
     updated: String,
     timeline: Vec<Moment>,
     total_time: Option<String>,
+    history: Vec<HistoryLine>,
+    detours: bool,
+    you: bool,
+    contact: ContactValues,
     notes: Vec<Note>,
     audit: Vec<AuditLine>,
     next_statuses: Vec<(&'static str, &'static str)>,
@@ -114,7 +125,13 @@ fn status_label(name: &str) -> String {
 }
 
 fn audit_line(entry: AuditEntry) -> AuditLine {
-    let who = entry.actor_name.unwrap_or_else(|| "System".into());
+    let who = entry.actor_name.unwrap_or_else(|| {
+        if entry.action == "contact" {
+            "The customer".into()
+        } else {
+            "System".into()
+        }
+    });
     let (what, before, after) = match entry.action.as_str() {
         "opened" => (
             "Ticket opened by the customer's escalation",
@@ -137,6 +154,11 @@ fn audit_line(entry: AuditEntry) -> AuditLine {
             entry.after.unwrap_or_else(|| "Unassigned".into()),
         ),
         "note" => ("Internal note added", String::new(), String::new()),
+        "contact" => (
+            "Contact details corrected",
+            entry.before.unwrap_or_default(),
+            entry.after.unwrap_or_default(),
+        ),
         _ => (
             "Changed",
             entry.before.unwrap_or_default(),
@@ -154,7 +176,7 @@ fn audit_line(entry: AuditEntry) -> AuditLine {
 }
 
 /// A ticket number from the URL; anything else is a page that does not exist.
-fn number(raw: &str) -> AppResult<i64> {
+pub(super) fn number(raw: &str) -> AppResult<i64> {
     if raw.is_empty() || raw.len() > 18 || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::NotFound);
     }
@@ -162,7 +184,7 @@ fn number(raw: &str) -> AppResult<i64> {
 }
 
 /// Renders the ticket page with `code`, and what to say back about its forms.
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     me: &SignedIn,
     number: i64,
@@ -176,12 +198,10 @@ async fn render(
         .ok_or(AppError::NotFound)?;
     let guide = state.guides.current().clone();
     let then = state.guides.version(&state.store, &t.guide_version).await?;
-    let symptom = then
-        .as_ref()
-        .and_then(|g| g.problem(&t.problem_id))
-        .or_else(|| guide.problem(&t.problem_id))
-        .map_or_else(|| t.problem_id.clone(), |p| p.symptom.clone());
+    let symptom = ticket_symptom(&guide, then.as_deref(), &t.problem_id);
     let lines = describe(state, &t.problem_id, &t.path).await?;
+    let events = state.store.ticket_events(&t.id).await?;
+    let history = describe_history(state, &history(&events)).await?;
     let count = lines.len();
     let timeline = lines
         .into_iter()
@@ -230,8 +250,24 @@ async fn render(
             age: age(o.created_at, now),
         })
         .collect();
+    let mut feedback = feedback;
+    let contact = feedback.contact.take().unwrap_or_else(|| ContactValues {
+        name: t.customer_name.clone(),
+        email: t.customer_email.clone(),
+        phone: t.customer_phone.clone().unwrap_or_default(),
+        account: t.customer_account.clone().unwrap_or_default(),
+    });
     let page = TicketPage {
         chrome: Chrome::new(state, me),
+        detours: history.iter().any(|h| {
+            matches!(
+                h.kind,
+                "back" | "back-from-isp" | "changed" | "switched" | "started-again" | "straight"
+            )
+        }),
+        history,
+        you: false,
+        contact,
         reference: guide.reference(t.number),
         status: t.status.label(),
         symptom,
@@ -335,7 +371,7 @@ async fn keep_for_later(
     Ok(response)
 }
 
-fn ticket_url(number: i64) -> String {
+pub(super) fn ticket_url(number: i64) -> String {
     format!("/console/tickets/{number}")
 }
 
@@ -380,7 +416,7 @@ async fn answer(
 }
 
 /// The ticket page again with a message beside the form that was wrong: 422.
-async fn refuse(
+pub(super) async fn refuse(
     state: &AppState,
     me: &SignedIn,
     number: i64,
@@ -398,7 +434,7 @@ async fn refuse(
     .await
 }
 
-fn revision(raw: &str) -> Result<i64, String> {
+pub(super) fn revision(raw: &str) -> Result<i64, String> {
     raw.trim()
         .parse()
         .map_err(|_| "The form was incomplete. Please reload the ticket and try again.".into())

@@ -20,7 +20,8 @@ use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
 use crate::guide::{Guide, Node, OutcomeKind, Problem};
-use crate::store::NewEvent;
+use crate::store::{ABANDONED_AFTER_MS, Decision, NewEvent};
+use crate::time::Timestamp;
 use path::{Event, EventKind, Path as VisitPath};
 use visit::CustomerVisit;
 
@@ -200,48 +201,19 @@ pub async fn choose(
             AppError::BadRequest("That answer isn't one of this step's choices. Please go back and pick one of the buttons.".into())
         })?;
     let next = node.choices()[index].next.clone();
-    let path = VisitPath::replay(&visit.events(&state.store).await?);
-    // How the customer came to this step, where no recorded event says so yet: the first step
-    // of a symptom picked from the home page, or a step opened directly from a link.
-    // Answering the first step again after the journey ended (fixed, or sent to IIMS) starts
-    // the problem afresh; after an ISP referral the customer continues where they were.
-    let mut events = Vec::new();
-    let on_path = path.problem_id.as_deref() == Some(&*problem.id)
-        && path.steps.iter().any(|s| *s.node_id == *node.id);
-    let finished = path
-        .current(&problem.id)
-        .and_then(|s| guide.node(problem, &s.node_id))
-        .and_then(Node::outcome)
-        .is_some_and(|o| o.kind != OutcomeKind::Isp);
-    if !on_path || (finished && node.id == problem.start) {
-        let kind = if node.id == problem.start {
-            EventKind::Symptom
-        } else {
-            EventKind::Shown
-        };
-        events.push(arrival(&guide, problem, node, kind));
-    }
-    events.push(NewEvent {
-        kind: EventKind::Choice,
-        guide_version: guide.version.clone(),
-        problem_id: problem.id.clone(),
-        node_id: node.id.clone(),
-        choice_index: Some(index as i64),
-        next_id: Some(next.clone()),
-        outcome_kind: None,
-    });
-    // The step the answer leads to is reached in the same write, so the page the redirect
-    // shows needs no write of its own.
-    if let Some((_, to)) = guide.locate(&problem.id, &next) {
-        events.push(arrival(&guide, problem, to, arrival_kind(to)));
-    }
-    let (pid, sid) = (problem.id.clone(), node.id.clone());
+    let (pid, sid, to) = (problem.id.clone(), node.id.clone(), next.clone());
+    let guide_then = guide.clone();
     state
         .store
-        .record_events(visit.id(), visit.start(), events, move |events| {
+        .record_with(visit.id(), visit.start(), move |events| {
             let path = VisitPath::replay(events);
-            (path.answer_at(&pid, &sid) == Some(index as i64))
-                .then(|| events.last().map_or(0, |e| e.id))
+            let new = answer(&guide_then, &path, (&pid, &sid), index, &to);
+            // The same answer again is a double click, unless it starts the problem afresh.
+            let restarts = new.first().is_some_and(|e| e.kind == EventKind::Symptom);
+            if !restarts && path.answer_at(&pid, &sid) == Some(index as i64) {
+                return Decision::Found(events.last().map_or(0, |e| e.id));
+            }
+            Decision::Append(new)
         })
         .await?;
     Ok(visit.respond(Redirect::to(&step_url(&problem.id, &next))))
@@ -269,40 +241,33 @@ pub async fn back(
         return Ok(visit.respond(e));
     }
     let (pid, from) = (problem.id.clone(), form.from.clone());
-    let mut events = vec![NewEvent {
-        kind: EventKind::Back,
-        guide_version: guide.version.clone(),
-        problem_id: problem.id.clone(),
-        node_id: form.from.clone(),
-        choice_index: None,
-        next_id: None,
-        outcome_kind: None,
-    }];
-    // The step it returns to is shown again, recorded in the same write, as an answer records
-    // the step it leads to: the insights see where the customer is now.
-    let path = VisitPath::replay(&visit.events(&state.store).await?);
-    if let Some([before, _]) = path.steps.last_chunk::<2>()
-        && path
-            .current(&problem.id)
-            .is_some_and(|s| *s.node_id == *form.from)
-        && let Some(to) = guide.node(problem, &before.node_id)
-    {
-        events.push(arrival(&guide, problem, to, arrival_kind(to)));
-    }
+    let guide_then = guide.clone();
     state
         .store
-        .record_events(
-            visit.id(),
-            visit.start(),
-            events,
+        .record_with(visit.id(), visit.start(), move |events| {
+            let path = VisitPath::replay(events);
+            let on_it = path.current(&pid).is_some_and(|s| *s.node_id == *from);
             // Only from the step the customer is on, and never past the first: a second click
             // on the same button (or a replayed form) goes back once.
-            move |events| {
-                let path = VisitPath::replay(events);
-                let on_it = path.current(&pid).is_some_and(|s| *s.node_id == *from);
-                (!on_it || path.steps.len() < 2).then(|| events.last().map_or(0, |e| e.id))
-            },
-        )
+            let (Some([before, _]), true) = (path.steps.last_chunk::<2>(), on_it) else {
+                return Decision::Found(events.last().map_or(0, |e| e.id));
+            };
+            let mut new = vec![NewEvent {
+                kind: EventKind::Back,
+                guide_version: guide_then.version.clone(),
+                problem_id: pid.clone(),
+                node_id: from.clone(),
+                choice_index: None,
+                next_id: None,
+                outcome_kind: None,
+            }];
+            // The step it returns to is shown again in the same write, as an answer records
+            // the step it leads to: the insights see where the customer is now.
+            if let Some((problem, to)) = guide_then.locate(&pid, &before.node_id) {
+                new.push(arrival(&guide_then, problem, to, arrival_kind(to)));
+            }
+            Decision::Append(new)
+        })
         .await?;
     let events = state.store.events(visit.id()).await?;
     let path = VisitPath::replay(&events);
@@ -310,6 +275,58 @@ pub async fn back(
         .current(&problem.id)
         .map_or(problem.start.as_str(), |s| &*s.node_id);
     Ok(visit.respond(Redirect::to(&step_url(&problem.id, target))))
+}
+
+/// The events an answer at `node` of `problem` (index `index`, leading to `next`) appends to a
+/// visit whose path is `path`: how the customer came to the step where no event says so yet,
+/// the answer, and the step or ending it leads to (so the page the redirect shows needs no write
+/// of its own).
+fn answer(
+    guide: &Guide,
+    path: &VisitPath,
+    (problem, node): (&str, &str),
+    index: usize,
+    next: &str,
+) -> Vec<NewEvent> {
+    let Some((problem, node)) = guide.locate(problem, node) else {
+        return Vec::new();
+    };
+    // The first step of a symptom picked from the home page, or a step opened directly from a
+    // link. Coming back to the first step well after the journey ended (fixed, or sent to IIMS)
+    // starts the problem afresh, as a new attempt; answering it again straight away (the
+    // browser's Back button) is a change of mind within the same one, and after an ISP referral
+    // the customer continues where they were.
+    let on_path = path.problem_id.as_deref() == Some(&*problem.id)
+        && path.steps.iter().any(|s| *s.node_id == *node.id);
+    let finished = path.current(&problem.id).is_some_and(|s| {
+        let ended = guide
+            .node(problem, &s.node_id)
+            .and_then(Node::outcome)
+            .is_some_and(|o| o.kind != OutcomeKind::Isp);
+        ended && Timestamp::now().millis() - s.shown_at.millis() >= ABANDONED_AFTER_MS
+    });
+    let mut events = Vec::with_capacity(3);
+    if !on_path || (finished && node.id == problem.start) {
+        let kind = if node.id == problem.start {
+            EventKind::Symptom
+        } else {
+            EventKind::Shown
+        };
+        events.push(arrival(guide, problem, node, kind));
+    }
+    events.push(NewEvent {
+        kind: EventKind::Choice,
+        guide_version: guide.version.clone(),
+        problem_id: problem.id.clone(),
+        node_id: node.id.clone(),
+        choice_index: Some(index as i64),
+        next_id: Some(next.to_string()),
+        outcome_kind: None,
+    });
+    if let Some((_, to)) = guide.locate(&problem.id, next) {
+        events.push(arrival(guide, problem, to, arrival_kind(to)));
+    }
+    events
 }
 
 /// The event recording that the customer arrived at `node` of `problem`.
@@ -344,19 +361,4 @@ pub fn current_outcome(events: &[Event], problem: &str, node: &str) -> Option<i6
         .rev()
         .find(|e| e.kind == EventKind::Outcome && &*e.problem_id == problem && &*e.node_id == node)
         .map(|e| e.id)
-}
-
-/// Whether the outcome event `outcome` was reached by answering the step before it, rather than
-/// by opening the ending's page directly.
-pub fn reached_by_answer(events: &[Event], outcome: i64) -> bool {
-    let Some(i) = events.iter().position(|e| e.id == outcome) else {
-        return false;
-    };
-    let end = &events[i];
-    i > 0 && {
-        let before = &events[i - 1];
-        before.kind == EventKind::Choice
-            && before.problem_id == end.problem_id
-            && before.next_id.as_deref() == Some(&*end.node_id)
-    }
 }

@@ -344,6 +344,21 @@ pub fn history<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<Moment> {
     moments
 }
 
+/// Whether the outcome event `outcome` was reached by answering the step before it, rather than
+/// by opening the ending's page directly.
+pub fn reached_by_answer(events: &[Event], outcome: i64) -> bool {
+    let Some(i) = events.iter().position(|e| e.id == outcome) else {
+        return false;
+    };
+    let end = &events[i];
+    i > 0 && {
+        let before = &events[i - 1];
+        before.kind == EventKind::Choice
+            && before.problem_id == end.problem_id
+            && before.next_id.as_deref() == Some(&*end.node_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

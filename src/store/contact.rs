@@ -21,8 +21,10 @@ pub struct Contact {
 /// How a correction came out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ContactChange {
-    /// Saved (or nothing to change); the ticket's revision now.
+    /// Saved; the ticket's revision now.
     Saved(i64),
+    /// The details were already these: nothing to change.
+    Unchanged,
     /// The ticket changed since the form was shown (a manager's correction); nothing saved.
     Conflict,
     /// A manager has acted on the ticket, so the customer can no longer change it here.
@@ -106,7 +108,7 @@ impl Store {
                         account,
                     };
                     if old == contact {
-                        return Ok(ContactChange::Saved(revision));
+                        return Ok(ContactChange::Unchanged);
                     }
                     let now = Timestamp::now();
                     let updated = sqlx::query(

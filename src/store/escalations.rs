@@ -17,7 +17,7 @@ use super::tickets::{NewTicket, TicketCreated, account_domain, domain_suffixes};
 use super::visits::events_of;
 use super::writer::GroupDone;
 use super::{Store, StoreError};
-use crate::journey::path::{EventKind, Name, Path, PathStep};
+use crate::journey::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::tickets::status::TicketStatus;
 use crate::time::Timestamp;
 
@@ -40,6 +40,7 @@ impl TicketJob {
 
 /// A ticket about to be inserted.
 struct Opening {
+    reason: String,
     id: String,
     number: i64,
     token: String,
@@ -121,7 +122,14 @@ async fn run_group(
             continue;
         };
         number += 1;
+        let reason = match &new.reason_if_direct {
+            Some(direct) if !reached_by_answer(&events[..=end], new.outcome_event) => {
+                direct.clone()
+            }
+            _ => new.reason.clone(),
+        };
         let opening = Opening {
+            reason,
             id: Uuid::new_v4().to_string(),
             number,
             token: format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple()),
@@ -206,7 +214,7 @@ async fn run_group(
                 .push_bind(&new.problem_id)
                 .push_bind(&new.ending_id)
                 .push_bind(new.outcome_kind)
-                .push_bind(&new.reason)
+                .push_bind(&t.reason)
                 .push_bind(&new.name)
                 .push_bind(&new.email)
                 .push_bind(&new.phone)

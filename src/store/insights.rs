@@ -300,6 +300,10 @@ pub struct TicketExport {
     pub resolved_at: Option<Timestamp>,
     /// The last change.
     pub updated_at: Timestamp,
+    /// The visit the ticket was opened from: its events are the customer's whole path.
+    pub visit_id: String,
+    /// The outcome event it escalated from: the path's last event.
+    pub outcome_event: i64,
 }
 
 /// A path event as the CSV export lists it.
@@ -777,7 +781,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT t.number, t.created_at, t.problem_id, t.outcome_kind, t.ending_id, t.status, m.name AS assignee,
                     t.customer_name, t.customer_email, t.customer_phone, t.customer_account, t.email_program,
-                    t.description, r.resolved_at, t.updated_at
+                    t.description, r.resolved_at, t.updated_at, t.visit_id, t.outcome_event_id
              FROM tickets t
              LEFT JOIN managers m ON m.id = t.assignee_id
              LEFT JOIN insight_resolutions r ON r.ticket_id = t.id
@@ -812,6 +816,8 @@ impl Store {
                     description: r.try_get("description")?,
                     resolved_at: r.try_get::<Option<i64>, _>("resolved_at")?.map(Timestamp),
                     updated_at: Timestamp(r.try_get("updated_at")?),
+                    visit_id: r.try_get("visit_id")?,
+                    outcome_event: r.try_get("outcome_event_id")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()

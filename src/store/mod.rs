@@ -51,7 +51,7 @@ pub use sessions::{ManagerSession, NewSession, RecentFailures, SESSION_ABSOLUTE,
 pub use tickets::{
     CustomerUpdates, NewTicket, TicketCreated, TicketSummary, account_domain, domain_suffixes,
 };
-pub use visits::{Events, NewEvent, Visit};
+pub use visits::{Decision, Events, NewEvent, Visit};
 use writer::Writer;
 
 /// The database the server runs on when none is given: a file in the working directory.

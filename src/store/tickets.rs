@@ -24,6 +24,10 @@ pub struct NewTicket {
     pub outcome_kind: &'static str,
     /// The guide's reason for the escalation.
     pub reason: String,
+    /// The reason instead, when the customer did not reach the outcome by answering the step
+    /// before it (they opened the contact page directly): the guide's would claim steps they
+    /// did not take.
+    pub reason_if_direct: Option<String>,
     /// The customer's name.
     pub name: String,
     /// The customer's email address.

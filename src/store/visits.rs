@@ -120,9 +120,17 @@ pub(super) async fn events_on(
     Ok(rows.into_iter().map(event).collect::<Result<_, _>>()?)
 }
 
-/// Decides, from the visit's events as the writer sees them, whether an event is already
-/// recorded; returns that event's id.
-pub type Existing = Box<dyn FnOnce(&[Event]) -> Option<i64> + Send>;
+/// What to write to a visit, decided from its events as the writer sees them.
+#[derive(Debug)]
+pub enum Decision {
+    /// It is already recorded, as the event with this id: nothing to write.
+    Found(i64),
+    /// Append these events, in order.
+    Append(Vec<NewEvent>),
+}
+
+/// Decides, from the visit's events as the writer sees them, what to write.
+type Decide = Box<dyn FnOnce(&[Event]) -> Decision + Send>;
 
 /// A write to a visit. The writer runs the visit writes queued together as one group: a few
 /// statements for the whole group, whatever its size.
@@ -133,12 +141,11 @@ pub(super) struct VisitJob {
 }
 
 enum VisitWrite {
-    /// Events, in order, unless `existing` finds the first already recorded. A visit that does
-    /// not exist yet is started with `start` as its form token, if given (a customer's first
-    /// action), else refused.
+    /// Events, as `decide` says from the visit's events. A visit that does not exist yet is
+    /// started with `start` as its form token, if given (a customer's first action), else
+    /// refused.
     Append {
-        new: Vec<NewEvent>,
-        existing: Existing,
+        decide: Decide,
         start: Option<String>,
     },
     /// Nothing to write: a page view read the visit from the database, so hold it in memory
@@ -227,10 +234,26 @@ pub(super) async fn insert_events(
     conn: &mut SqliteConnection,
     events: &[(&str, &Event)],
 ) -> Result<Vec<i64>, sqlx::Error> {
-    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM visit_events")
-        .fetch_one(&mut *conn)
-        .await?;
+    let first = next_event_id(conn).await?;
     let ids: Vec<i64> = (first..).take(events.len()).collect();
+    insert_numbered(conn, &ids, events).await?;
+    Ok(ids)
+}
+
+/// The id the next event inserted gets: one past the table's highest. Only meaningful inside a
+/// write transaction, where no other connection can take it in between.
+async fn next_event_id(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM visit_events")
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// Inserts `events` (each with its visit's id) under `ids`, a few hundred to a statement.
+async fn insert_numbered(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+    events: &[(&str, &Event)],
+) -> Result<(), sqlx::Error> {
     let rows: Vec<_> = ids.iter().zip(events).collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut q = QueryBuilder::<Sqlite>::new(
@@ -252,7 +275,7 @@ pub(super) async fn insert_events(
         });
         q.build().execute(&mut *conn).await?;
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// The most events a visit may have to be held in memory; a customer's visit has a few dozen.
@@ -395,14 +418,13 @@ async fn run_group(
         .load(conn, writes.iter().map(|(visit, _)| *visit))
         .await?;
     let recent = touched.recent;
+    // New events are numbered as they are appended, so a later job of the same group that
+    // finds one already recorded (a double submit) answers with its real id.
+    let mut next_id: Option<i64> = None;
     for (visit, write) in writes {
         match write {
             VisitWrite::Hold => outcomes.push(Outcome::Found(0)),
-            VisitWrite::Append {
-                new,
-                existing,
-                start,
-            } => {
+            VisitWrite::Append { decide, start } => {
                 if touched.state(conn, visit).await?.is_none() {
                     let Some(csrf_token) = start else {
                         outcomes.push(Outcome::Refused(StoreError::Database(
@@ -423,14 +445,22 @@ async fn run_group(
                 let Some(state) = touched.state(conn, visit).await? else {
                     return Err(sqlx::Error::RowNotFound.into());
                 };
-                if let Some(id) = existing(&state.events) {
-                    outcomes.push(Outcome::Found(id));
-                    continue;
-                }
+                let new = match decide(&state.events) {
+                    Decision::Found(id) => {
+                        outcomes.push(Outcome::Found(id));
+                        continue;
+                    }
+                    Decision::Append(new) => new,
+                };
                 outcomes.push(Outcome::Recorded(recorded.len()));
                 for new in new {
+                    let id = match next_id {
+                        Some(id) => id,
+                        None => next_event_id(conn).await?,
+                    };
+                    next_id = Some(id + 1);
                     let event = Event {
-                        id: 0, // known once inserted
+                        id,
                         seq: state.events.last().map_or(1, |e| e.seq + 1),
                         at: Timestamp(now),
                         kind: new.kind,
@@ -471,7 +501,8 @@ async fn run_group(
         .zip(&recorded)
         .map(|(key, (_, e))| (key.as_str(), e))
         .collect();
-    let ids = insert_events(conn, &rows).await?;
+    let ids: Vec<i64> = recorded.iter().map(|(_, e)| e.id).collect();
+    insert_numbered(conn, &ids, &rows).await?;
 
     // The attempts the new events move on, for visits whose attempt is not known yet: all read
     // together. (A visit whose first new event is a symptom starts a new attempt.)
@@ -499,15 +530,11 @@ async fn run_group(
 
     let mut tally = Tally::default();
     let mut event_ids = Vec::with_capacity(recorded.len());
-    for ((visit, mut event), (id, key)) in recorded.into_iter().zip(ids.into_iter().zip(keys)) {
-        event.id = id;
+    for ((visit, event), key) in recorded.into_iter().zip(keys) {
         event_ids.push(event.id);
         let Some(state) = touched.state(conn, visit).await? else {
             return Err(sqlx::Error::RowNotFound.into());
         };
-        if let Some(held) = state.events.iter_mut().rev().find(|e| e.seq == event.seq) {
-            held.id = event.id;
-        }
         if matches!(state.attempt, Known::Unread) {
             state.attempt = Known::Is(if event.kind == EventKind::Symptom {
                 None // a new attempt replaces whatever was there
@@ -602,27 +629,29 @@ impl Store {
     where
         F: FnOnce(&[Event]) -> Option<i64> + Send + 'static,
     {
-        self.record_events(visit, start, vec![new], existing).await
+        self.record_with(visit, start, move |events| match existing(events) {
+            Some(id) => Decision::Found(id),
+            None => Decision::Append(vec![new]),
+        })
+        .await
     }
 
-    /// Appends `new`, in order and in one write, unless `existing` finds the first already
-    /// recorded (then nothing is recorded); starts the visit as [`Store::record_event`] does.
-    /// Returns the id of the first event recorded, or of the one `existing` found.
-    pub async fn record_events<F>(
+    /// Writes what `decide` says from the visit's events as they stand inside the writer (so a
+    /// decision never rests on a stale read), starting the visit as [`Store::record_event`]
+    /// does. Returns the id of the first event appended, or the one `decide` found.
+    pub async fn record_with<F>(
         &self,
         visit: Uuid,
         start: Option<String>,
-        new: Vec<NewEvent>,
-        existing: F,
+        decide: F,
     ) -> Result<i64, StoreError>
     where
-        F: FnOnce(&[Event]) -> Option<i64> + Send + 'static,
+        F: FnOnce(&[Event]) -> Decision + Send + 'static,
     {
         self.write_visit(
             visit,
             VisitWrite::Append {
-                new,
-                existing: Box::new(existing),
+                decide: Box::new(decide),
                 start,
             },
         )

@@ -17,11 +17,11 @@ use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form, Path};
 use crate::guide::{Guide, Node, OutcomeKind, Problem};
+use crate::journey::ending_page;
 use crate::journey::path::{Event, EventKind, Path as VisitPath};
 use crate::journey::sidebar::sidebar;
 use crate::journey::visit::CustomerVisit;
-use crate::journey::{ending_page, reached_by_answer};
-use crate::store::{NewEvent, NewTicket, TicketCreated};
+use crate::store::{Contact, ContactChange, Corrector, NewEvent, NewTicket, TicketCreated};
 use form::{Escalation, EscalationValues, FieldErrors};
 
 pub use page::status;
@@ -118,11 +118,15 @@ pub async fn escalate(
             .await?
         }
     };
-    let events = state.store.events(visit.id()).await?;
-    let reason = if reached_by_answer(&events, outcome_event) {
-        outcome.reason.clone().unwrap_or_default()
-    } else {
-        CAME_DIRECTLY.to_string()
+    let reason = (
+        outcome.reason.clone().unwrap_or_default(),
+        Some(CAME_DIRECTLY.to_string()),
+    );
+    let contact = Contact {
+        name: escalation.name.clone(),
+        email: escalation.email.as_str().to_string(),
+        phone: escalation.phone.clone(),
+        account: escalation.account.clone(),
     };
     let created = open_ticket(
         &state,
@@ -132,8 +136,22 @@ pub async fn escalate(
         escalation,
     )
     .await?;
+    // The same form sent again (the browser's Back button, a typo fixed): the ticket exists,
+    // and corrected contact details are applied rather than dropped, while nobody has acted.
+    let mut corrected = "";
+    if created.existed
+        && matches!(
+            state
+                .store
+                .correct_contact(created.number, contact, Corrector::Customer)
+                .await?,
+            ContactChange::Saved(_)
+        )
+    {
+        corrected = "&corrected=1";
+    }
     Ok(visit.respond(Redirect::to(&format!(
-        "{}?sent=1",
+        "{}?sent=1{corrected}",
         status_url(&created.status_token)
     ))))
 }
@@ -192,12 +210,13 @@ async fn record_outcome(
 }
 
 /// Opens the ticket for the outcome event `at` (event, problem, ending, kind), or finds the one
-/// an earlier submit of the same form opened.
+/// an earlier submit of the same form opened. `reason` is the guide's, and the one to carry
+/// instead if the customer did not reach the outcome by the guide's steps.
 pub(crate) async fn open_ticket(
     state: &AppState,
     visit: &CustomerVisit,
     at: (i64, &str, &str, OutcomeKind),
-    reason: String,
+    reason: (String, Option<String>),
     escalation: Escalation,
 ) -> AppResult<TicketCreated> {
     let (outcome_event, problem_id, ending_id, kind) = at;
@@ -209,7 +228,8 @@ pub(crate) async fn open_ticket(
             problem_id: problem_id.to_string(),
             ending_id: ending_id.to_string(),
             outcome_kind: kind.as_str(),
-            reason,
+            reason: reason.0,
+            reason_if_direct: reason.1,
             name: escalation.name,
             email: escalation.email.as_str().to_string(),
             phone: escalation.phone,

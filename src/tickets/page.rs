@@ -34,6 +34,7 @@ struct StatusPage<'a> {
     description: &'a str,
     reply_to: String,
     history: Vec<HistoryLine>,
+    in_guide: bool,
     you: bool,
     just_sent: bool,
     corrected: bool,
@@ -59,6 +60,18 @@ fn valid_token(token: &str) -> bool {
         && token
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// The ticket behind a status link; a malformed link is answered like an unknown one.
+async fn ticket_by_link(state: &AppState, token: &str) -> AppResult<TicketSummary> {
+    if !valid_token(token) {
+        return Err(AppError::NotFound);
+    }
+    state
+        .store
+        .ticket_by_token(token)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// The contact form's token: derived from the status link, which only the customer holds, so
@@ -89,14 +102,7 @@ pub async fn status(
     Path(token): Path<String>,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    if !valid_token(&token) {
-        return Err(AppError::NotFound);
-    }
-    let ticket = state
-        .store
-        .ticket_by_token(&token)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let ticket = ticket_by_link(&state, &token).await?;
     let query = query.unwrap_or_default();
     let flag = |name: &str| query.split('&').any(|kv| kv == name);
     let editable = state.store.customer_may_correct(&ticket.id).await?;
@@ -164,6 +170,7 @@ async fn render(
         description: &ticket.description,
         reply_to: mask_email(&ticket.customer_email),
         history: lines,
+        in_guide: !ticket.problem_id.is_empty(),
         you: true,
         just_sent,
         corrected,
@@ -200,14 +207,7 @@ pub async fn correct_contact(
     Path(token): Path<String>,
     Form(form): Form<ContactPost>,
 ) -> AppResult<Response> {
-    if !valid_token(&token) {
-        return Err(AppError::NotFound);
-    }
-    let ticket = state
-        .store
-        .ticket_by_token(&token)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let ticket = ticket_by_link(&state, &token).await?;
     if is_cross_site(&headers) || !same_secret(&form.csrf, &contact_csrf(&token)) {
         return Err(AppError::Forbidden(
             "This form was not sent from your ticket's page, so nothing was changed. Please reload the page and try again.".into(),
@@ -247,7 +247,7 @@ pub async fn correct_contact(
         .correct_contact(ticket.number, contact, Corrector::Customer)
         .await?
     {
-        ContactChange::Saved(_) => Ok(Redirect::to(&format!(
+        ContactChange::Saved(_) | ContactChange::Unchanged => Ok(Redirect::to(&format!(
             "{}?corrected=1#contact",
             status_url(&token)
         ))

@@ -150,7 +150,7 @@ pub async fn contact(
         &state,
         &visit,
         (outcome_event, "", NODE, OutcomeKind::NotInGuide),
-        other.reason.clone(),
+        (other.reason.clone(), None),
         escalation,
     )
     .await?;

@@ -100,7 +100,9 @@ where
 }
 
 /// The tickets export's columns.
-pub const TICKET_COLUMNS: [&str; 16] = [
+/// `visit` and `outcome_event` lead to the customer's whole path: the rows of the events export
+/// with that visit, up to and including that event.
+pub const TICKET_COLUMNS: [&str; 18] = [
     "reference",
     "opened_at",
     "problem",
@@ -117,6 +119,8 @@ pub const TICKET_COLUMNS: [&str; 16] = [
     "description",
     "first_resolved_at",
     "updated_at",
+    "visit",
+    "outcome_event",
 ];
 
 /// The path events export's columns.
@@ -154,6 +158,8 @@ fn ticket_row(guide: &Guide, t: &TicketExport, out: &mut String) {
             t.description.clone(),
             t.resolved_at.map(|r| r.iso_millis()).unwrap_or_default(),
             t.updated_at.iso_millis(),
+            t.visit_id.clone(),
+            t.outcome_event.to_string(),
         ],
     );
 }
