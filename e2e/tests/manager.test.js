@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { request } from 'playwright-core';
 import { PHONE, axeReportName, checkPage, launch, openPage, screenshot } from '../lib/browser.js';
 import { byId, customer } from '../lib/guide.js';
-import { assertHeading, factValue, follow, sendEscalation, walkToEscalation } from '../lib/journey.js';
+import { answerStep, assertHeading, assertHistory, assertMasked, factValue, follow, historyLines, pickSymptom, sendEscalation, walkToEscalation } from '../lib/journey.js';
 import { helpdeskCli, startServer } from '../lib/server.js';
 
 axeReportName('manager');
@@ -177,9 +177,11 @@ test('a manager signs in, works the new ticket to resolved, and the customer see
     await page.getByRole('heading', { name: 'Status: Resolved' }).waitFor();
     assert.equal((await page.locator('h1 .badge').innerText()).trim(), 'Resolved');
     const history = await page.locator('table.audit').innerText();
-    for (const what of ['Internal note added', 'Assignment changed', 'Status changed']) {
+    for (const what of ['Contact details corrected', 'Internal note added', 'Assignment changed', 'Status changed']) {
       assert.ok(history.includes(what), `the history records "${what}"`);
     }
+    const byCustomer = page.locator('table.audit tbody tr', { hasText: 'Contact details corrected' });
+    assert.equal((await byCustomer.locator('td').nth(1).innerText()).trim(), 'The customer', 'the customer made the correction');
     await checkPage(page, 'console ticket resolved');
     await screenshot(page, 'ticket-resolved-desktop');
 
@@ -329,3 +331,71 @@ test('a manager changes their own password, and signs in with the new one', () =
   await follow(page, page.getByRole('button', { name: 'Sign out' }), /\/console\/sign-in/);
   await signIn(page, { ...ZOE, password: 'zoe-second-password-000' });
 }));
+
+test('the console tells a detour whole, and a manager corrects the contact details', async () => {
+  // A customer goes through the ISP referral on the download-stuck problem, then escalates.
+  const problem = byId['download-stuck'];
+  const [first] = problem.walk;
+  const person = customer(22);
+  const { reference, statusUrl } = await session({}, async (page) => {
+    await pickSymptom(page, problem);
+    await follow(page, page.getByRole('button', { name: "I can't open a Web site" }), /\/steps\/isp$/);
+    await follow(page, page.getByRole('button', { name: 'My Internet connection works again: continue the guide' }), /\/steps\/check-internet$/);
+    await answerStep(page, problem, 0);
+    return sendEscalation(page, problem, person, { history: null });
+  });
+
+  await session({}, async (page) => {
+    await signIn(page, MIA);
+    await follow(page, row(page, reference).getByRole('link', { name: reference }), /\/console\/tickets\/\d+$/);
+
+    // The compact timeline is what the customer finally did; the whole of it is beside it, open
+    // because there was a detour, in a manager's words.
+    const full = page.locator('details.full-history');
+    assert.equal(await full.getAttribute('open'), '', 'a path with a detour is shown open');
+    assert.match(await full.locator('summary').innerText(), /^Everything the customer did, in order \(6 entries\): with detours$/);
+    assertHistory(await historyLines(page), [
+      `Chose ${problem.symptom} and began at 1) ${first.title}`,
+      `1) ${first.title}: answered I can't open a Web site`,
+      'Reached (Referred to the ISP): Contact your Internet Service Provider (ISP)',
+      `Came back from the ISP referral: their Internet connection worked again; back to 1) ${first.title}`,
+      `1) ${first.title}: answered ${first.choose}`,
+      (line) => line.startsWith('Reached (Account Manager): 2) ') && line.includes(problem.ending.heading),
+    ]);
+    const timeline = await page.locator('ol.timeline').innerText();
+    assert.ok(!timeline.includes('Internet Service Provider'), 'the compact timeline leaves the detour out');
+    await checkPage(page, 'console ticket with a detour');
+    await screenshot(page, 'ticket-detour-desktop');
+
+    // The contact details, corrected by the manager: a mistake is shown in the console first.
+    const edit = page.locator('details.contact-edit');
+    await edit.locator('summary').click();
+    assert.equal(await edit.getByLabel('Email').inputValue(), person.email, 'the form starts with what the ticket holds');
+    await edit.getByLabel('Email').fill('not an address');
+    page.expectStatus = 422;
+    await follow(page, edit.getByRole('button', { name: 'Save contact details' }), /\/console\/tickets\/\d+\/contact$/);
+    await page.getByRole('alert').getByText('Please check the details below; nothing was saved.').waitFor();
+    assert.equal(await page.getByLabel('Email', { exact: true }).getAttribute('aria-invalid'), 'true');
+    await page.getByRole('navigation', { name: 'Console' }).waitFor();
+    assert.equal(await factValue(page, 'Email'), person.email, 'nothing was saved');
+    await checkPage(page, 'console contact details with a mistake');
+    page.expectStatus = undefined;
+
+    const corrected = 'ann.corrected@example.net';
+    await page.getByLabel('Email', { exact: true }).fill(corrected);
+    await follow(page, page.getByRole('button', { name: 'Save contact details' }), /\/console\/tickets\/\d+(#customer)?$/);
+    assert.equal(await factValue(page, 'Email'), corrected);
+    const audit = await page.locator('table.audit').innerText();
+    assert.ok(audit.includes('Contact details corrected') && audit.includes(MIA.name), `the history records the correction: ${audit}`);
+    await checkPage(page, 'console contact details corrected');
+  });
+
+  // The customer's status page shows the corrected address, masked, and the detour in their words.
+  await session({}, async (page) => {
+    await page.goto(statusUrl);
+    assertMasked(await factValue(page, 'Your address'), 'ann.corrected@example.net');
+    const lines = await historyLines(page);
+    assert.ok(lines[3].startsWith('You came back from the ISP referral: your Internet connection'), lines[3]);
+    await checkPage(page, 'customer status after the manager corrected the address');
+  });
+});
