@@ -165,12 +165,24 @@ export async function checkPage(page, label) {
     h1: [...document.querySelectorAll('h1')].map((h) => h.textContent.trim()),
     main: document.querySelectorAll('main').length,
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    // The deepest element that reaches furthest past the right edge, to say what is too wide.
+    widest: (() => {
+      const edge = document.documentElement.clientWidth;
+      let worst = null;
+      for (const el of document.body.querySelectorAll('*')) {
+        const r = el.getBoundingClientRect().right;
+        if (r > edge + 0.5 && (!worst || r >= worst.r)) worst = { r, el };
+      }
+      if (!worst) return '';
+      const el = worst.el;
+      return `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} (right edge at ${Math.round(worst.r)}px)`;
+    })(),
   }));
   assert.equal(facts.lang, 'en', `${label}: <html lang>`);
   assert.ok(facts.title.length > 5, `${label}: a page title`);
   assert.equal(facts.h1.length, 1, `${label}: exactly one h1, got ${JSON.stringify(facts.h1)}`);
   assert.equal(facts.main, 1, `${label}: one main landmark`);
-  assert.ok(facts.overflow <= 0, `${label}: no horizontal scrolling (${facts.overflow}px too wide)`);
+  assert.ok(facts.overflow <= 0, `${label}: no horizontal scrolling (${facts.overflow}px too wide: ${facts.widest})`);
   page.checkClean();
   await checkA11y(page, label);
   return facts;

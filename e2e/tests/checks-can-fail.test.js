@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { PHONE, axeReportName, checkA11y, checkPage, focused, launch, openPage } from '../lib/browser.js';
+import { assertHistory, assertMasked } from '../lib/journey.js';
 import { startServer } from '../lib/server.js';
 
 axeReportName('checks-can-fail');
@@ -72,3 +73,14 @@ test('the focus check sees a focus ring removed', () => onHome({}, async (page) 
   });
   assert.equal((await focused(page)).indicator, false, 'a removed focus ring is noticed');
 }));
+
+test('the history check fails on a line missing, out of order or reworded', () => {
+  const said = ['You chose A and began at 1) One', '1) One: you answered Yes', 'You reached: 2) Two'];
+  const reached = (line) => line.startsWith('You reached: 2) ');
+  assertHistory(said, ['You chose A and began at 1) One', '1) One: you answered Yes', reached]);
+  assert.throws(() => assertHistory(said.slice(0, 2), ['You chose A and began at 1) One', '1) One: you answered Yes', reached]), /3 history lines/);
+  assert.throws(() => assertHistory([said[1], said[0], said[2]], ['You chose A and began at 1) One', '1) One: you answered Yes', reached]), /history line 1/);
+  assert.throws(() => assertHistory(said, ['You chose A and began at 1) One', '1) One: you answered No', reached]), /history line 2/);
+  assert.throws(() => assertHistory(said, ['You chose A and began at 1) One', '1) One: you answered Yes', (line) => line.startsWith('You reached: 3) ')]), /history line 3/);
+  assert.throws(() => assertMasked('ann@example.com', 'ann@example.com'), /masked/);
+});
