@@ -424,6 +424,9 @@ async fn something_else_opens_a_ticket_of_its_own_kind() {
     let page = m.open_ticket(1).await;
     assert!(page.shows("Something else: my problem isn't listed here"));
     assert!(page.shows("Not in the guide"));
+    // Written from the home page's entry: nothing was opened "directly" past any step.
+    assert!(page.shows("Reached (Not in the guide): Tell IIMS about your problem"));
+    assert!(!page.shows("directly"));
 }
 
 #[tokio::test]

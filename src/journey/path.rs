@@ -292,7 +292,9 @@ pub fn history<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<Moment> {
                 }
             }
             EventKind::Outcome => {
-                if !led_here && current.as_deref() != Some(&*e.node_id) {
+                // A problem not in the guide (problem '') has no steps to come straight past.
+                if !led_here && !e.problem_id.is_empty() && current.as_deref() != Some(&*e.node_id)
+                {
                     moments.push(moment(Happened::CameStraight {
                         node: e.node_id.clone(),
                     }));
