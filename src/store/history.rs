@@ -1,8 +1,6 @@
 //! What a ticket's customer did before escalating: the visit's events up to the ticket's
 //! outcome, for the full reading of the path.
 
-use sqlx::Row;
-
 use super::visits::event;
 use super::{Store, StoreError};
 use crate::journey::path::Event;
@@ -24,14 +22,5 @@ impl Store {
         .fetch_all(&self.read)
         .await?;
         Ok(rows.into_iter().map(event).collect::<Result<_, _>>()?)
-    }
-
-    /// The visit a ticket was opened from.
-    pub async fn ticket_visit(&self, ticket_id: &str) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT visit_id FROM tickets WHERE id = $1")
-            .bind(ticket_id)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.map(|r| r.try_get("visit_id")).transpose()?)
     }
 }
