@@ -61,7 +61,7 @@ pub struct TicketSummary {
     /// The ticket number.
     pub number: i64,
     /// Workflow status.
-    pub status: String,
+    pub status: TicketStatus,
     /// When the customer escalated.
     pub created_at: Timestamp,
     /// When the ticket last changed.
@@ -132,7 +132,7 @@ impl Store {
         Ok(Some(TicketSummary {
             id,
             number: row.try_get("number")?,
-            status: row.try_get("status")?,
+            status: super::queue::status_of(&row)?,
             created_at: Timestamp(row.try_get("created_at")?),
             updated_at: Timestamp(row.try_get("updated_at")?),
             guide_version: row.try_get("guide_version")?,

@@ -16,6 +16,7 @@ use crate::journey::describe::{HistoryLine, describe_history};
 use crate::journey::path::history;
 use crate::store::{Contact, ContactChange, Corrector, TicketSummary};
 use crate::tickets::form::{ContactValues, FieldErrors};
+use crate::tickets::status::TicketStatus;
 use crate::tickets::status_url;
 
 #[derive(Template)]
@@ -148,7 +149,7 @@ async fn render(
         .await?;
     let events = state.store.ticket_events(&ticket.id).await?;
     let lines = describe_history(state, &history(&events)).await?;
-    let (status, status_note) = status_words(&ticket.status);
+    let (status, status_note) = status_words(ticket.status);
     // Only status changes and a first name: never notes, never who else touched the ticket.
     let updates = state.store.customer_updates(&ticket.id).await?;
     let page = StatusPage {
@@ -177,7 +178,7 @@ async fn render(
         statuses: updates
             .statuses
             .iter()
-            .map(|(at, s)| (at.display(), at.iso(), status_words(s.as_str()).0))
+            .map(|(at, s)| (at.display(), at.iso(), status_words(*s).0))
             .collect(),
         handled_by: updates
             .assignee_name
@@ -261,23 +262,22 @@ pub async fn correct_contact(
 
 /// A ticket status in the customer's words, with what it means for them. It promises nothing
 /// the site does not do: the site sends no email.
-fn status_words(status: &str) -> (&'static str, &'static str) {
+fn status_words(status: TicketStatus) -> (&'static str, &'static str) {
     match status {
-        "new" => (
+        TicketStatus::New => (
             "Received",
             "Your ticket is in the queue and will be picked up soon.",
         ),
-        "in-progress" => ("Being worked on", "Someone is working on your problem."),
-        "waiting-on-customer" => (
+        TicketStatus::InProgress => ("Being worked on", "Someone is working on your problem."),
+        TicketStatus::WaitingOnCustomer => (
             "Waiting for you",
             "We need more information from you before we can go on.",
         ),
-        "resolved" => (
+        TicketStatus::Resolved => (
             "Resolved",
             "We consider this problem solved. If it isn't, go through the guide again and quote this ticket's reference.",
         ),
-        "closed" => ("Closed", "This ticket is closed."),
-        _ => ("Received", ""),
+        TicketStatus::Closed => ("Closed", "This ticket is closed."),
     }
 }
 
