@@ -89,6 +89,19 @@ pub fn encode(value: &str) -> String {
     out
 }
 
+/// The problem a filter names by id, checked against the guide; empty means every problem.
+pub fn chosen_problem(guide: &crate::guide::Guide, raw: &str) -> Result<Option<String>, String> {
+    match raw.trim() {
+        "" => Ok(None),
+        id => guide
+            .problem(id)
+            .map(|p| Some(p.id.clone()))
+            .ok_or_else(|| {
+                "The guide has no symptom with that id. Choose one from the list.".to_string()
+            }),
+    }
+}
+
 /// How long ago `then` was, at a glance: `5 min`, `3 h`, `2 d`.
 pub fn age(then: Timestamp, now: Timestamp) -> String {
     let minutes = (now.millis() - then.millis()).max(0) / 60_000;

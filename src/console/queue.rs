@@ -120,19 +120,7 @@ impl QueueQuery {
                     .to_string(),
             ),
         };
-        let problem = match self.symptom.trim() {
-            "" => None,
-            p => Some(
-                guide
-                    .problem(p)
-                    .ok_or_else(|| {
-                        "The guide has no symptom with that id. Choose one from the list."
-                            .to_string()
-                    })?
-                    .id
-                    .clone(),
-            ),
-        };
+        let problem = super::chosen_problem(guide, &self.symptom)?;
         let assignee = match self.assignee.trim() {
             "" | "anyone" => AssigneeFilter::Anyone,
             "mine" => AssigneeFilter::Manager(me.to_string()),

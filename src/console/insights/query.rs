@@ -76,19 +76,7 @@ impl InsightsQuery {
                 "A range can cover at most {MAX_SPAN_DAYS} days; this one covers {span}. Choose a shorter range."
             ));
         }
-        let problem = match self.problem.trim() {
-            "" => None,
-            p => Some(
-                guide
-                    .problem(p)
-                    .ok_or_else(|| {
-                        "The guide has no symptom with that id. Choose one from the list."
-                            .to_string()
-                    })?
-                    .id
-                    .clone(),
-            ),
-        };
+        let problem = crate::console::chosen_problem(guide, &self.problem)?;
         let period = match self.by.trim() {
             "" | "day" => Period::Day,
             "week" => Period::Week,
