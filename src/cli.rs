@@ -4,8 +4,8 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use crate::console::accounts::Role;
 use crate::console::command::parse_role;
+use crate::domain::manager::Role;
 use crate::store::DEFAULT_DATABASE_URL;
 
 /// The address the server listens on when none is given.

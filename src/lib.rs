@@ -7,6 +7,7 @@
 pub mod assets;
 pub mod cli;
 pub mod console;
+pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod guide;
@@ -19,7 +20,6 @@ pub mod seed;
 pub mod serve;
 pub mod store;
 pub mod tickets;
-pub mod time;
 
 use std::sync::Arc;
 
@@ -56,7 +56,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Builds the state, storing the guide's version so paths made with it can be read later.
     pub async fn new(store: Store, guide: guide::Guide) -> Result<AppState, store::StoreError> {
-        store.remember_guide(&guide).await?;
+        store.remember_guide(&guide.version, &guide.source).await?;
         Ok(AppState(Arc::new(Shared {
             store,
             guides: Guides::new(guide),

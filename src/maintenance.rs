@@ -3,10 +3,10 @@
 use std::time::Instant;
 
 use crate::cli::SeedCommand;
+use crate::domain::time::Timestamp;
 use crate::guide::Guide;
 use crate::seed::{SeedPlan, generate};
 use crate::store::Store;
-use crate::time::Timestamp;
 
 /// How many generated visits go into one transaction.
 const SEED_CHUNK: usize = 2_000;
@@ -43,7 +43,7 @@ pub async fn seed(command: SeedCommand) -> Result<String, String> {
         .map_err(|e| format!("cannot open the database: {e}"))?;
     let guide = Guide::embedded();
     store
-        .remember_guide(&guide)
+        .remember_guide(&guide.version, &guide.source)
         .await
         .map_err(|e| e.to_string())?;
     let managers = store

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Request, header};
 use common::TestApp;
 use flate2::read::GzDecoder;
 use helpdesk::Site;
-use helpdesk::console::accounts::Role;
+use helpdesk::domain::manager::Role;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 

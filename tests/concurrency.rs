@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use common::{ANN, Customer, TestApp};
+use helpdesk::domain::path::Event;
+use helpdesk::domain::time::Timestamp;
 use helpdesk::guide::Guide;
-use helpdesk::journey::path::Event;
 use helpdesk::store::InsightQuery;
-use helpdesk::time::Timestamp;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Row};
 use uuid::Uuid;

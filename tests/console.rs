@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use axum::body::Body;
 use common::{Manager, PASSWORD, TestApp, ok};
-use helpdesk::console::accounts::Role;
 use helpdesk::console::sign_in::{self, FAILURE_WINDOW, MAX_ACCOUNT_FAILURES, MAX_CLIENT_FAILURES};
+use helpdesk::domain::manager::Role;
+use helpdesk::domain::time::Timestamp;
 use helpdesk::guide::text::rich;
 use helpdesk::store::{SESSION_ABSOLUTE, SESSION_IDLE};
-use helpdesk::time::Timestamp;
 
 fn ago(d: Duration) -> Timestamp {
     Timestamp(Timestamp::now().millis() - d.as_millis() as i64)
@@ -538,7 +538,7 @@ async fn the_assignee_lists_follow_manager_changes_made_here_or_by_another_proce
     let other = helpdesk::store::Store::open(&app.db_url).await.unwrap();
     let bob = other
         .add_manager(helpdesk::store::NewManager {
-            email: helpdesk::console::accounts::ManagerEmail::parse("bob@iims.example").unwrap(),
+            email: helpdesk::domain::manager::ManagerEmail::parse("bob@iims.example").unwrap(),
             name: "Bob Jones".into(),
             role: Role::Manager,
             password_hash: "not used".into(),

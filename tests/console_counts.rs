@@ -4,7 +4,7 @@
 mod common;
 
 use common::{TestApp, ok};
-use helpdesk::console::accounts::Role;
+use helpdesk::domain::manager::Role;
 use sqlx::ConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use std::str::FromStr;

@@ -9,9 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::{PASSWORD, TestApp, ok};
-use helpdesk::console::accounts::Role;
+use helpdesk::domain::manager::Role;
+use helpdesk::domain::time::Timestamp;
 use helpdesk::store::SESSION_IDLE;
-use helpdesk::time::Timestamp;
 
 fn ago(d: Duration) -> Timestamp {
     Timestamp(Timestamp::now().millis() - d.as_millis() as i64)

@@ -8,12 +8,13 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::{TestApp, ok};
-use helpdesk::console::accounts::Role;
+use helpdesk::domain::manager::Role;
+use helpdesk::domain::path::{Event, EventKind, Path};
+use helpdesk::domain::synthetic::{SyntheticTicket, SyntheticVisit};
+use helpdesk::domain::time::{Timestamp, date, parse_date};
 use helpdesk::guide::Guide;
-use helpdesk::journey::path::{Event, EventKind, Path};
-use helpdesk::seed::{SeedPlan, SyntheticTicket, SyntheticVisit, generate};
+use helpdesk::seed::{SeedPlan, generate};
 use helpdesk::store::{InsightQuery, Insights, StepFigures, Tally};
-use helpdesk::time::{Timestamp, date, parse_date};
 use uuid::Uuid;
 
 const SECOND: i64 = 1_000;

@@ -4,8 +4,9 @@
 mod common;
 
 use common::{ANN, TestApp, ok};
-use helpdesk::guide::{Guide, OutcomeKind};
-use helpdesk::journey::path::EventKind;
+use helpdesk::domain::outcome::OutcomeKind;
+use helpdesk::domain::path::EventKind;
+use helpdesk::guide::Guide;
 
 /// Every path through the guide: (problem, the choice indexes taken, the ending reached).
 fn all_paths(guide: &Guide) -> Vec<(String, Vec<usize>, String)> {

@@ -7,9 +7,9 @@ mod common;
 use axum::body::Body;
 use axum::http::Request;
 use common::{ANN, TestApp, ok};
-use helpdesk::console::accounts::Role;
+use helpdesk::domain::manager::Role;
+use helpdesk::domain::time::Timestamp;
 use helpdesk::store::InsightQuery;
-use helpdesk::time::Timestamp;
 
 /// A "download gets stuck" customer who is sent to the ISP, comes back, and escalates.
 async fn detour(app: &TestApp) -> (common::Customer, i64, String) {
@@ -71,7 +71,7 @@ async fn a_detour_through_the_isp_is_shown_whole_on_the_console_and_the_status_p
     // The full reading, open because the path had detours, in the manager's words.
     assert!(page.shows("with detours"));
     // The CSV exports lead from the ticket to every event of its path, the detour included.
-    let today = helpdesk::time::date(Timestamp::now().day());
+    let today = helpdesk::domain::time::date(Timestamp::now().day());
     let tickets = m
         .get(&format!(
             "/console/insights/tickets.csv?from={today}&to={today}"

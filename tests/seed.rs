@@ -4,8 +4,8 @@
 mod common;
 
 use common::TestApp;
+use helpdesk::domain::time::Timestamp;
 use helpdesk::seed::{SeedPlan, generate};
-use helpdesk::time::Timestamp;
 
 fn plan(tickets: usize, events: usize, seed: u64) -> SeedPlan {
     SeedPlan {

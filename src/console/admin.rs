@@ -9,9 +9,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Chrome;
-use super::accounts::{ManagerEmail, Password, Role, parse_name};
+use super::accounts::Password;
 use super::session::Admin;
 use crate::AppState;
+use crate::domain::manager::{ManagerEmail, Role, parse_name};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
 use crate::store::{

@@ -3,8 +3,9 @@
 
 use std::io::{BufRead, IsTerminal, Read, Write};
 
-use super::accounts::{ManagerEmail, Password, Role, parse_name};
+use super::accounts::Password;
 use crate::cli::{ManagerAction, ManagerCommand};
+use crate::domain::manager::{ManagerEmail, Role, parse_name};
 use crate::store::{AccountChange, NewManager, Store};
 
 /// Where a new password comes from.

@@ -23,8 +23,8 @@ use axum::response::Redirect;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::domain::time::Timestamp;
 use crate::error::AppError;
-use crate::time::Timestamp;
 use session::SignedIn;
 
 /// What every console page shows around its content: who is signed in and the sign-out form.

@@ -10,13 +10,14 @@ use serde::Deserialize;
 use super::session::SignedIn;
 use super::{Chrome, Params, age, encode};
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::ticket::TicketStatus;
+use crate::domain::time::Timestamp;
 use crate::error::{AppError, AppResult};
-use crate::guide::{Guide, OutcomeKind};
+use crate::guide::Guide;
 use crate::store::{
     AssigneeFilter, Cursor, ManagerRecord, QueueFilter, QueueRow, QueueSort, Search, StatusFilter,
 };
-use crate::tickets::status::TicketStatus;
-use crate::time::Timestamp;
 
 /// Tickets per page.
 pub const PAGE_SIZE: u32 = 25;

@@ -6,13 +6,13 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::accounts::Role;
 use super::encode;
 use crate::AppState;
+use crate::domain::manager::Role;
+use crate::domain::time::Timestamp;
 use crate::error::{AppError, AppResult};
 use crate::extract::{cookie, is_cross_site, is_https, same_secret};
 use crate::store::{ManagerRecord, SESSION_ABSOLUTE};
-use crate::time::Timestamp;
 
 /// The cookie that carries a manager's session token.
 pub const SESSION_COOKIE: &str = "helpdesk_console";

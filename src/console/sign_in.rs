@@ -13,16 +13,16 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::Params;
-use super::accounts::ManagerEmail;
 use super::accounts::verify_password;
 use super::session::{
     SignedIn, clear_session_cookie, cookie_header, safe_next, session_token, set_session_cookie,
 };
 use crate::AppState;
+use crate::domain::manager::ManagerEmail;
+use crate::domain::time::Timestamp;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form, cookie, is_cross_site, is_https, same_secret};
 use crate::store::RecentFailures;
-use crate::time::Timestamp;
 
 /// Failed sign-ins are counted over this window; a refusal lasts until enough of them age out.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);

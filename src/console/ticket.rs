@@ -13,19 +13,19 @@ use serde::Deserialize;
 use super::session::{Sender, SignedIn, cookie_header, sign_in_url};
 use super::{Chrome, age, plain_text};
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::history;
+use crate::domain::ticket::TicketStatus;
+use crate::domain::time::{Timestamp, elapsed};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, cookie, is_https};
-use crate::guide::OutcomeKind;
 use crate::guide::text::rich;
 use crate::journey::describe::{HistoryLine, describe, describe_history};
-use crate::journey::path::history;
 use crate::store::{
     AuditEntry, ManagerRecord, Note, PendingForm, PendingKind, TicketChange, TicketDetail,
 };
 use crate::tickets::form::{ContactValues, FieldErrors};
 use crate::tickets::page::ticket_symptom;
-use crate::tickets::status::TicketStatus;
-use crate::time::{Timestamp, elapsed};
 
 /// The longest note accepted, in characters.
 pub const NOTE_MAX: usize = 8000;

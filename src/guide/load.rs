@@ -9,9 +9,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
-use super::{
-    Choice, Guide, Node, NodeBody, NodeHtml, Outcome, OutcomeKind, Problem, SomethingElse, text,
-};
+use super::{Choice, Guide, Node, NodeBody, NodeHtml, Outcome, Problem, SomethingElse, text};
+use crate::domain::outcome::OutcomeKind;
 
 /// One thing wrong with a guide file, at a line.
 #[derive(Debug, Clone, PartialEq, Eq)]

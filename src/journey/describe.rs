@@ -1,10 +1,10 @@
 //! A recorded path in words: each step as the customer saw it, and what they answered.
 
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::{Happened, Moment, PathStep};
+use crate::domain::time::{Timestamp, elapsed};
 use crate::error::AppResult;
-use crate::guide::OutcomeKind;
-use crate::journey::path::{Happened, Moment, PathStep};
-use crate::time::{Timestamp, elapsed};
 
 /// One line of a path, ready for a page.
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ pub struct HistoryLine {
     pub outcome: Option<&'static str>,
 }
 
-/// Describes a full history (see [`crate::journey::path::history`]) from the guide versions its
+/// Describes a full history (see [`crate::domain::path::history`]) from the guide versions its
 /// moments were made with.
 pub async fn describe_history(state: &AppState, moments: &[Moment]) -> AppResult<Vec<HistoryLine>> {
     let mut lines = Vec::with_capacity(moments.len());

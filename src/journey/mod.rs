@@ -6,7 +6,6 @@
 //! is idempotent, so reloads, double clicks and the back button never record a choice twice.
 
 pub mod describe;
-pub mod path;
 pub mod sidebar;
 pub mod step;
 pub mod visit;
@@ -17,12 +16,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::{Event, EventKind, Path as VisitPath};
+use crate::domain::time::Timestamp;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path};
-use crate::guide::{Guide, Node, OutcomeKind, Problem};
+use crate::guide::{Guide, Node, Problem};
 use crate::store::{ABANDONED_AFTER_MS, Decision, NewEvent};
-use crate::time::Timestamp;
-use path::{Event, EventKind, Path as VisitPath};
 use visit::CustomerVisit;
 
 pub use step::{ending_page, step_page};

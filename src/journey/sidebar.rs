@@ -5,10 +5,11 @@
 //! there, never a path that runs past the page on screen.
 
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::Path;
 use crate::error::AppResult;
-use crate::guide::{Guide, Node, OutcomeKind, Problem};
+use crate::guide::{Guide, Node, Problem};
 use crate::journey::describe::{PathLine, describe};
-use crate::journey::path::Path;
 use crate::journey::step_url;
 
 /// The sidebar of a step or ending page.

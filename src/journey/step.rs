@@ -6,11 +6,12 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::Path as VisitPath;
 use crate::error::{AppError, AppResult};
 use crate::extract::Path;
-use crate::guide::{Guide, Node, OutcomeKind, Problem};
+use crate::guide::{Guide, Node, Problem};
 use crate::journey::current_outcome;
-use crate::journey::path::Path as VisitPath;
 use crate::journey::sidebar::{Sidebar, sidebar};
 use crate::journey::visit::CustomerVisit;
 use crate::store::TicketCreated;

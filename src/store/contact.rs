@@ -3,7 +3,7 @@
 
 use super::queue::{audit_on, current_on};
 use super::{Store, StoreError};
-use crate::time::Timestamp;
+use crate::domain::time::Timestamp;
 
 /// A ticket's contact details, as corrected.
 #[derive(Debug, Clone, PartialEq, Eq)]

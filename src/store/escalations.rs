@@ -17,9 +17,9 @@ use super::tickets::{NewTicket, TicketCreated, account_domain, domain_suffixes};
 use super::visits::events_of;
 use super::writer::GroupDone;
 use super::{Store, StoreError};
-use crate::journey::path::{EventKind, Name, Path, PathStep, reached_by_answer};
-use crate::tickets::status::TicketStatus;
-use crate::time::Timestamp;
+use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
+use crate::domain::ticket::TicketStatus;
+use crate::domain::time::Timestamp;
 
 /// Rows per multi-row statement: at 20 values a row, well under SQLite's limit on bound values.
 const ROWS_PER_STATEMENT: usize = 500;

@@ -1,19 +1,18 @@
 //! Guide versions: every guide file the server has served, by content hash.
 
 use super::{Store, StoreError};
-use crate::guide::Guide;
-use crate::time::Timestamp;
+use crate::domain::time::Timestamp;
 
 impl Store {
-    /// Keeps `guide`'s content under its version, if it is not stored yet.
-    pub async fn remember_guide(&self, guide: &Guide) -> Result<(), StoreError> {
+    /// Keeps a guide's content (`source`) under its `version`, if it is not stored yet.
+    pub async fn remember_guide(&self, version: &str, source: &str) -> Result<(), StoreError> {
         // Look before writing, so a server whose database is read-only for now still starts
         // with a guide it has served before (and answers 503 to writes until the fault is gone).
-        if self.guide_source(&guide.version).await?.is_some() {
+        if self.guide_source(version).await?.is_some() {
             return Ok(());
         }
-        let version = guide.version.clone();
-        let content = guide.source.to_string();
+        let version = version.to_string();
+        let content = source.to_string();
         self.writer
             .run(move |conn| {
                 Box::pin(async move {

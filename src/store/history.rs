@@ -3,7 +3,7 @@
 
 use super::visits::event;
 use super::{Store, StoreError};
-use crate::journey::path::Event;
+use crate::domain::path::Event;
 
 impl Store {
     /// The events of the ticket's visit up to and including the outcome it escalated from,

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use sqlx::{Row, SqliteConnection};
 
 use super::{Store, StoreError};
-use crate::time::Timestamp;
+use crate::domain::time::Timestamp;
 
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;

@@ -7,8 +7,8 @@ use sqlx::{Row, SqliteConnection};
 use uuid::Uuid;
 
 use super::{Store, StoreError};
-use crate::console::accounts::{ManagerEmail, Role};
-use crate::time::Timestamp;
+use crate::domain::manager::{ManagerEmail, Role};
+use crate::domain::time::Timestamp;
 
 /// A manager account, without its password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::{Store, StoreError};
-use crate::time::Timestamp;
+use crate::domain::time::Timestamp;
 
 /// How long a pending form is kept.
 pub const PENDING_FOR: Duration = Duration::from_secs(3600);

@@ -6,9 +6,9 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::{Store, StoreError};
-use crate::journey::path::PathStep;
-use crate::tickets::status::TicketStatus;
-use crate::time::Timestamp;
+use crate::domain::path::PathStep;
+use crate::domain::ticket::TicketStatus;
+use crate::domain::time::Timestamp;
 
 /// A ticket with everything a manager sees.
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@ use sqlx::sqlite::SqliteRow;
 
 use super::queue::status_of;
 use super::{Store, StoreError};
-use crate::tickets::status::TicketStatus;
-use crate::time::Timestamp;
+use crate::domain::ticket::TicketStatus;
+use crate::domain::time::Timestamp;
 
 /// Which statuses the queue shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

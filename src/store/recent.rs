@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use uuid::Uuid;
 
 use super::rollups::Attempt;
-use crate::journey::path::{Event, Name};
+use crate::domain::path::{Event, Name};
 
 /// A visit as the writer works on it.
 #[derive(Debug, Clone)]

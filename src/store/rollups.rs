@@ -16,7 +16,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::StoreError;
 use super::insights::{DAY_MS, HOUR_MS};
-use crate::journey::path::{Event, EventKind, Name};
+use crate::domain::path::{Event, EventKind, Name};
 
 /// Rows per multi-row statement: at 13 values a row, well under SQLite's limit on bound values.
 const ROWS_PER_STATEMENT: usize = 500;

@@ -11,9 +11,9 @@ use super::escalations::insert_paths;
 use super::rollups::{Attempt, Tally};
 use super::visits::insert_events;
 use super::{Store, StoreError};
-use crate::journey::path::{Event, Path};
-use crate::seed::{SyntheticTicket, SyntheticVisit};
-use crate::time::Timestamp;
+use crate::domain::path::{Event, Path};
+use crate::domain::synthetic::{SyntheticTicket, SyntheticVisit};
+use crate::domain::time::Timestamp;
 
 /// Rows per multi-row statement: at 20 values a row (a ticket), well under SQLite's limit on
 /// bound values.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::managers::{ManagerRecord, manager_row};
 use super::{Store, StoreError};
-use crate::time::Timestamp;
+use crate::domain::time::Timestamp;
 
 /// A session ends after this long without a request.
 pub const SESSION_IDLE: Duration = Duration::from_secs(8 * 3600);

@@ -5,9 +5,9 @@ use uuid::Uuid;
 
 use super::queue::path_on;
 use super::{Store, StoreError};
-use crate::journey::path::PathStep;
-use crate::tickets::status::TicketStatus;
-use crate::time::Timestamp;
+use crate::domain::path::PathStep;
+use crate::domain::ticket::TicketStatus;
+use crate::domain::time::Timestamp;
 
 /// What the escalation form hands the store.
 #[derive(Debug, Clone)]

@@ -16,8 +16,8 @@ use super::recent::{HeldVisit, Known, RecentVisits, VisitState};
 use super::rollups::{self, Attempt, Tally};
 use super::writer::GroupDone;
 use super::{Store, StoreError};
-use crate::journey::path::{Event, EventKind, Name};
-use crate::time::Timestamp;
+use crate::domain::path::{Event, EventKind, Name};
+use crate::domain::time::Timestamp;
 
 /// A customer's visit, identified by the visit cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,6 @@
 pub mod form;
 pub mod page;
 pub mod something_else;
-pub mod status;
 
 use askama::Template;
 use axum::extract::State;
@@ -14,11 +13,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::{Event, EventKind, Path as VisitPath};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form, Path};
-use crate::guide::{Guide, Node, OutcomeKind, Problem};
+use crate::guide::{Guide, Node, Problem};
 use crate::journey::ending_page;
-use crate::journey::path::{Event, EventKind, Path as VisitPath};
 use crate::journey::sidebar::sidebar;
 use crate::journey::visit::CustomerVisit;
 use crate::store::{Contact, ContactChange, Corrector, NewEvent, NewTicket, TicketCreated};

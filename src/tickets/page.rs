@@ -9,14 +9,15 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::history;
+use crate::domain::ticket::TicketStatus;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, is_cross_site, same_secret};
-use crate::guide::{Guide, OutcomeKind};
+use crate::guide::Guide;
 use crate::journey::describe::{HistoryLine, describe_history};
-use crate::journey::path::history;
 use crate::store::{Contact, ContactChange, Corrector, TicketSummary};
 use crate::tickets::form::{ContactValues, FieldErrors};
-use crate::tickets::status::TicketStatus;
 use crate::tickets::status_url;
 
 #[derive(Template)]
@@ -183,7 +184,7 @@ async fn render(
         handled_by: updates
             .assignee_name
             .as_deref()
-            .map(crate::console::accounts::first_name)
+            .map(crate::domain::manager::first_name)
             .filter(|n| !n.is_empty())
             .map(str::to_string),
         contact,

@@ -9,10 +9,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::{Event, EventKind};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form};
-use crate::guide::{Guide, OutcomeKind, SomethingElse};
-use crate::journey::path::{Event, EventKind};
+use crate::guide::{Guide, SomethingElse};
 use crate::journey::visit::CustomerVisit;
 use crate::store::NewEvent;
 use crate::tickets::form::{EscalationValues, FieldErrors};

@@ -405,7 +405,8 @@ pub fn ok(page: &Page) {
 // ---------------------------------------------------------------------------------------------
 // The account manager console.
 
-use helpdesk::console::accounts::{ManagerEmail, Password, Role};
+use helpdesk::console::accounts::Password;
+use helpdesk::domain::manager::{ManagerEmail, Role};
 use helpdesk::store::{ManagerRecord, NewManager};
 
 /// The password every test manager gets (there is no default account; tests make their own).

@@ -15,10 +15,10 @@ use super::super::{Params, csv};
 use super::problem_label;
 use super::query::{Chosen, InsightsQuery};
 use crate::AppState;
+use crate::domain::time::{Timestamp, date};
 use crate::error::{AppError, AppResult};
 use crate::guide::Guide;
 use crate::store::{EventExport, TicketExport};
-use crate::time::{Timestamp, date};
 
 /// Rows fetched per round trip while exporting.
 const EXPORT_PAGE: i64 = 2_000;

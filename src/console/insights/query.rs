@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 
+use crate::domain::time::{date, parse_date};
 use crate::guide::Guide;
 use crate::store::ExportFilter;
-use crate::time::{date, parse_date};
 
 use super::super::encode;
 

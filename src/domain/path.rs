@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::time::Timestamp;
+use crate::domain::time::Timestamp;
 
 /// A name an event carries (a guide version, a problem, a step): shared by every event that
 /// names the same thing, so copying an event copies pointers, not text.
