@@ -231,21 +231,25 @@ pub async fn choose(
     let guide_then = guide.clone();
     state
         .store
-        .record_with(visit.id(), visit.start(), move |events| {
-            let path = VisitPath::replay(events);
-            let arrives = arrival_unrecorded(&guide_then, &path, &pid, &sid);
-            // The same answer again is a double click, unless it starts the problem afresh.
-            let restarts = arrives && came.kind == EventKind::Symptom;
-            if !restarts && path.answer_at(&pid, &sid) == Some(index as i64) {
-                return Decision::Found(events.last().map_or(0, |e| e.id));
-            }
-            let mut new = Vec::with_capacity(answered.len() + 1);
-            if arrives {
-                new.push(came);
-            }
-            new.extend(answered);
-            Decision::Append(new)
-        })
+        .record_with(
+            visit.id(),
+            visit.start(),
+            Box::new(move |events: &[Event]| {
+                let path = VisitPath::replay(events);
+                let arrives = arrival_unrecorded(&guide_then, &path, &pid, &sid);
+                // The same answer again is a double click, unless it starts the problem afresh.
+                let restarts = arrives && came.kind == EventKind::Symptom;
+                if !restarts && path.answer_at(&pid, &sid) == Some(index as i64) {
+                    return Decision::Found(events.last().map_or(0, |e| e.id));
+                }
+                let mut new = Vec::with_capacity(answered.len() + 1);
+                if arrives {
+                    new.push(came);
+                }
+                new.extend(answered);
+                Decision::Append(new)
+            }),
+        )
         .await?;
     Ok(visit.respond(Redirect::to(&step_url(&problem.id, &next))))
 }
@@ -275,30 +279,34 @@ pub async fn back(
     let guide_then = guide.clone();
     state
         .store
-        .record_with(visit.id(), visit.start(), move |events| {
-            let path = VisitPath::replay(events);
-            let on_it = path.current(&pid).is_some_and(|s| *s.node_id == *from);
-            // Only from the step the customer is on, and never past the first: a second click
-            // on the same button (or a replayed form) goes back once.
-            let (Some([before, _]), true) = (path.steps.last_chunk::<2>(), on_it) else {
-                return Decision::Found(events.last().map_or(0, |e| e.id));
-            };
-            let mut new = vec![NewEvent {
-                kind: EventKind::Back,
-                guide_version: guide_then.version.clone(),
-                problem_id: pid.clone(),
-                node_id: from.clone(),
-                choice_index: None,
-                next_id: None,
-                outcome_kind: None,
-            }];
-            // The step it returns to is shown again in the same write, as an answer records
-            // the step it leads to: the insights see where the customer is now.
-            if let Some((problem, to)) = guide_then.locate(&pid, &before.node_id) {
-                new.push(arrival(&guide_then, problem, to, arrival_kind(to)));
-            }
-            Decision::Append(new)
-        })
+        .record_with(
+            visit.id(),
+            visit.start(),
+            Box::new(move |events: &[Event]| {
+                let path = VisitPath::replay(events);
+                let on_it = path.current(&pid).is_some_and(|s| *s.node_id == *from);
+                // Only from the step the customer is on, and never past the first: a second click
+                // on the same button (or a replayed form) goes back once.
+                let (Some([before, _]), true) = (path.steps.last_chunk::<2>(), on_it) else {
+                    return Decision::Found(events.last().map_or(0, |e| e.id));
+                };
+                let mut new = vec![NewEvent {
+                    kind: EventKind::Back,
+                    guide_version: guide_then.version.clone(),
+                    problem_id: pid.clone(),
+                    node_id: from.clone(),
+                    choice_index: None,
+                    next_id: None,
+                    outcome_kind: None,
+                }];
+                // The step it returns to is shown again in the same write, as an answer records
+                // the step it leads to: the insights see where the customer is now.
+                if let Some((problem, to)) = guide_then.locate(&pid, &before.node_id) {
+                    new.push(arrival(&guide_then, problem, to, arrival_kind(to)));
+                }
+                Decision::Append(new)
+            }),
+        )
         .await?;
     let events = state.store.events(visit.id()).await?;
     let path = VisitPath::replay(&events);

@@ -1,436 +1,149 @@
-//! The managers' side of one ticket: the ticket with its notes and audit trail, and the changes
-//! managers make (status, assignment, notes), each one atomic and audited. The queue's pages are in
-//! [`super::queue_page`].
+//! The console's queue: which tickets a manager asks for (status, assignee, problem, dates,
+//! search), in which order, a page at a time.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use async_trait::async_trait;
 
-use super::{Store, StoreError};
-use crate::domain::path::PathStep;
+use super::StoreError;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 
-/// A ticket with everything a manager sees.
-#[derive(Debug, Clone)]
-pub struct TicketDetail {
-    /// Internal id.
-    pub id: String,
-    /// Number.
+/// Which statuses the queue shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// Every status.
+    #[default]
+    Any,
+    /// New, in progress and waiting on the customer.
+    Open,
+    /// Exactly this one.
+    Is(TicketStatus),
+}
+
+/// Whose tickets the queue shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AssigneeFilter {
+    /// Assigned to anyone or nobody.
+    #[default]
+    Anyone,
+    /// Nobody's yet.
+    Unassigned,
+    /// This manager's (by id).
+    Manager(String),
+}
+
+/// What the search box asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// A ticket number, from `IIMS-000123` or `123`.
+    Number(i64),
+    /// Part of the customer's name, email or account, the description or a note, in any case.
+    Text(String),
+}
+
+/// The order of the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueueSort {
+    /// Newest opened first.
+    #[default]
+    Newest,
+    /// Oldest opened first: the order to work a backlog in.
+    Oldest,
+    /// Most recently changed first.
+    Updated,
+}
+
+impl QueueSort {
+    /// The column the order and the cursor's time are on, and whether it runs descending.
+    pub(super) fn key(self) -> (&'static str, bool) {
+        match self {
+            QueueSort::Newest => ("created_at", true),
+            QueueSort::Oldest => ("created_at", false),
+            QueueSort::Updated => ("updated_at", true),
+        }
+    }
+}
+
+/// A position in the queue: a ticket's time in the sort's column, and its number, which breaks
+/// ties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// The ticket's creation time, or its last update when sorting by that.
+    pub at: Timestamp,
+    /// Its number.
     pub number: i64,
-    /// Status.
+}
+
+/// The queue's filters, order and position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// By status.
+    pub status: StatusFilter,
+    /// By escalation kind (stored outcome kind name).
+    pub kind: Option<String>,
+    /// By symptom (problem id).
+    pub problem: Option<String>,
+    /// By assignee.
+    pub assignee: AssigneeFilter,
+    /// By reference or text.
+    pub search: Option<Search>,
+    /// The order.
+    pub sort: QueueSort,
+    /// The page after this ticket (the next page).
+    pub after: Option<Cursor>,
+    /// The page before this ticket (the previous page); wins over `after`.
+    pub before: Option<Cursor>,
+}
+
+/// One line of the queue.
+#[derive(Debug, Clone)]
+pub struct QueueRow {
+    /// The ticket number.
+    pub number: i64,
+    /// Its status.
     pub status: TicketStatus,
-    /// Bumped by every change; edit forms carry it to detect concurrent edits.
-    pub revision: i64,
-    /// Opened.
+    /// When it was opened.
     pub created_at: Timestamp,
-    /// Last changed.
+    /// When it last changed.
     pub updated_at: Timestamp,
-    /// The guide version of the path.
-    pub guide_version: String,
     /// The symptom's problem id.
     pub problem_id: String,
-    /// The ending reached.
-    pub ending_id: String,
     /// The escalation kind.
     pub outcome_kind: String,
-    /// The guide's reason.
-    pub reason: String,
-    /// Customer's name.
+    /// The customer's name.
     pub customer_name: String,
-    /// Customer's email.
+    /// The customer's email.
     pub customer_email: String,
-    /// Customer's phone.
-    pub customer_phone: Option<String>,
-    /// Customer's account or domain.
-    pub customer_account: Option<String>,
-    /// Customer's email program.
-    pub email_program: String,
-    /// Customer's description.
-    pub description: String,
-    /// The assignee's id.
-    pub assignee_id: Option<String>,
-    /// The assignee's name.
+    /// Who works it, if anyone.
     pub assignee_name: Option<String>,
-    /// The path, in order.
-    pub path: Vec<PathStep>,
-    /// Internal notes, oldest first.
-    pub notes: Vec<Note>,
-    /// The audit trail, oldest first.
-    pub audit: Vec<AuditEntry>,
 }
 
-/// An internal note.
+/// A page of the queue.
 #[derive(Debug, Clone)]
-pub struct Note {
-    /// Who wrote it.
-    pub author_name: String,
-    /// What they wrote (plain text).
-    pub body: String,
-    /// When.
-    pub at: Timestamp,
+pub struct QueuePage {
+    /// Up to the page size of tickets, in the sort's order.
+    pub rows: Vec<QueueRow>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+    /// Where the previous page ends, if there is one.
+    pub previous: Option<Cursor>,
+    /// How many tickets match the other filters, per status.
+    pub counts: Vec<(TicketStatus, i64)>,
 }
 
-/// One entry of a ticket's audit trail.
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    /// When.
-    pub at: Timestamp,
-    /// Who, if a manager (otherwise the system did it).
-    pub actor_name: Option<String>,
-    /// What: `opened`, `routed`, `status`, `assignee` or `note`.
-    pub action: String,
-    /// The value before.
-    pub before: Option<String>,
-    /// The value after.
-    pub after: Option<String>,
-}
-
-/// How an edit of a ticket went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TicketChange {
-    /// Saved; the ticket's new revision.
-    Saved(i64),
-    /// Someone changed the ticket since the form was shown; nothing was saved.
-    Conflict,
-    /// The workflow does not allow that status change.
-    NotAllowed(TicketStatus),
-    /// The chosen assignee is not an enabled manager.
-    NoSuchAssignee,
-    /// No such ticket.
-    NotFound,
-}
-
-/// Appends an audit entry, on the writer's connection.
-pub(super) async fn audit_on(
-    conn: &mut SqliteConnection,
-    ticket_id: &str,
-    at: Timestamp,
-    actor: Option<&str>,
-    action: &str,
-    before: Option<&str>,
-    after: Option<&str>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO ticket_audit (ticket_id, at, actor_id, action, before, after) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(ticket_id)
-    .bind(at.millis())
-    .bind(actor)
-    .bind(action)
-    .bind(before)
-    .bind(after)
-    .execute(&mut *conn)
-    .await?;
-    if action == "status" {
-        super::insights::track_status(conn, ticket_id, at.millis(), after.unwrap_or("")).await?;
-    }
-    Ok(())
-}
-
-pub(super) fn status_of(row: &SqliteRow) -> Result<TicketStatus, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    TicketStatus::from_name(&status)
-        .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))
-}
-
-impl Store {
-    /// A ticket by number, as a manager sees it: with its path, notes and audit trail.
-    pub async fn ticket_detail(&self, number: i64) -> Result<Option<TicketDetail>, StoreError> {
-        // One connection for the page's reads: each acquire and release of a pooled connection
-        // costs a round trip to its thread.
-        let mut conn = self.read.acquire().await?;
-        let row = sqlx::query(
-            "SELECT t.id, t.number, t.status, t.revision, t.created_at, t.updated_at, t.guide_version, t.problem_id,
-                    t.ending_id, t.outcome_kind, t.reason, t.customer_name, t.customer_email, t.customer_phone,
-                    t.customer_account, t.email_program, t.description, t.assignee_id, m.name AS assignee_name
-             FROM tickets t LEFT JOIN managers m ON m.id = t.assignee_id
-             WHERE t.number = $1",
-        )
-        .bind(number)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let id: String = row.try_get("id")?;
-        let path = path_on(&mut conn, &id).await?;
-        let notes = notes_on(&mut conn, &id).await?;
-        let audit = audit_trail_on(&mut conn, &id).await?;
-        Ok(Some(TicketDetail {
-            number: row.try_get("number")?,
-            status: status_of(&row)?,
-            revision: row.try_get("revision")?,
-            created_at: Timestamp(row.try_get("created_at")?),
-            updated_at: Timestamp(row.try_get("updated_at")?),
-            guide_version: row.try_get("guide_version")?,
-            problem_id: row.try_get("problem_id")?,
-            ending_id: row.try_get("ending_id")?,
-            outcome_kind: row.try_get("outcome_kind")?,
-            reason: row.try_get("reason")?,
-            customer_name: row.try_get("customer_name")?,
-            customer_email: row.try_get("customer_email")?,
-            customer_phone: row.try_get("customer_phone")?,
-            customer_account: row.try_get("customer_account")?,
-            email_program: row.try_get("email_program")?,
-            description: row.try_get("description")?,
-            assignee_id: row.try_get("assignee_id")?,
-            assignee_name: row.try_get("assignee_name")?,
-            path,
-            notes,
-            audit,
-            id,
-        }))
-    }
-
-    /// A ticket's internal notes, oldest first.
-    pub async fn notes(&self, ticket_id: &str) -> Result<Vec<Note>, StoreError> {
-        notes_on(&mut *self.read.acquire().await?, ticket_id).await
-    }
-
-    /// A ticket's audit trail, oldest first.
-    pub async fn audit_trail(&self, ticket_id: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        audit_trail_on(&mut *self.read.acquire().await?, ticket_id).await
-    }
-
-    /// Moves a ticket to `to`, if it is still at `revision` and the workflow allows it.
-    pub async fn change_status(
-        &self,
-        number: i64,
-        revision: i64,
-        to: TicketStatus,
-        actor_id: &str,
-    ) -> Result<TicketChange, StoreError> {
-        let actor = actor_id.to_string();
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let Some((id, current, from)) = current_on(conn, number).await? else {
-                        return Ok(TicketChange::NotFound);
-                    };
-                    if current != revision {
-                        return Ok(TicketChange::Conflict);
-                    }
-                    if !from.can_move_to(to) {
-                        return Ok(TicketChange::NotAllowed(from));
-                    }
-                    let now = Timestamp::now();
-                    let Some(new_revision) =
-                        bump_on(conn, &id, revision, now, "status = $4", Some(to.as_str())).await?
-                    else {
-                        return Ok(TicketChange::Conflict);
-                    };
-                    audit_on(
-                        conn,
-                        &id,
-                        now,
-                        Some(&actor),
-                        "status",
-                        Some(from.as_str()),
-                        Some(to.as_str()),
-                    )
-                    .await?;
-                    Ok(TicketChange::Saved(new_revision))
-                })
-            })
-            .await
-    }
-
-    /// Assigns a ticket to an enabled manager, or to nobody, if it is still at `revision`.
-    pub async fn assign(
-        &self,
-        number: i64,
-        revision: i64,
-        assignee_id: Option<&str>,
-        actor_id: &str,
-    ) -> Result<TicketChange, StoreError> {
-        let actor = actor_id.to_string();
-        let assignee = assignee_id.map(str::to_string);
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let Some((id, current, _)) = current_on(conn, number).await? else {
-                        return Ok(TicketChange::NotFound);
-                    };
-                    if current != revision {
-                        return Ok(TicketChange::Conflict);
-                    }
-                    let new_name: Option<String> = match &assignee {
-                        None => None,
-                        Some(a) => {
-                            let name: Option<String> =
-                                sqlx::query_scalar("SELECT name FROM managers WHERE id = $1 AND enabled = 1")
-                                    .bind(a)
-                                    .fetch_optional(&mut *conn)
-                                    .await?;
-                            match name {
-                                Some(n) => Some(n),
-                                None => return Ok(TicketChange::NoSuchAssignee),
-                            }
-                        }
-                    };
-                    let old_name: Option<String> = sqlx::query_scalar(
-                        "SELECT m.name FROM tickets t JOIN managers m ON m.id = t.assignee_id WHERE t.id = $1",
-                    )
-                    .bind(&id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                    let now = Timestamp::now();
-                    let Some(new_revision) = bump_on(conn, &id, revision, now, "assignee_id = $4", assignee.as_deref()).await?
-                    else {
-                        return Ok(TicketChange::Conflict);
-                    };
-                    audit_on(conn, &id, now, Some(&actor), "assignee", old_name.as_deref(), new_name.as_deref()).await?;
-                    Ok(TicketChange::Saved(new_revision))
-                })
-            })
-            .await
-    }
-
-    /// Adds an internal note; `false` when there is no such ticket.
+/// The console's queue.
+#[async_trait]
+pub trait QueueStore: Send + Sync {
+    /// A page of the queue, at most `limit` tickets in the filter's order, with counts per status.
     ///
-    /// A note changes nothing anyone else wrote, so it needs no revision and never conflicts.
-    pub async fn add_note(
+    /// Without a search the counts are sums of the kept `ticket_counts`; a search counts its
+    /// matches (after folding the search text of tickets changed since the last search).
+    async fn queue(&self, filter: &QueueFilter, limit: u32) -> Result<QueuePage, StoreError>;
+    /// The customer's other tickets (the same email address), newest first, at most `limit`,
+    /// without the ticket `except`.
+    async fn customer_tickets(
         &self,
-        number: i64,
-        author_id: &str,
-        body: &str,
-    ) -> Result<bool, StoreError> {
-        let (author, body) = (author_id.to_string(), body.to_string());
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    let Some((id, _, _)) = current_on(conn, number).await? else {
-                        return Ok(false);
-                    };
-                    let now = Timestamp::now();
-                    sqlx::query("INSERT INTO ticket_notes (ticket_id, author_id, body, created_at) VALUES ($1, $2, $3, $4)")
-                        .bind(&id)
-                        .bind(&author)
-                        .bind(&body)
-                        .bind(now.millis())
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
-                        .bind(now.millis())
-                        .bind(&id)
-                        .execute(&mut *conn)
-                        .await?;
-                    audit_on(conn, &id, now, Some(&author), "note", None, None).await?;
-                    Ok(true)
-                })
-            })
-            .await
-    }
-}
-
-/// A ticket's path, in order.
-pub(super) async fn path_on(
-    conn: &mut SqliteConnection,
-    ticket_id: &str,
-) -> Result<Vec<PathStep>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT guide_version, node_id, shown_at, choice_index, answered_at
-         FROM ticket_path WHERE ticket_id = $1 ORDER BY position",
-    )
-    .bind(ticket_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let choice: Option<i64> = r.try_get("choice_index")?;
-            let answered: Option<i64> = r.try_get("answered_at")?;
-            Ok(PathStep {
-                guide_version: r.try_get::<&str, _>("guide_version")?.into(),
-                node_id: r.try_get::<&str, _>("node_id")?.into(),
-                shown_at: Timestamp(r.try_get("shown_at")?),
-                answer: choice.zip(answered.map(Timestamp)),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StoreError::from)
-}
-
-/// A ticket's internal notes, oldest first.
-async fn notes_on(conn: &mut SqliteConnection, ticket_id: &str) -> Result<Vec<Note>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT m.name, n.body, n.created_at FROM ticket_notes n JOIN managers m ON m.id = n.author_id
-         WHERE n.ticket_id = $1 ORDER BY n.created_at, n.id",
-    )
-    .bind(ticket_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Note {
-                author_name: r.try_get("name")?,
-                body: r.try_get("body")?,
-                at: Timestamp(r.try_get("created_at")?),
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StoreError::from)
-}
-
-/// A ticket's audit trail, oldest first.
-async fn audit_trail_on(
-    conn: &mut SqliteConnection,
-    ticket_id: &str,
-) -> Result<Vec<AuditEntry>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT a.at, m.name, a.action, a.before, a.after FROM ticket_audit a LEFT JOIN managers m ON m.id = a.actor_id
-         WHERE a.ticket_id = $1 ORDER BY a.at, a.id",
-    )
-    .bind(ticket_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AuditEntry {
-                at: Timestamp(r.try_get("at")?),
-                actor_name: r.try_get("name")?,
-                action: r.try_get("action")?,
-                before: r.try_get("before")?,
-                after: r.try_get("after")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StoreError::from)
-}
-
-/// A ticket's id, revision and status, read inside the writer.
-pub(super) async fn current_on(
-    conn: &mut SqliteConnection,
-    number: i64,
-) -> Result<Option<(String, i64, TicketStatus)>, StoreError> {
-    let row = sqlx::query("SELECT id, revision, status FROM tickets WHERE number = $1")
-        .bind(number)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(row) = row else { return Ok(None) };
-    Ok(Some((
-        row.try_get("id")?,
-        row.try_get("revision")?,
-        status_of(&row)?,
-    )))
-}
-
-/// Sets one column (`set` uses `$4` for `value`) if the ticket is still at `revision`; returns the
-/// new revision, or `None` when another change got there first.
-async fn bump_on(
-    conn: &mut SqliteConnection,
-    id: &str,
-    revision: i64,
-    now: Timestamp,
-    set: &'static str,
-    value: Option<&str>,
-) -> Result<Option<i64>, StoreError> {
-    let sql = format!(
-        "UPDATE tickets SET {set}, revision = revision + 1, updated_at = $3 WHERE id = $1 AND revision = $2"
-    );
-    let done = sqlx::query(&sql)
-        .bind(id)
-        .bind(revision)
-        .bind(now.millis())
-        .bind(value)
-        .execute(&mut *conn)
-        .await?;
-    Ok((done.rows_affected() == 1).then_some(revision + 1))
+        email: &str,
+        except: i64,
+        limit: u32,
+    ) -> Result<Vec<QueueRow>, StoreError>;
 }

@@ -1,11 +1,11 @@
-//! Escalation tickets and the paths they carry.
+//! Opening a ticket from an escalation, with the path that led to it, and what the ticket's
+//! customer sees of it afterwards.
 
-use sqlx::Row;
+use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::queue::path_on;
-use super::{Store, StoreError};
-use crate::domain::path::PathStep;
+use super::StoreError;
+use crate::domain::path::{Event, PathStep};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 
@@ -92,65 +92,6 @@ pub struct TicketSummary {
     pub path: Vec<PathStep>,
 }
 
-impl Store {
-    /// The ticket already opened for this escalation of this visit, if any.
-    pub async fn ticket_for_escalation(
-        &self,
-        visit: Uuid,
-        outcome_event: i64,
-    ) -> Result<Option<TicketCreated>, StoreError> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT number, status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2")
-                .bind(outcome_event)
-                .bind(visit.to_string())
-                .fetch_optional(&self.read)
-                .await?;
-        Ok(row.map(|(number, status_token)| TicketCreated {
-            number,
-            status_token,
-            existed: true,
-        }))
-    }
-
-    /// The ticket behind a customer's status link.
-    pub async fn ticket_by_token(&self, token: &str) -> Result<Option<TicketSummary>, StoreError> {
-        let mut conn = self.read.acquire().await?;
-        let Some(row) = sqlx::query(
-            "SELECT id, number, status, created_at, updated_at, guide_version, problem_id, ending_id, outcome_kind,
-                    reason, customer_name, customer_email, customer_phone, customer_account,
-                    email_program, description
-             FROM tickets WHERE status_token = $1",
-        )
-        .bind(token)
-        .fetch_optional(&mut *conn)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let id: String = row.try_get("id")?;
-        let path = path_on(&mut conn, &id).await?;
-        Ok(Some(TicketSummary {
-            id,
-            number: row.try_get("number")?,
-            status: super::queue::status_of(&row)?,
-            created_at: Timestamp(row.try_get("created_at")?),
-            updated_at: Timestamp(row.try_get("updated_at")?),
-            guide_version: row.try_get("guide_version")?,
-            problem_id: row.try_get("problem_id")?,
-            ending_id: row.try_get("ending_id")?,
-            outcome_kind: row.try_get("outcome_kind")?,
-            reason: row.try_get("reason")?,
-            customer_name: row.try_get("customer_name")?,
-            customer_email: row.try_get("customer_email")?,
-            customer_phone: row.try_get("customer_phone")?,
-            customer_account: row.try_get("customer_account")?,
-            email_program: row.try_get("email_program")?,
-            description: row.try_get("description")?,
-            path,
-        }))
-    }
-}
-
 /// What a customer may see of a ticket's handling: its status changes and who handles it.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerUpdates {
@@ -158,33 +99,6 @@ pub struct CustomerUpdates {
     pub statuses: Vec<(Timestamp, TicketStatus)>,
     /// The assignee's full name; the status page shows only the first word of it.
     pub assignee_name: Option<String>,
-}
-
-impl Store {
-    /// A ticket's status changes and assignee, and nothing else of its internal handling.
-    pub async fn customer_updates(&self, ticket_id: &str) -> Result<CustomerUpdates, StoreError> {
-        let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT at, after FROM ticket_audit WHERE ticket_id = $1 AND action IN ('opened', 'status') ORDER BY at, id",
-        )
-        .bind(ticket_id)
-        .fetch_all(&self.read)
-        .await?;
-        let assignee_name: Option<String> = sqlx::query_scalar(
-            "SELECT m.name FROM tickets t JOIN managers m ON m.id = t.assignee_id WHERE t.id = $1",
-        )
-        .bind(ticket_id)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(CustomerUpdates {
-            statuses: rows
-                .into_iter()
-                .filter_map(|(at, after)| {
-                    Some((Timestamp(at), TicketStatus::from_name(after.as_deref()?)?))
-                })
-                .collect(),
-            assignee_name,
-        })
-    }
 }
 
 /// The domain a customer's account field names: `Example.COM`, `ann@example.com` and a pasted
@@ -230,6 +144,29 @@ pub fn domain_suffixes(domain: &str) -> Vec<String> {
 
 /// The enabled manager (id, name) an "Account Manager" escalation goes to: the route for the
 /// customer's account domain, else for their email's domain.
+/// Opening tickets, and what their customers see.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    /// Opens a ticket for an escalation, carrying the visit's path up to it.
+    ///
+    /// Idempotent per escalation: a second submit of the same form returns the first ticket.
+    /// Returns `None` when `outcome_event` is not an outcome of this visit at this ending.
+    async fn create_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError>;
+    /// The ticket already opened for this escalation of this visit, if any.
+    async fn ticket_for_escalation(
+        &self,
+        visit: Uuid,
+        outcome_event: i64,
+    ) -> Result<Option<TicketCreated>, StoreError>;
+    /// The ticket behind a customer's status link.
+    async fn ticket_by_token(&self, token: &str) -> Result<Option<TicketSummary>, StoreError>;
+    /// A ticket's status changes and assignee, and nothing else of its internal handling.
+    async fn customer_updates(&self, ticket_id: &str) -> Result<CustomerUpdates, StoreError>;
+    /// The events of the ticket's visit up to and including the outcome it escalated from,
+    /// oldest first. Empty for an unknown ticket.
+    async fn ticket_events(&self, ticket_id: &str) -> Result<Vec<Event>, StoreError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::account_domain;

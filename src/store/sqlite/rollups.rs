@@ -14,9 +14,8 @@ use std::collections::HashMap;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use super::StoreError;
-use super::insights::{DAY_MS, HOUR_MS};
 use crate::domain::path::{Event, EventKind, Name};
+use crate::store::{DAY_MS, HOUR_MS, StoreError};
 
 /// Rows per multi-row statement: at 13 values a row, well under SQLite's limit on bound values.
 const ROWS_PER_STATEMENT: usize = 500;

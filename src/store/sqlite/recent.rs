@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::rollups::Attempt;
 use crate::domain::path::{Event, Name};
+use crate::store::HeldEvents;
 
 /// A visit as the writer works on it.
 #[derive(Debug, Clone)]
@@ -47,15 +48,16 @@ pub(super) struct HeldVisit {
     attempt: Known<Attempt>,
 }
 
+impl HeldEvents for HeldVisit {
+    fn events(&self) -> &[Event] {
+        &self.events
+    }
+}
+
 impl HeldVisit {
     /// The visit's form token.
     pub(super) fn csrf_token(&self) -> &str {
         &self.csrf_token
-    }
-
-    /// The visit's events, oldest first.
-    pub(super) fn events(&self) -> &[Event] {
-        &self.events
     }
 
     /// Whether the visit has the event with this id.

@@ -12,23 +12,27 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::group::GroupDone;
 use super::recent::HeldVisit;
-use super::tickets::{NewTicket, TicketCreated, account_domain, domain_suffixes};
 use super::visits::events_of;
-use super::writer::GroupDone;
-use super::{Store, StoreError};
 use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
+use crate::store::{
+    HeldEvents, NewTicket, StoreError, TicketCreated, account_domain, domain_suffixes,
+};
 
 /// Rows per multi-row statement: at 20 values a row, well under SQLite's limit on bound values.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// A ticket to open, with the visit's events if the store holds them.
 pub(super) struct TicketJob {
-    new: NewTicket,
-    held: Option<Arc<HeldVisit>>,
-    reply: oneshot::Sender<Result<Option<TicketCreated>, StoreError>>,
+    /// The ticket to open.
+    pub new: NewTicket,
+    /// The visit as memory holds it, if it holds the ticket's outcome.
+    pub held: Option<Arc<HeldVisit>>,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<Result<Option<TicketCreated>, StoreError>>,
 }
 
 impl TicketJob {
@@ -262,26 +266,6 @@ async fn run_group(
         q.build().execute(&mut *conn).await?;
     }
     Ok(results)
-}
-
-impl Store {
-    /// Opens a ticket for an escalation, carrying the visit's path up to it.
-    ///
-    /// Idempotent per escalation: a second submit of the same form returns the first ticket.
-    /// Returns `None` when `outcome_event` is not an outcome of this visit at this ending.
-    pub async fn create_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError> {
-        // The outcome was committed before its form was shown, so the visit's committed events
-        // (held in memory if the visit is recent) include everything the ticket's path needs.
-        let held = self
-            .recent
-            .get(&new.visit)
-            .filter(|v| v.has_event(new.outcome_event));
-        let (reply, answer) = oneshot::channel();
-        self.writer
-            .open_ticket(TicketJob { new, held, reply })
-            .await?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
-    }
 }
 
 /// Inserts the path of each (ticket id, path), a row per step, a few hundred to a statement.

@@ -1,0 +1,128 @@
+//! The SQLite backend: helpdesk's embedded default, one database file on one machine.
+//!
+//! Its way of being fast rests on SQLite having one writer:
+//! - Reads go through a small pool of read-only connections.
+//! - Every write goes through the single [`writer`] task, which runs the jobs queued together in
+//!   one transaction (one fsync for a group of clicks) and answers each job after the commit.
+//! - Because the writer sees every write in order, it keeps the visits it recently wrote in
+//!   memory ([`recent`]), and page views read a customer's path from there instead of SQLite.
+//!   That memory is right only while this process is the database's one writer: a backend shared
+//!   by several processes must not hold visits this way.
+//! - For the same reason ids may be taken as one more than the largest (`MAX(id) + 1`) inside the
+//!   writer: no other writer can take the same one. A backend with several writers takes its ids
+//!   from the database (a sequence or identity column) instead.
+//!
+//! Each file implements one of the store's interfaces (see the parent module) for
+//! [`SqliteStore`]; `rollups`, `recent`, `group` and `writer` are this backend's own machinery.
+
+mod contact;
+mod escalations;
+mod group;
+mod guides;
+mod insights;
+mod maintenance;
+mod managers;
+mod pending;
+mod queue;
+mod recent;
+mod rollups;
+mod search;
+mod seed;
+mod sessions;
+mod tickets;
+mod visits;
+mod work;
+mod writer;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::ConnectOptions;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::{Backend, StoreError};
+use writer::Writer;
+
+/// How many recently active visits the store keeps in memory (about 1-2 KB each). Customers
+/// active at the same time beyond half of this are read back from the database, a group of
+/// clicks together, on their next click.
+const RECENT_VISITS: usize = 16_384;
+
+/// An SQLite database: a read pool, the writer, and the visits the writer recently wrote.
+#[derive(Debug)]
+pub(super) struct SqliteStore {
+    read: SqlitePool,
+    writer: Writer,
+    recent: Arc<recent::RecentVisits>,
+    managers: managers::ManagerCache,
+}
+
+impl Backend for SqliteStore {}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies the migrations.
+    pub(super) async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: what a customer is told is saved survives a power cut, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .disable_statement_logging();
+        let mut conn = options.connect().await?;
+        sqlx::migrate!("./migrations")
+            .run(&mut conn)
+            .await
+            .map_err(|e| StoreError::Migrate(Box::new(e)))?;
+        let read = SqlitePoolOptions::new()
+            // Each connection is a thread with its own page cache; most page views read the
+            // visits held in memory, and two cores keep no more than a few reads busy at once.
+            .max_connections(4)
+            // A pooled SQLite connection lives in this process: pinging it on every acquire only
+            // adds a round trip to its thread.
+            .test_before_acquire(false)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options.clone().read_only(true))
+            .await?;
+        let recent = Arc::new(recent::RecentVisits::new(RECENT_VISITS));
+        Ok(SqliteStore {
+            read,
+            writer: Writer::start(conn, options, recent.clone()),
+            recent,
+            managers: managers::ManagerCache::default(),
+        })
+    }
+}
+
+/// SQLite's primary result codes that mean "unavailable for now": BUSY, LOCKED, READONLY, IOERR,
+/// FULL, CANTOPEN.
+const UNAVAILABLE_CODES: [i32; 6] = [5, 6, 8, 10, 13, 14];
+/// The codes after which the connection is in doubt: READONLY, IOERR, CANTOPEN.
+const RECONNECT_CODES: [i32; 3] = [8, 10, 14];
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        let code = match &e {
+            sqlx::Error::Database(d) => d
+                .code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .map(|c| c & 0xff),
+            _ => None,
+        };
+        let lost = matches!(
+            e,
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+        );
+        StoreError::Database {
+            unavailable: lost || code.is_some_and(|c| UNAVAILABLE_CODES.contains(&c)),
+            reconnect: matches!(e, sqlx::Error::Io(_))
+                || code.is_some_and(|c| RECONNECT_CODES.contains(&c)),
+            source: Box::new(e),
+        }
+    }
+}
