@@ -280,14 +280,10 @@ pub fn phone_number(text: &str) -> bool {
     main_ok && extension_ok
 }
 
-/// Free text: line breaks kept (as `\n`), other control characters dropped, length capped.
+/// Free text, cleaned by [`crate::text::multiline`], length capped. Errors are in the customer's
+/// words.
 fn description(raw: &str) -> Result<String, String> {
-    let text: String = raw
-        .replace("\r\n", "\n")
-        .chars()
-        .filter(|&c| c == '\n' || c == '\t' || !c.is_control())
-        .collect();
-    let text = text.trim().to_string();
+    let text = crate::text::multiline(raw);
     let count = text.chars().count();
     if count > DESCRIPTION_MAX {
         return Err(format!(
