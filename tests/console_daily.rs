@@ -8,14 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PASSWORD, TestApp, ok};
+use common::{PASSWORD, TestApp, ago, ok};
 use helpdesk::domain::manager::Role;
-use helpdesk::domain::time::Timestamp;
 use helpdesk::store::SESSION_IDLE;
-
-fn ago(d: Duration) -> Timestamp {
-    Timestamp(Timestamp::now().millis() - d.as_millis() as i64)
-}
 
 fn reference(n: i64) -> String {
     format!("IIMS-{n:06}")

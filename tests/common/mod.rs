@@ -2,8 +2,11 @@
 //! customers whose methods read like what a person does on the site.
 #![allow(dead_code)]
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use helpdesk::domain::time::Timestamp;
 use helpdesk::guide::Guide;
 use helpdesk::store::Store;
 use helpdesk::{AppState, Site, app};
@@ -397,6 +400,11 @@ pub const ANN: &[(&str, &str)] = &[
         "It stopped on Monday.\nNothing changed on my side.",
     ),
 ];
+
+/// The moment `d` ago.
+pub fn ago(d: Duration) -> Timestamp {
+    Timestamp(Timestamp::now().millis() - d.as_millis() as i64)
+}
 
 pub fn ok(page: &Page) {
     assert_eq!(page.status, StatusCode::OK.as_u16(), "{}", page.body);
