@@ -18,16 +18,8 @@ fn reference(n: i64) -> String {
 
 /// (number, status, created_at, updated_at) of every ticket, as the test made them.
 async fn tickets(app: &TestApp) -> Vec<(i64, String, i64, i64)> {
-    use sqlx::ConnectOptions;
-    use std::str::FromStr;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-        .unwrap()
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap();
     sqlx::query_as("SELECT number, status, created_at, updated_at FROM tickets")
-        .fetch_all(&mut conn)
+        .fetch_all(&mut app.reader().await)
         .await
         .unwrap()
 }
