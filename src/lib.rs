@@ -19,7 +19,6 @@ pub mod router;
 pub mod seed;
 pub mod serve;
 pub mod store;
-pub mod text;
 pub mod tickets;
 
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use crate::domain::text::multiline;
 use crate::store::Contact;
 
 /// The longest description accepted, in characters.
@@ -280,10 +281,9 @@ pub fn phone_number(text: &str) -> bool {
     main_ok && extension_ok
 }
 
-/// Free text, cleaned by [`crate::text::multiline`], length capped. Errors are in the customer's
-/// words.
+/// Free text, cleaned by [`multiline`], length capped. Errors are in the customer's words.
 fn description(raw: &str) -> Result<String, String> {
-    let text = crate::text::multiline(raw);
+    let text = multiline(raw);
     let count = text.chars().count();
     if count > DESCRIPTION_MAX {
         return Err(format!(
