@@ -10,23 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use real_server::{Client, Server, free_port};
 
 fn open_ticket(c: &mut Client) -> String {
-    c.get("/problems/download-stuck/steps/check-internet")
-        .unwrap();
-    c.post(
-        "/problems/download-stuck/steps/check-internet/choose",
-        "choice=1",
-    )
-    .unwrap();
-    let page = c
-        .get("/problems/download-stuck/steps/message-too-large")
-        .unwrap();
-    let outcome = page.hidden("outcome").unwrap();
-    let r = c
-        .post(
-            "/problems/download-stuck/steps/message-too-large/escalate",
-            &format!("outcome={outcome}&name=Ann&email=ann%40example.com&email_program=Apple+Mail"),
-        )
-        .unwrap();
+    let r = c.escalate_download_stuck().unwrap();
     assert_eq!(r.status, 303);
     r.header("location")
         .unwrap()

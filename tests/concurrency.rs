@@ -5,15 +5,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use common::{ANN, Customer, TestApp};
 use helpdesk::domain::path::Event;
 use helpdesk::domain::time::Timestamp;
 use helpdesk::guide::Guide;
 use helpdesk::store::InsightQuery;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Row};
+use sqlx::Row;
 use uuid::Uuid;
 
 const PROBLEMS: [&str; 6] = [
@@ -69,16 +67,10 @@ async fn walk(mut c: Customer, n: usize) -> Customer {
 
 /// Every event of the database, by visit, oldest first.
 async fn events_in_database(app: &TestApp) -> BTreeMap<Uuid, Vec<(i64, i64, String, String)>> {
-    let mut conn = SqliteConnectOptions::from_str(&app.db_url)
-        .unwrap()
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap();
     let rows = sqlx::query(
         "SELECT id, visit_id, seq, kind, node_id FROM visit_events ORDER BY visit_id, seq",
     )
-    .fetch_all(&mut conn)
+    .fetch_all(&mut app.reader().await)
     .await
     .unwrap();
     let mut by_visit: BTreeMap<Uuid, Vec<_>> = BTreeMap::new();

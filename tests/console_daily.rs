@@ -8,14 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PASSWORD, TestApp, ok};
+use common::{PASSWORD, TestApp, ago, ok};
 use helpdesk::domain::manager::Role;
-use helpdesk::domain::time::Timestamp;
 use helpdesk::store::SESSION_IDLE;
-
-fn ago(d: Duration) -> Timestamp {
-    Timestamp(Timestamp::now().millis() - d.as_millis() as i64)
-}
 
 fn reference(n: i64) -> String {
     format!("IIMS-{n:06}")
@@ -23,16 +18,8 @@ fn reference(n: i64) -> String {
 
 /// (number, status, created_at, updated_at) of every ticket, as the test made them.
 async fn tickets(app: &TestApp) -> Vec<(i64, String, i64, i64)> {
-    use sqlx::ConnectOptions;
-    use std::str::FromStr;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-        .unwrap()
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap();
     sqlx::query_as("SELECT number, status, created_at, updated_at FROM tickets")
-        .fetch_all(&mut conn)
+        .fetch_all(&mut app.reader().await)
         .await
         .unwrap()
 }

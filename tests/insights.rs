@@ -702,14 +702,8 @@ async fn customers_walking_the_real_site_are_counted_as_they_go() {
 
 /// The rows of the counter tables, for comparing two ways of filling them.
 async fn counters(app: &TestApp) -> Vec<String> {
-    use sqlx::{ConnectOptions, Row};
-    use std::str::FromStr;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-        .unwrap()
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap();
+    use sqlx::Row;
+    let mut conn = app.reader().await;
     let mut out = Vec::new();
     for sql in [
         "SELECT id || ' ' || visit_id || ' ' || seq || ' ' || problem_id || ' ' || day || ' ' || started_at || ' ' || last_at || ' ' || step_id || ' ' || COALESCE(via_step, '-') || ' ' || COALESCE(outcome_kind, '-') || ' ' || COALESCE(outcome_step, '-') || ' ' || COALESCE(ended_at, '-') FROM insight_attempts ORDER BY id",
@@ -944,16 +938,9 @@ fn parse_csv(body: &str) -> (Vec<String>, Vec<Vec<String>>) {
 }
 
 async fn rows(app: &TestApp, sql: &'static str) -> Vec<Vec<String>> {
-    use sqlx::{ConnectOptions, Row};
-    use std::str::FromStr;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-        .unwrap()
-        .read_only(true)
-        .connect()
-        .await
-        .unwrap();
+    use sqlx::Row;
     sqlx::query(sql)
-        .fetch_all(&mut conn)
+        .fetch_all(&mut app.reader().await)
         .await
         .unwrap()
         .into_iter()

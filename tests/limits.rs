@@ -10,22 +10,7 @@ use real_server::{Client, Server, free_port};
 fn escalate_from(server: &Server, client: &str) -> real_server::Response {
     let mut c = Client::new(&server.address);
     c.headers.push(("X-Forwarded-For".into(), client.into()));
-    c.get("/problems/download-stuck/steps/check-internet")
-        .unwrap();
-    c.post(
-        "/problems/download-stuck/steps/check-internet/choose",
-        "choice=1",
-    )
-    .unwrap();
-    let page = c
-        .get("/problems/download-stuck/steps/message-too-large")
-        .unwrap();
-    let outcome = page.hidden("outcome").unwrap();
-    c.post(
-        "/problems/download-stuck/steps/message-too-large/escalate",
-        &format!("outcome={outcome}&name=Ann&email=ann%40example.com&email_program=Apple+Mail"),
-    )
-    .unwrap()
+    c.escalate_download_stuck().unwrap()
 }
 
 #[test]

@@ -182,20 +182,11 @@ fn customer_pages(app: &TestApp) -> Vec<String> {
 
 /// Every row count of every table, to tell whether anything was written.
 async fn every_table(app: &TestApp) -> Vec<(String, i64)> {
-    let tables: Vec<String> = {
-        use sqlx::ConnectOptions;
-        use std::str::FromStr;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-            .unwrap()
-            .read_only(true)
-            .connect()
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&mut app.reader().await)
             .await
             .unwrap();
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap()
-    };
     let mut counts = Vec::new();
     for t in tables {
         let sql = format!("SELECT COUNT(*) FROM \"{t}\"");

@@ -1,38 +1,48 @@
-//! CSV for exports: RFC 4180 (a header row, CRLF line ends, fields quoted when they hold a quote,
-//! comma, CR or LF, inner quotes doubled), UTF-8, and safe to open in a spreadsheet: a cell that
-//! starts like a formula (`=`, `+`, `-`, `@`, tab or CR) is prefixed with `'` so it stays text.
-//! A file starts with [`BOM`], so Excel reads it as UTF-8.
+//! CSV for exports, written by the `csv` crate: RFC 4180 (a header row, CRLF line ends, fields
+//! quoted when they hold a quote, comma, CR or LF), UTF-8, and safe to open in a spreadsheet: a
+//! cell that starts like a formula (`=`, `+`, `-`, `@`, tab or CR) is prefixed with `'` so it
+//! stays text. A file starts with the UTF-8 byte order mark, so Excel reads it as UTF-8.
+
+use std::borrow::Cow;
 
 /// The UTF-8 byte order mark a file starts with. Excel opens a CSV file without it in the
 /// system's legacy code page (a name like "Zoë" comes out as "ZoÃ«"); with it, as UTF-8.
 /// LibreOffice recognises it too, and RFC 4180 readers that do not can strip three bytes.
-pub const BOM: &str = "\u{feff}";
+const BOM: &str = "\u{feff}";
 
-/// Appends one record to `out`.
-pub fn record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        field_into(out, field.as_ref());
+/// One piece of a CSV file: `records`, each field made safe. Given a `header`, the piece is the
+/// start of the file: the byte order mark and the header row come first.
+pub fn chunk<R, F>(
+    header: Option<&[&str]>,
+    records: impl IntoIterator<Item = R>,
+) -> Result<Vec<u8>, ::csv::Error>
+where
+    R: IntoIterator<Item = F>,
+    F: AsRef<str>,
+{
+    let start = header.map_or(Vec::new(), |_| BOM.as_bytes().to_vec());
+    let mut out = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(start);
+    if let Some(header) = header {
+        out.write_record(header)?;
     }
-    out.push_str("\r\n");
+    for record in records {
+        for field in record {
+            out.write_field(neutralise(field.as_ref()).as_bytes())?;
+        }
+        // An empty record ends the one written field by field.
+        out.write_record(None::<&[u8]>)?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
 }
 
-fn field_into(out: &mut String, value: &str) {
-    let neutralise = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let quote = value.contains(['"', ',', '\r', '\n']);
-    if quote {
-        out.push('"');
-    }
-    if neutralise {
-        out.push('\'');
-    }
-    if quote {
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
+/// `value`, with a `'` in front if a spreadsheet would read it as a formula.
+fn neutralise(value: &str) -> Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{value}"))
     } else {
-        out.push_str(value);
+        Cow::Borrowed(value)
     }
 }
 
@@ -41,9 +51,15 @@ mod tests {
     use super::*;
 
     fn line(fields: &[&str]) -> String {
-        let mut out = String::new();
-        record(&mut out, fields);
-        out
+        String::from_utf8(chunk(None, [fields]).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_file_starts_with_the_byte_order_mark_and_the_header() {
+        let start = chunk(Some(&["a", "b"]), [["1", "2"]]).unwrap();
+        assert_eq!(String::from_utf8(start).unwrap(), "\u{feff}a,b\r\n1,2\r\n");
+        let empty = chunk(Some(&["a"]), Vec::<[&str; 1]>::new()).unwrap();
+        assert_eq!(String::from_utf8(empty).unwrap(), "\u{feff}a\r\n");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use axum::response::Redirect;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::domain::text::multiline;
 use crate::domain::time::Timestamp;
 use crate::error::AppError;
 use session::SignedIn;
@@ -112,15 +113,10 @@ pub fn age(then: Timestamp, now: Timestamp) -> String {
     }
 }
 
-/// Multi-line plain text from a form: `\r\n` becomes `\n`, other control characters go, length
-/// is capped. Errors are in the manager's words.
+/// Multi-line plain text from a form, cleaned by [`multiline`], not empty and length capped.
+/// Errors are in the manager's words.
 pub fn plain_text(raw: &str, max: usize, what: &str) -> Result<String, String> {
-    let text: String = raw
-        .replace("\r\n", "\n")
-        .chars()
-        .filter(|&c| c == '\n' || c == '\t' || !c.is_control())
-        .collect();
-    let text = text.trim().to_string();
+    let text = multiline(raw);
     if text.is_empty() {
         return Err(format!("{what} is empty. Write something before saving."));
     }

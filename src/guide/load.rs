@@ -233,18 +233,7 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
             }
             Some(start) => start.get_ref().as_str(),
         };
-        let reachable = walk(start, |id| {
-            steps
-                .get(id)
-                .map(|s| {
-                    s.choices
-                        .iter()
-                        .flatten()
-                        .map(|c| c.get_ref().next.get_ref().as_str())
-                        .collect()
-                })
-                .unwrap_or_default()
-        });
+        let reachable = walk(start, |id| next_ids(&steps, id));
         for step in &p.steps {
             let sid = step.get_ref().id.get_ref().as_str();
             if !reachable.contains(sid) {
@@ -264,18 +253,7 @@ pub(super) fn parse(file: &str, source: &str) -> Result<Guide, GuideError> {
             if !reachable.contains(sid) || s.choices.as_ref().is_none_or(|c| c.is_empty()) {
                 continue;
             }
-            let ahead = walk(sid, |id| {
-                steps
-                    .get(id)
-                    .map(|s| {
-                        s.choices
-                            .iter()
-                            .flatten()
-                            .map(|c| c.get_ref().next.get_ref().as_str())
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            });
+            let ahead = walk(sid, |id| next_ids(&steps, id));
             let ends = ahead.iter().any(|id| {
                 ending_ids.contains(id) || steps.get(id).is_some_and(|s| s.outcome.is_some())
             });
@@ -385,6 +363,20 @@ fn walk<'a>(start: &'a str, next: impl Fn(&'a str) -> Vec<&'a str>) -> HashSet<&
         }
     }
     seen
+}
+
+/// Where step `id`'s choices lead: nowhere if it is not one of `steps` (an ending).
+fn next_ids<'a>(steps: &HashMap<&'a str, &'a RawNode>, id: &str) -> Vec<&'a str> {
+    steps
+        .get(id)
+        .map(|s| {
+            s.choices
+                .iter()
+                .flatten()
+                .map(|c| c.get_ref().next.get_ref().as_str())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn check_id(id: &Spanned<String>, what: &str, fault: &mut impl FnMut(Range<usize>, String)) {

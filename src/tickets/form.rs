@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use crate::domain::text::multiline;
 use crate::store::Contact;
 
 /// The longest description accepted, in characters.
@@ -280,14 +281,9 @@ pub fn phone_number(text: &str) -> bool {
     main_ok && extension_ok
 }
 
-/// Free text: line breaks kept (as `\n`), other control characters dropped, length capped.
+/// Free text, cleaned by [`multiline`], length capped. Errors are in the customer's words.
 fn description(raw: &str) -> Result<String, String> {
-    let text: String = raw
-        .replace("\r\n", "\n")
-        .chars()
-        .filter(|&c| c == '\n' || c == '\t' || !c.is_control())
-        .collect();
-    let text = text.trim().to_string();
+    let text = multiline(raw);
     let count = text.chars().count();
     if count > DESCRIPTION_MAX {
         return Err(format!(

@@ -2,8 +2,11 @@
 //! customers whose methods read like what a person does on the site.
 #![allow(dead_code)]
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use helpdesk::domain::time::Timestamp;
 use helpdesk::guide::Guide;
 use helpdesk::store::Store;
 use helpdesk::{AppState, Site, app};
@@ -73,18 +76,22 @@ impl TestApp {
         send(&self.router, request).await
     }
 
-    /// A count straight from the database, for asserting what it holds.
-    pub async fn count(&self, sql: &str) -> i64 {
+    /// A read-only connection of its own to the database, for asserting what it holds.
+    pub async fn reader(&self) -> sqlx::SqliteConnection {
         use sqlx::ConnectOptions;
         use std::str::FromStr;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
+        sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
             .expect("url")
             .read_only(true)
             .connect()
             .await
-            .expect("connect");
+            .expect("connect")
+    }
+
+    /// A count straight from the database, for asserting what it holds.
+    pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
-            .fetch_one(&mut conn)
+            .fetch_one(&mut self.reader().await)
             .await
             .expect("count")
     }
@@ -210,6 +217,38 @@ pub async fn send(router: &Site, request: Request<Body>) -> Page {
     }
 }
 
+/// `request` without a body.
+fn empty(request: axum::http::request::Builder) -> Request<Body> {
+    request.body(Body::empty()).expect("a request")
+}
+
+/// `request` posting `fields` as a form.
+fn form(request: axum::http::request::Builder, fields: &[(&str, &str)]) -> Request<Body> {
+    request
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form_body(fields)))
+        .expect("a request")
+}
+
+/// `fields` after the form's token, as a browser sends a form with its hidden `csrf` field.
+fn with_token<'a>(
+    token: &'a Option<String>,
+    fields: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut all = vec![("csrf", token.as_deref().unwrap_or_default())];
+    all.extend_from_slice(fields);
+    all
+}
+
+/// Where a 303 answer sends the browser.
+fn see_other(page: &Page) -> Option<String> {
+    (page.status == 303).then(|| {
+        page.location()
+            .expect("redirect has a location")
+            .to_string()
+    })
+}
+
 /// A customer with a browser's cookie jar (one cookie: the visit).
 #[derive(Clone)]
 pub struct Customer {
@@ -233,13 +272,21 @@ impl Customer {
         }
     }
 
-    /// `GET path`, as typed into the address bar (no redirects followed).
-    pub async fn get(&mut self, path: &str) -> Page {
-        let mut request = Request::get(path).header(header::HOST, "help.example.com");
+    /// Builds a request with the visit's cookie.
+    pub fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "help.example.com");
         if let Some(c) = &self.cookie {
             request = request.header(header::COOKIE, c);
         }
-        let page = send(&self.router, request.body(Body::empty()).unwrap()).await;
+        request
+    }
+
+    /// `GET path`, as typed into the address bar (no redirects followed).
+    pub async fn get(&mut self, path: &str) -> Page {
+        let page = send(&self.router, empty(self.request("GET", path))).await;
         self.remember(&page);
         if page.status == 200 {
             self.page = page.clone();
@@ -249,32 +296,16 @@ impl Customer {
 
     /// `POST path` with `fields` exactly as given (no token added, no redirect followed).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let mut request = Request::post(path)
-            .header(header::HOST, "help.example.com")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        if let Some(c) = &self.cookie {
-            request = request.header(header::COOKIE, c);
-        }
-        let page = send(
-            &self.router,
-            request.body(Body::from(form_body(fields))).unwrap(),
-        )
-        .await;
+        let page = send(&self.router, form(self.request("POST", path), fields)).await;
         self.remember(&page);
         page
     }
 
     /// Submits a form with the visit's token, following a 303 like a browser.
     pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let token = self.csrf.clone().unwrap_or_default();
-        let mut all = vec![("csrf", token.as_str())];
-        all.extend_from_slice(fields);
-        let page = self.post_raw(path, &all).await;
-        if page.status == 303 {
-            let to = page
-                .location()
-                .expect("redirect has a location")
-                .to_string();
+        let token = self.csrf.clone();
+        let page = self.post_raw(path, &with_token(&token, fields)).await;
+        if let Some(to) = see_other(&page) {
             return self.get(&to).await;
         }
         if page.status < 400 || page.body.contains("<form") {
@@ -398,6 +429,11 @@ pub const ANN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The moment `d` ago.
+pub fn ago(d: Duration) -> Timestamp {
+    Timestamp(Timestamp::now().millis() - d.as_millis() as i64)
+}
+
 pub fn ok(page: &Page) {
     assert_eq!(page.status, StatusCode::OK.as_u16(), "{}", page.body);
 }
@@ -465,16 +501,8 @@ impl TestApp {
 
     /// One text value straight from the database.
     pub async fn text(&self, sql: &str) -> Option<String> {
-        use sqlx::ConnectOptions;
-        use std::str::FromStr;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
-            .expect("url")
-            .read_only(true)
-            .connect()
-            .await
-            .expect("connect");
         sqlx::query_scalar(sql)
-            .fetch_optional(&mut conn)
+            .fetch_optional(&mut self.reader().await)
             .await
             .expect("text")
     }
@@ -636,11 +664,7 @@ impl Manager {
 
     /// `GET path`, no redirects followed.
     pub async fn get(&mut self, path: &str) -> Page {
-        let page = send(
-            &self.router,
-            self.request("GET", path).body(Body::empty()).unwrap(),
-        )
-        .await;
+        let page = send(&self.router, empty(self.request("GET", path))).await;
         self.remember(&page);
         if page.status < 300 || page.status >= 400 {
             self.page = page.clone();
@@ -650,27 +674,16 @@ impl Manager {
 
     /// `POST path` with exactly `fields`, no redirects followed.
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let request = self
-            .request("POST", path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form_body(fields)))
-            .unwrap();
-        let page = send(&self.router, request).await;
+        let page = send(&self.router, form(self.request("POST", path), fields)).await;
         self.remember(&page);
         page
     }
 
     /// Submits a form with the page's token, following a 303 like a browser.
     pub async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let token = self.csrf.clone().unwrap_or_default();
-        let mut all = vec![("csrf", token.as_str())];
-        all.extend_from_slice(fields);
-        let page = self.post_raw(path, &all).await;
-        if page.status == 303 {
-            let to = page
-                .location()
-                .expect("redirect has a location")
-                .to_string();
+        let token = self.csrf.clone();
+        let page = self.post_raw(path, &with_token(&token, fields)).await;
+        if let Some(to) = see_other(&page) {
             return self.get(&to).await;
         }
         self.page = page.clone();

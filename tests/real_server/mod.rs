@@ -244,6 +244,22 @@ impl Client {
         };
         self.send("POST", path, Some(&body))
     }
+
+    /// A customer whose download gets stuck although their connection works, and who sends the
+    /// escalation form as Ann; the form's answer (a 303 to the ticket when it is accepted).
+    pub fn escalate_download_stuck(&mut self) -> std::io::Result<Response> {
+        self.get("/problems/download-stuck/steps/check-internet")?;
+        self.post(
+            "/problems/download-stuck/steps/check-internet/choose",
+            "choice=1",
+        )?;
+        let page = self.get("/problems/download-stuck/steps/message-too-large")?;
+        let outcome = page.hidden("outcome").expect("the escalation form");
+        self.post(
+            "/problems/download-stuck/steps/message-too-large/escalate",
+            &format!("outcome={outcome}&name=Ann&email=ann%40example.com&email_program=Apple+Mail"),
+        )
+    }
 }
 
 /// Waits until `check` holds, up to `limit`.

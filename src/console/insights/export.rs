@@ -1,5 +1,6 @@
 //! The insights exports: the tickets and path events of the chosen range as CSV
-//! (`super::super::csv`), streamed a page of rows at a time.
+//! (`super::super::csv`), streamed a page of rows at a time. Each export is an [`Export`]: its
+//! columns, its pages and its fields; [`respond`] and [`stream`] serve them all alike.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::AppState;
 use crate::domain::time::{Timestamp, date};
 use crate::error::{AppError, AppResult};
 use crate::guide::Guide;
-use crate::store::{EventExport, TicketExport};
+use crate::store::{EventExport, ExportFilter, Store, StoreError, TicketExport};
 
 /// Rows fetched per round trip while exporting.
 const EXPORT_PAGE: i64 = 2_000;
@@ -52,51 +53,6 @@ fn attachment(name: &str, body: Body) -> Response {
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// Sends `first` (already rendered) and then every further page `fetch` returns after the
-/// previous page's last key, rendered by `render`, until a short page.
-fn stream<R, K, F, Fut, W>(
-    first: String,
-    mut last: Option<K>,
-    mut fetch: F,
-    render: W,
-    key: fn(&R) -> K,
-) -> Body
-where
-    R: Send + 'static,
-    W: Fn(&R, &mut String) + Send + 'static,
-    K: Send + Copy + 'static,
-    F: FnMut(K) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<Vec<R>, crate::store::StoreError>> + Send,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(async move {
-        if tx.send(Ok(Bytes::from(first))).await.is_err() {
-            return;
-        }
-        while let Some(after) = last {
-            let rows = match fetch(after).await {
-                Ok(rows) => rows,
-                Err(e) => {
-                    tracing::warn!(error = %e, "export stopped");
-                    let _ = tx.send(Err(std::io::Error::other("export stopped"))).await;
-                    return;
-                }
-            };
-            last = (rows.len() as i64 == EXPORT_PAGE)
-                .then(|| rows.last().map(key))
-                .flatten();
-            let mut out = String::new();
-            for r in &rows {
-                render(r, &mut out);
-            }
-            if tx.send(Ok(Bytes::from(out))).await.is_err() {
-                return; // the client went away
-            }
-        }
-    });
-    Body::new(Chunks(rx))
 }
 
 /// The tickets export's columns.
@@ -138,14 +94,53 @@ pub const EVENT_COLUMNS: [&str; 11] = [
     "guide_version",
 ];
 
-fn ticket_row(guide: &Guide, t: &TicketExport, out: &mut String) {
-    csv::record(
-        out,
-        &[
-            guide.reference(t.number),
+/// One export: its columns, its rows a page at a time, and how a row reads as CSV fields.
+trait Export: Send + Sync + 'static {
+    /// A row as the store gives it.
+    type Row: Send + 'static;
+    /// What the file holds, for its name: `tickets` or `events`.
+    const NAME: &'static str;
+    /// The header row.
+    const COLUMNS: &'static [&'static str];
+    /// Up to [`EXPORT_PAGE`] rows, oldest first, after the row whose key is `after`.
+    fn page(
+        &self,
+        after: Option<(i64, i64)>,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
+    /// A row's place in the order, to ask for the page after it.
+    fn key(row: &Self::Row) -> (i64, i64);
+    /// A row's fields, in the order of the columns.
+    fn fields(&self, row: &Self::Row) -> Vec<String>;
+}
+
+/// The tickets opened in the range.
+struct Tickets {
+    store: Store,
+    filter: ExportFilter,
+    guide: Arc<Guide>,
+}
+
+impl Export for Tickets {
+    type Row = TicketExport;
+    const NAME: &'static str = "tickets";
+    const COLUMNS: &'static [&'static str] = &TICKET_COLUMNS;
+
+    async fn page(&self, after: Option<(i64, i64)>) -> Result<Vec<TicketExport>, StoreError> {
+        self.store
+            .tickets_for_export(&self.filter, after, EXPORT_PAGE)
+            .await
+    }
+
+    fn key(t: &TicketExport) -> (i64, i64) {
+        (t.created_at.millis(), t.number)
+    }
+
+    fn fields(&self, t: &TicketExport) -> Vec<String> {
+        vec![
+            self.guide.reference(t.number),
             t.created_at.iso_millis(),
             t.problem_id.clone(),
-            problem_label(guide, &t.problem_id),
+            problem_label(&self.guide, &t.problem_id),
             t.outcome_kind.clone(),
             t.ending_id.clone(),
             t.status.clone(),
@@ -160,14 +155,33 @@ fn ticket_row(guide: &Guide, t: &TicketExport, out: &mut String) {
             t.updated_at.iso_millis(),
             t.visit_id.clone(),
             t.outcome_event.to_string(),
-        ],
-    );
+        ]
+    }
 }
 
-fn event_row(e: &EventExport, out: &mut String) {
-    csv::record(
-        out,
-        &[
+/// The path events recorded in the range.
+struct Events {
+    store: Store,
+    filter: ExportFilter,
+}
+
+impl Export for Events {
+    type Row = EventExport;
+    const NAME: &'static str = "events";
+    const COLUMNS: &'static [&'static str] = &EVENT_COLUMNS;
+
+    async fn page(&self, after: Option<(i64, i64)>) -> Result<Vec<EventExport>, StoreError> {
+        self.store
+            .events_for_export(&self.filter, after, EXPORT_PAGE)
+            .await
+    }
+
+    fn key(e: &EventExport) -> (i64, i64) {
+        (e.at.millis(), e.id)
+    }
+
+    fn fields(&self, e: &EventExport) -> Vec<String> {
+        vec![
             e.id.to_string(),
             e.visit_id.clone(),
             e.seq.to_string(),
@@ -179,8 +193,57 @@ fn event_row(e: &EventExport, out: &mut String) {
             e.next_id.clone().unwrap_or_default(),
             e.outcome_kind.clone().unwrap_or_default(),
             e.guide_version.clone(),
-        ],
+        ]
+    }
+}
+
+/// Answers with `export` as a CSV file named for it and the range. The first page is read
+/// before answering, so a database that fails at once gets an error page rather than a cut
+/// file; the rest follows a page at a time.
+async fn respond<E: Export>(export: E, chosen: &Chosen) -> AppResult<Response> {
+    let first = export.page(None).await?;
+    let name = format!(
+        "helpdesk-{}-{}-to-{}.csv",
+        E::NAME,
+        date(chosen.from_day),
+        date(chosen.to_day)
     );
+    Ok(attachment(&name, stream(export, first)))
+}
+
+/// A body fed from a task that writes `first` (after the header), then every further page
+/// after the previous page's last row, until a short page. One page of rows is held at a time.
+fn stream<E: Export>(export: E, first: Vec<E::Row>) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let mut rows = first;
+        let mut header = Some(E::COLUMNS);
+        loop {
+            let chunk = csv::chunk(header.take(), rows.iter().map(|r| export.fields(r)))
+                .map(Bytes::from)
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "export stopped");
+                    std::io::Error::other("export stopped")
+                });
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
+                return; // the client went away, or the file cannot go on
+            }
+            let after = match rows.last() {
+                Some(last) if rows.len() as i64 == EXPORT_PAGE => E::key(last),
+                _ => return,
+            };
+            rows = match export.page(Some(after)).await {
+                Ok(rows) => rows,
+                Err(e) => {
+                    tracing::warn!(error = %e, "export stopped");
+                    let _ = tx.send(Err(std::io::Error::other("export stopped"))).await;
+                    return;
+                }
+            };
+        }
+    });
+    Body::new(Chunks(rx))
 }
 
 fn chosen_for_export(state: &AppState, query: &InsightsQuery) -> AppResult<Chosen> {
@@ -196,43 +259,12 @@ pub async fn tickets_csv(
     Params(query): Params<InsightsQuery>,
 ) -> AppResult<Response> {
     let chosen = chosen_for_export(&state, &query)?;
-    let filter = chosen.export_filter();
-    let first = state
-        .store
-        .tickets_for_export(&filter, None, EXPORT_PAGE)
-        .await?;
-    let guide: Arc<Guide> = state.guides.current().clone();
-    let mut out = String::from(csv::BOM);
-    csv::record(&mut out, &TICKET_COLUMNS);
-    for t in &first {
-        ticket_row(&guide, t, &mut out);
-    }
-    let last = (first.len() as i64 == EXPORT_PAGE)
-        .then(|| first.last().map(|t| (t.created_at.millis(), t.number)))
-        .flatten();
-    let store = state.store.clone();
-    let body = stream(
-        out,
-        last,
-        move |after| {
-            let (store, filter) = (store.clone(), filter.clone());
-            async move {
-                store
-                    .tickets_for_export(&filter, Some(after), EXPORT_PAGE)
-                    .await
-            }
-        },
-        move |t: &TicketExport, out: &mut String| ticket_row(&guide, t, out),
-        |t: &TicketExport| (t.created_at.millis(), t.number),
-    );
-    Ok(attachment(
-        &format!(
-            "helpdesk-tickets-{}-to-{}.csv",
-            date(chosen.from_day),
-            date(chosen.to_day)
-        ),
-        body,
-    ))
+    let export = Tickets {
+        store: state.store.clone(),
+        filter: chosen.export_filter(),
+        guide: state.guides.current().clone(),
+    };
+    respond(export, &chosen).await
 }
 
 /// `GET /console/insights/events.csv`: the path events recorded in the range, oldest first.
@@ -242,40 +274,9 @@ pub async fn events_csv(
     Params(query): Params<InsightsQuery>,
 ) -> AppResult<Response> {
     let chosen = chosen_for_export(&state, &query)?;
-    let filter = chosen.export_filter();
-    let first = state
-        .store
-        .events_for_export(&filter, None, EXPORT_PAGE)
-        .await?;
-    let mut out = String::from(csv::BOM);
-    csv::record(&mut out, &EVENT_COLUMNS);
-    for e in &first {
-        event_row(e, &mut out);
-    }
-    let last = (first.len() as i64 == EXPORT_PAGE)
-        .then(|| first.last().map(|e| (e.at.millis(), e.id)))
-        .flatten();
-    let store = state.store.clone();
-    let body = stream(
-        out,
-        last,
-        move |after| {
-            let (store, filter) = (store.clone(), filter.clone());
-            async move {
-                store
-                    .events_for_export(&filter, Some(after), EXPORT_PAGE)
-                    .await
-            }
-        },
-        event_row,
-        |e: &EventExport| (e.at.millis(), e.id),
-    );
-    Ok(attachment(
-        &format!(
-            "helpdesk-events-{}-to-{}.csv",
-            date(chosen.from_day),
-            date(chosen.to_day)
-        ),
-        body,
-    ))
+    let export = Events {
+        store: state.store.clone(),
+        filter: chosen.export_filter(),
+    };
+    respond(export, &chosen).await
 }

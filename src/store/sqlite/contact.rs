@@ -1,6 +1,8 @@
 //! Correcting a ticket's contact details: by the customer from their status page while no
 //! manager has acted on the ticket, or by a manager at any time. Every correction is audited.
 
+use sqlx::SqliteConnection;
+
 use super::SqliteStore;
 use super::work::{audit_on, current_on};
 use crate::domain::time::Timestamp;
@@ -10,13 +12,8 @@ use async_trait::async_trait;
 #[async_trait]
 impl ContactStore for SqliteStore {
     async fn customer_may_correct(&self, ticket_id: &str) -> Result<bool, StoreError> {
-        let acted: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL LIMIT 1",
-        )
-        .bind(ticket_id)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(acted.is_none())
+        let mut conn = self.read.acquire().await?;
+        Ok(!manager_acted_on(&mut conn, ticket_id).await?)
     }
 
     async fn correct_contact(
@@ -39,13 +36,7 @@ impl ContactStore for SqliteStore {
                             Some(actor.clone())
                         }
                         Corrector::Customer => {
-                            let acted: Option<i64> = sqlx::query_scalar(
-                                "SELECT 1 FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL LIMIT 1",
-                            )
-                            .bind(&id)
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                            if acted.is_some() {
+                            if manager_acted_on(conn, &id).await? {
                                 return Ok(ContactChange::Closed);
                             }
                             None
@@ -101,6 +92,20 @@ impl ContactStore for SqliteStore {
             })
             .await
     }
+}
+
+/// Whether a manager has changed, assigned or annotated the ticket: its audit trail names one.
+async fn manager_acted_on(
+    conn: &mut SqliteConnection,
+    ticket_id: &str,
+) -> Result<bool, StoreError> {
+    let acted: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL LIMIT 1",
+    )
+    .bind(ticket_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(acted.is_some())
 }
 
 /// The changed fields, before and after, one `field: value` per line.
