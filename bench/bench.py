@@ -57,6 +57,7 @@ TARGET_TICKETS = 2_000
 TARGET_CONSOLE_P99_MS = 20
 TARGET_IDLE_RSS_MB = 20
 TARGET_LOADED_RSS_MB = 60
+TARGET_LOGGED_VS_WARN = 0.9
 TARGET_START_MS = 50
 
 
@@ -171,10 +172,14 @@ def wait_for(port, path, deadline, proc=None):
 
 
 class Server:
-    """`helpdesk serve` on a loopback port, its request log off like nginx's access log."""
+    """`helpdesk serve` on a loopback port, its request log off like nginx's access log.
 
-    def __init__(self, binary, db_path, workdir, name):
+    `rust_log` is the RUST_LOG it runs with (`BENCH_RUST_LOG`, or `warn`); `None` runs it with
+    none, at the log level an installation gets by default, its log going to a file."""
+
+    def __init__(self, binary, db_path, workdir, name, rust_log="warn"):
         self.binary, self.db_path, self.workdir, self.name = binary, db_path, workdir, name
+        self.rust_log = os.environ.get("BENCH_RUST_LOG", rust_log) if rust_log else None
         self.proc = None
 
     @property
@@ -184,7 +189,10 @@ class Server:
     def start(self):
         self.port = free_port()
         self.logfile = open(os.path.join(self.workdir, f"{self.name}.log"), "ab")
-        env = dict(os.environ, NO_COLOR="1", RUST_LOG=os.environ.get("BENCH_RUST_LOG", "warn"))
+        env = dict(os.environ, NO_COLOR="1")
+        env.pop("RUST_LOG", None)
+        if self.rust_log:
+            env["RUST_LOG"] = self.rust_log
         began = time.perf_counter()
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--listen", f"{HOST}:{self.port}", "--database-url", self.url],
@@ -733,6 +741,12 @@ def main():
         page_headers = [f"Cookie: helpdesk_visit={cookie}"]
         css = re.search(rb'href="(/static/style\.css[^"]*)"', html)
         css_path = css.group(1).decode().replace("&amp;", "&") if css else "/static/style.css"
+        # The same page from a server at the default log level (one line a request, to a file),
+        # for the price of the request log (row 1d).
+        logged = Server(binary, os.path.join(workdir, "logged.db"), workdir, "logged", rust_log=None).start()
+        servers.append(logged)
+        logged_cookie, _ = walk_to_step_page(logged.port)
+        logged_base = f"http://{HOST}:{logged.port}"
         nginx = Nginx(workdir, html).start() if use_nginx else None
         log(f"   step page {len(html)} bytes; baseline: {'nginx ' + subprocess.run(['nginx', '-v'], capture_output=True, text=True).stderr.strip() if nginx else 'the static route'}")
 
@@ -746,7 +760,7 @@ def main():
             # 1 and 5: the step page (with a visit, without a cookie, gzipped) and the static
             # baseline (plain, and gzipped for the gzipped page), interleaved in rounds.
             log(f"-- {conns} connections: step pages and baseline, {args.pairs} interleaved rounds")
-            pages, statics, cookieless, gz_pages, gz_statics = [], [], [], [], []
+            pages, statics, cookieless, gz_pages, gz_statics, logged_pages = [], [], [], [], [], []
             for i in range(args.pairs):
                 pages.append(load.run(server, base + STEP, conns, args.pair_duration, headers=page_headers))
                 if nginx:
@@ -754,18 +768,23 @@ def main():
                 else:
                     statics.append(load.run(server, base + css_path, conns, args.pair_duration))
                 cookieless.append(load.run(server, base + STEP, conns, args.pair_duration))
+                logged_pages.append(load.run(logged, logged_base + STEP, conns, args.pair_duration,
+                                             headers=[f"Cookie: helpdesk_visit={logged_cookie}"]))
                 gz_pages.append(load.run(server, base + STEP, conns, args.pair_duration, headers=page_headers + gzip_header))
                 if nginx:
                     gz_statics.append(load.run(nginx, nginx_url, conns, args.pair_duration, headers=gzip_header))
                 log(f"   round {i + 1}: page {pages[-1]['rate']:,.0f}/s, baseline {statics[-1]['rate']:,.0f}/s"
                     f" ({pages[-1]['rate'] / statics[-1]['rate']:.2f}x); no cookie {cookieless[-1]['rate']:,.0f}/s"
-                    f" ({cookieless[-1]['rate'] / statics[-1]['rate']:.2f}x); gzip {gz_pages[-1]['rate']:,.0f}/s"
+                    f" ({cookieless[-1]['rate'] / statics[-1]['rate']:.2f}x); logged {logged_pages[-1]['rate']:,.0f}/s"
+                    f" ({logged_pages[-1]['rate'] / pages[-1]['rate']:.2f}x the page); gzip {gz_pages[-1]['rate']:,.0f}/s"
                     + (f", nginx gzip {gz_statics[-1]['rate']:,.0f}/s ({gz_pages[-1]['rate'] / gz_statics[-1]['rate']:.2f}x)"
                        if gz_statics else ""))
             page, static = paired(pages, statics), median_run(statics)
             nocookie = paired(cookieless, statics)
             # The done-when of the cookieless page: at least as fast as the page of a visit.
             nocookie["vs_visit"] = [a["rate"] / b["rate"] for a, b in zip(cookieless, pages)]
+            logged_page = paired(logged_pages, statics)
+            logged_page["vs_warn"] = [a["rate"] / b["rate"] for a, b in zip(logged_pages, pages)]
             gz_page = paired(gz_pages, gz_statics if gz_statics else statics)
             gz_page["vs_plain"] = [a["rate"] / b["rate"] for a, b in zip(gz_pages, pages)]
             baseline[conns] = static
@@ -779,6 +798,7 @@ def main():
             rows.append(("1. step page, rendered", page))
             rows.append(("1b. step page, no cookie", nocookie))
             rows.append(("1c. step page, rendered, gzip", gz_page))
+            rows.append(("1d. step page, default log level", logged_page))
 
             if args.pages_only:
                 continue
@@ -823,6 +843,7 @@ def main():
         results["idle_rss_after_mb"] = rss_mb(server.pids())
         results["fresh_db_mb"] = db_size_mb(db_path)
         server.stop()
+        logged.stop()
         if nginx:
             nginx.stop()
 
@@ -868,7 +889,7 @@ def main():
         print()
         versus = 'nginx' if use_nginx else 'static route'
         for conns in conns_list:
-            at = {n.split(".")[0]: r for n, r in rows if n[:2] in ("1.", "1b", "1c") and r["conns"] == conns}
+            at = {n.split(".")[0]: r for n, r in rows if n[:2] in ("1.", "1b", "1c", "1d") and r["conns"] == conns}
 
             def pairs_line(what, xs, median):
                 print(f"{what} at {conns} connections, interleaved rounds: "
@@ -880,6 +901,8 @@ def main():
             pairs_line(f"step page gzip / {versus} gzip" if use_nginx else f"step page gzip / {versus}",
                        at["1c"]["pair_ratios"], at["1c"]["pair_median"])
             pairs_line("step page gzip / step page plain", at["1c"]["vs_plain"], statistics.median(at["1c"]["vs_plain"]))
+            pairs_line("step page at the default log level / at RUST_LOG=warn", at["1d"]["vs_warn"],
+                       statistics.median(at["1d"]["vs_warn"]))
         print("bytes of the step page: " + ", ".join(f"{k} {v:,}" for k, v in results["page_bytes"].items()))
         for key, c in results["checks"].items():
             if key.startswith("choices"):
@@ -966,6 +989,10 @@ def targets(rows, results, conns_list, use_nginx):
         vs = statistics.median(nocookie["vs_visit"])
         line(vs >= 0.97, f"step page without a cookie at least as fast as with a visit at {conns} connections:"
                          f" {vs:.2f}x (median of {len(nocookie['vs_visit'])} rounds; 3 % is the noise allowed)")
+        logged = next(r for n, r in rows if n.startswith("1d.") and r["conns"] == conns)
+        vs = statistics.median(logged["vs_warn"])
+        line(vs >= TARGET_LOGGED_VS_WARN, f"step page at the default log level within 10 % of RUST_LOG=warn at {conns} connections:"
+                                          f" {vs:.2f}x (median of {len(logged['vs_warn'])} rounds)")
         gz = next(r for n, r in rows if n.startswith("1c.") and r["conns"] == conns)
         if use_nginx:
             plain = next(r for n, r in rows if n.startswith("1.") and r["conns"] == conns)

@@ -2,8 +2,8 @@
 //!
 //! A handler returns [`AppError`]; its response carries an [`ErrorPage`] marker that the
 //! site's middleware turns into a full page with the request id a person can quote.
-//! 4xx pages say what happened in plain words; 5xx pages say nothing of the cause, which is
-//! logged once, here, inside the request's span.
+//! 4xx pages say what happened in plain words; 5xx pages say nothing of the cause, which the
+//! response carries as a [`Failure`] for the middleware to log once, on the request's line.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -49,6 +49,16 @@ pub struct ErrorPage {
     pub heading: &'static str,
     /// The explanation.
     pub message: String,
+}
+
+/// Why a request failed on the server's side, for the log only: the middleware writes it on the
+/// request's line, with the request id the error page shows. Never shown to anyone.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The cause, as the store or the template engine gave it (never a customer's input).
+    pub cause: String,
+    /// The database was unavailable for a moment (logged as a warning, not an error).
+    pub unavailable: bool,
 }
 
 impl AppError {
@@ -98,22 +108,22 @@ impl IntoResponse for AppError {
                 heading: "Too many attempts",
                 message: message.clone(),
             },
-            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
-                tracing::warn!(error = %self, "database unavailable");
-                ErrorPage {
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => ErrorPage {
                     heading: "The help site is briefly unavailable",
-                    message: "Nothing you sent was half-saved. Please wait a moment and try again.".into(),
-                }
-            }
-            _ => {
-                tracing::error!(error = %self, "request failed");
-                ErrorPage {
-                    heading: "Something went wrong on our side",
-                    message: "The problem has been logged. Please try again in a moment.".into(),
-                }
-            }
+                message: "Nothing you sent was half-saved. Please wait a moment and try again.".into(),
+            },
+            _ => ErrorPage {
+                heading: "Something went wrong on our side",
+                message: "The problem has been logged. Please try again in a moment.".into(),
+            },
         };
         let mut response = status.into_response();
+        if status.is_server_error() {
+            response.extensions_mut().insert(Failure {
+                cause: self.to_string(),
+                unavailable: status == StatusCode::SERVICE_UNAVAILABLE,
+            });
+        }
         response.extensions_mut().insert(page);
         response
     }

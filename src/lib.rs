@@ -13,6 +13,7 @@ pub mod extract;
 pub mod guide;
 pub mod journey;
 pub mod limits;
+pub mod logging;
 pub mod maintenance;
 mod middleware;
 pub mod router;

@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use helpdesk::cli::{self, Command};
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1), |k| std::env::var(k).ok()) {
@@ -67,11 +66,7 @@ fn main() -> ExitCode {
         } => one_shot(helpdesk::maintenance::backup(&database_url, &target)),
         Command::Seed(command) => one_shot(helpdesk::maintenance::seed(command)),
         Command::Serve(config) => {
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-                )
-                .init();
+            let _log = helpdesk::logging::init();
             match helpdesk::serve::run(config) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(message) => {

@@ -30,10 +30,9 @@ use tower::{BoxError, Service, ServiceExt};
 use tower_http::compression::predicate::Predicate;
 use tower_http::compression::{Compression, CompressionLevel};
 use tower_http::timeout::Timeout;
-use tracing::Instrument;
 
 use crate::AppState;
-use crate::error::ErrorPage;
+use crate::error::{ErrorPage, Failure};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The longest request id taken from a client (a proxy's); a longer one is replaced.
@@ -132,21 +131,10 @@ impl Site {
             .filter(|v| !v.is_empty() && v.len() <= REQUEST_ID_MAX)
             .cloned()
             .unwrap_or_else(|| self.0.ids.next());
-        // The span is made only when request logging is on (`RUST_LOG=info`, the default).
-        let span = tracing::info_span!(
-            "request",
-            method = %request.method(),
-            route = tracing::field::Empty,
-            request.id = id.to_str().unwrap_or("-"),
-        );
+        let method = request.method().clone();
         let started = Instant::now();
-        let mut response = self.route(request, &id).instrument(span.clone()).await;
-        let _entered = span.enter();
-        tracing::info!(
-            status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "finished processing request"
-        );
+        let mut response = self.route(request, &id).await;
+        log_request(&method, &response, &id, started);
         let headers = response.headers_mut();
         headers.reserve(SECURITY_HEADERS.len() + 2);
         for (name, value) in SECURITY_HEADERS {
@@ -197,8 +185,12 @@ impl Site {
                 Ok(Ok(response)) => response,
                 Ok(Err(never)) => match never {},
                 Err(_) => {
-                    tracing::error!("a handler panicked");
-                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                    response.extensions_mut().insert(Failure {
+                        cause: "a handler panicked".into(),
+                        unavailable: false,
+                    });
+                    response
                 }
             }
         };
@@ -233,27 +225,61 @@ impl Predicate for Compressible {
     }
 }
 
-/// Records the route a request matched (its pattern, never the path: a status link's path is
-/// its secret) in the request's span.
+/// The request's one line in the log: what was asked (the method and the route's pattern, never
+/// the path: a status link's path is its secret), the answer, the time it took and the request
+/// id. A failure on the server's side is written on that line, with its cause, as an error.
+///
+/// One event and no span a request: a span costs a fifth of a page's time, and everything worth
+/// knowing about a request is on its line.
+fn log_request(method: &Method, response: &Response, id: &HeaderValue, started: Instant) {
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", MatchedPath::as_str);
+    let id = id.to_str().unwrap_or("-");
+    let status = response.status().as_u16();
+    // Whole microseconds: an integer is written in a fraction of a float's time.
+    let latency_us = started.elapsed().as_micros() as u64;
+    match response.extensions().get::<Failure>() {
+        Some(f) if f.unavailable => {
+            tracing::warn!(%method, %route, status, latency_us, request.id = %id, error = %f.cause, "database unavailable")
+        }
+        Some(f) => {
+            tracing::error!(%method, %route, status, latency_us, request.id = %id, error = %f.cause, "request failed")
+        }
+        None => tracing::info!(%method, %route, status, latency_us, request.id = %id, "request"),
+    }
+}
+
+/// Puts the route a request matched on its response, for its line in the log.
 #[derive(Clone, Debug)]
 struct RecordRoute<S> {
     inner: S,
 }
 
-impl<S: Service<Request>> Service<Request> for RecordRoute<S> {
-    type Response = S::Response;
+impl<S> Service<Request> for RecordRoute<S>
+where
+    S: Service<Request, Response = Response>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> S::Future {
-        if let Some(route) = request.extensions().get::<MatchedPath>() {
-            tracing::Span::current().record("route", route.as_str());
-        }
-        self.inner.call(request)
+    fn call(&mut self, request: Request) -> Self::Future {
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = answer.await?;
+            if let Some(route) = route {
+                response.extensions_mut().insert(route);
+            }
+            Ok(response)
+        })
     }
 }
 

@@ -103,12 +103,28 @@ impl Server {
         self.log.lock().unwrap().iter().any(|l| l.contains(text))
     }
 
+    /// Every line logged so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
     /// SIGTERM, and waits for the process to end.
     pub fn stop(mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+    }
+
+    /// SIGTERM; waits for the process to end and for the last of its log.
+    pub fn stop_and_read(mut self) -> Vec<String> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        // The reader thread sees the end of the pipe just after the process ends.
+        std::thread::sleep(Duration::from_millis(200));
+        self.lines()
     }
 
     /// SIGKILL: no chance to flush or finish anything.
