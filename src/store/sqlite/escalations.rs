@@ -15,15 +15,13 @@ use uuid::Uuid;
 use super::group::GroupDone;
 use super::recent::HeldVisit;
 use super::visits::events_of;
+use super::{batches, keep_prepared};
 use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::{
     HeldEvents, NewTicket, StoreError, TicketCreated, account_domain, domain_suffixes,
 };
-
-/// Rows per multi-row statement: at 20 values a row, well under SQLite's limit on bound values.
-const ROWS_PER_STATEMENT: usize = 500;
 
 /// A ticket to open, with the visit's events if the store holds them.
 pub(super) struct TicketJob {
@@ -77,7 +75,12 @@ async fn run_group(
         list.push_bind(new.outcome_event);
     }
     q.push(")");
-    for row in q.build().fetch_all(&mut *conn).await? {
+    for row in q
+        .build()
+        .persistent(keep_prepared(work.len()))
+        .fetch_all(&mut *conn)
+        .await?
+    {
         opened.insert(
             row.try_get("outcome_event_id")?,
             (
@@ -185,7 +188,12 @@ async fn run_group(
         }
         q.push(")");
         let mut routes: HashMap<String, (String, String)> = HashMap::new();
-        for row in q.build().fetch_all(&mut *conn).await? {
+        for row in q
+            .build()
+            .persistent(keep_prepared(wanted.len()))
+            .fetch_all(&mut *conn)
+            .await?
+        {
             routes.insert(
                 row.try_get("domain")?,
                 (row.try_get("id")?, row.try_get("name")?),
@@ -201,7 +209,7 @@ async fn run_group(
         }
     }
 
-    for chunk in openings.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(&openings) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version,
                 problem_id, ending_id, outcome_kind, reason, customer_name, customer_email, customer_phone,
@@ -251,7 +259,7 @@ async fn run_group(
             opened.into_iter().chain(routed)
         })
         .collect();
-    for chunk in audit.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(&audit) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO ticket_audit (ticket_id, at, actor_id, action, before, after) ",
         );
@@ -282,7 +290,7 @@ pub(super) async fn insert_paths(
                 .map(move |(position, step)| (*ticket, position as i64, step))
         })
         .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(&rows) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",
         );

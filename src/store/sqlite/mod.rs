@@ -51,6 +51,39 @@ use writer::Writer;
 /// clicks together, on their next click.
 const RECENT_VISITS: usize = 16_384;
 
+/// The most rows one multi-row statement writes: at 20 values a row (a ticket), well under
+/// SQLite's limit on bound values.
+const MAX_ROWS_PER_STATEMENT: usize = 256;
+
+/// `rows` in slices of 256, 128, ... 2 or 1 rows: the statements that write them.
+///
+/// A group of clicks is written with statements of one row per click, whose text differs with
+/// the number of rows, and each text takes a place in the connection's cache of prepared
+/// statements. Slices of any size would fill that cache with up to 100 compiled statements of up
+/// to hundreds of rows each (megabytes a connection, held for ever) or prepare each anew; slices
+/// whose sizes are powers of two need at most nine statements a kind of row, all kept prepared,
+/// at the price of a few more statements for an odd-sized group.
+fn batches<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let size = MAX_ROWS_PER_STATEMENT.min(1 << rest.len().ilog2());
+        let (batch, tail) = rest.split_at(size);
+        rest = tail;
+        Some(batch)
+    })
+}
+
+/// Whether a statement over `rows` values of an `IN (...)` list is worth keeping prepared: the
+/// small lists a quiet site asks for again and again. A longer list (a busy moment's group, where
+/// the preparing is shared by its clicks) is prepared for the one use, for the reason given at
+/// [`batches`].
+fn keep_prepared(rows: usize) -> bool {
+    rows <= 4
+}
+
 /// An SQLite database: a read pool, the writer, and the visits the writer recently wrote.
 #[derive(Debug)]
 pub(super) struct SqliteStore {
@@ -124,5 +157,28 @@ impl From<sqlx::Error> for StoreError {
                 || code.is_some_and(|c| RECONNECT_CODES.contains(&c)),
             source: Box::new(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batches;
+
+    #[test]
+    fn batches_are_powers_of_two_in_order_and_cover_every_row() {
+        for n in [0usize, 1, 2, 3, 7, 37, 256, 257, 1000] {
+            let rows: Vec<usize> = (0..n).collect();
+            let sizes: Vec<usize> = batches(&rows).map(<[usize]>::len).collect();
+            assert!(
+                sizes.iter().all(|s| s.is_power_of_two() && *s <= 256),
+                "{n}: {sizes:?}"
+            );
+            assert_eq!(batches(&rows).flatten().copied().collect::<Vec<_>>(), rows);
+        }
+        let rows = [0; 37];
+        assert_eq!(
+            batches(&rows).map(<[i32]>::len).collect::<Vec<_>>(),
+            [32, 4, 1]
+        );
     }
 }

@@ -14,11 +14,9 @@ use std::collections::HashMap;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
+use super::batches;
 use crate::domain::path::{Event, EventKind, Name};
 use crate::store::{DAY_MS, HOUR_MS, StoreError};
-
-/// Rows per multi-row statement: at 13 values a row, well under SQLite's limit on bound values.
-const ROWS_PER_STATEMENT: usize = 500;
 
 /// An attempt as `insight_attempts` holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +58,7 @@ impl Tally {
     /// Writes the attempts and counters, a few statements in all.
     pub(super) async fn write(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
         let attempts: Vec<Attempt> = self.attempts.into_values().collect();
-        for chunk in attempts.chunks(ROWS_PER_STATEMENT) {
+        for chunk in batches(&attempts) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO insight_attempts (id, visit_id, seq, problem_id, day, started_at, last_at,
                     step_id, via_step, steps, outcome_kind, outcome_step, ended_at) ",
@@ -88,7 +86,7 @@ impl Tally {
             q.build().execute(&mut *conn).await?;
         }
         let daily: Vec<_> = self.daily.into_iter().collect();
-        for chunk in daily.chunks(ROWS_PER_STATEMENT) {
+        for chunk in batches(&daily) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO insight_daily (day, problem_id, measure, step_id, outcome_kind, attempts) ",
             );
@@ -110,7 +108,7 @@ impl Tally {
             q.build().execute(&mut *conn).await?;
         }
         let hourly: Vec<_> = self.hourly.into_iter().collect();
-        for chunk in hourly.chunks(ROWS_PER_STATEMENT) {
+        for chunk in batches(&hourly) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO insight_hourly (hour, problem_id, started) ",
             );
@@ -246,7 +244,7 @@ pub(super) async fn latest_attempts(
     visits: &[String],
 ) -> Result<HashMap<String, Attempt>, StoreError> {
     let mut latest: HashMap<String, Attempt> = HashMap::with_capacity(visits.len());
-    for chunk in visits.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(visits) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "SELECT id, visit_id, seq, problem_id, day, started_at, last_at, step_id, via_step, steps,
                     outcome_kind, outcome_step, ended_at

@@ -8,18 +8,14 @@ use async_trait::async_trait;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
-use super::SqliteStore;
 use super::escalations::insert_paths;
 use super::rollups::{Attempt, Tally};
 use super::visits::insert_events;
+use super::{SqliteStore, batches};
 use crate::domain::path::{Event, Path};
 use crate::domain::synthetic::{SyntheticTicket, SyntheticVisit};
 use crate::domain::time::Timestamp;
 use crate::store::{SeedStore, StoreError};
-
-/// Rows per multi-row statement: at 20 values a row (a ticket), well under SQLite's limit on
-/// bound values.
-const ROWS_PER_STATEMENT: usize = 500;
 
 #[async_trait]
 impl SeedStore for SqliteStore {
@@ -76,7 +72,7 @@ async fn write_synthetic(
         .map(|v| (v.id.to_string(), v))
         .collect();
 
-    for chunk in visits.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(&visits) {
         let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO visits (id, csrf_token, started_at) ");
         q.push_values(chunk, |mut row, (id, visit)| {
             row.push_bind(id)
@@ -130,7 +126,7 @@ async fn write_synthetic(
     }
     tally.write(conn).await?;
 
-    for chunk in tickets.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(&tickets) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version,
                 problem_id, ending_id, outcome_kind, reason, customer_name, customer_email,
@@ -173,7 +169,7 @@ async fn write_synthetic(
     insert_paths(conn, &paths).await?;
 
     let audit: Vec<AuditRow> = tickets.iter().flat_map(audit_rows).collect();
-    for chunk in audit.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(&audit) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO ticket_audit (ticket_id, at, actor_id, action, before, after) ",
         );

@@ -17,6 +17,7 @@ use super::SqliteStore;
 use super::group::GroupDone;
 use super::recent::{Known, RecentVisits, VisitState};
 use super::rollups::{self, Attempt, Tally};
+use super::{batches, keep_prepared};
 use crate::domain::path::{Event, EventKind, Name};
 use crate::domain::time::Timestamp;
 use crate::store::{Decide, Decision, Events, StoreError, Visit, VisitStore};
@@ -91,7 +92,7 @@ async fn read_states(
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, VisitState>, StoreError> {
     let mut states = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(ids) {
         let keys: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
         let mut q = QueryBuilder::<Sqlite>::new("SELECT id, csrf_token FROM visits WHERE id IN (");
         let mut list = q.separated(", ");
@@ -143,7 +144,12 @@ pub(super) async fn events_of(
         list.push_bind(key);
     }
     q.push(") ORDER BY visit_id, seq");
-    for row in q.build().fetch_all(&mut *conn).await? {
+    for row in q
+        .build()
+        .persistent(keep_prepared(keys.len()))
+        .fetch_all(&mut *conn)
+        .await?
+    {
         let visit: String = row.try_get("visit_id")?;
         events.entry(visit).or_default().push(event(row)?);
     }
@@ -179,7 +185,7 @@ async fn insert_numbered(
     events: &[(&str, &Event)],
 ) -> Result<(), sqlx::Error> {
     let rows: Vec<_> = ids.iter().zip(events).collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(&rows) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO visit_events
                (id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind) ",
@@ -294,9 +300,6 @@ enum Outcome {
     Refused(StoreError),
 }
 
-/// Rows per multi-row statement: at 11 values a row, well under SQLite's limit on bound values.
-const ROWS_PER_STATEMENT: usize = 500;
-
 /// Runs a group of visit writes inside the writer's transaction: every new visit in one
 /// statement, every new event in one, the insight counters in a few.
 pub(super) async fn write_group(
@@ -400,7 +403,7 @@ async fn run_group(
         }
     }
 
-    for chunk in started.chunks(ROWS_PER_STATEMENT) {
+    for chunk in batches(&started) {
         let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO visits (id, csrf_token, started_at) ");
         q.push_values(chunk, |mut row, (id, token)| {
             row.push_bind(id.to_string())
