@@ -14,7 +14,7 @@ use super::rollups::{Attempt, Tally};
 use super::visits::insert_events;
 use crate::domain::path::{Event, Path};
 use crate::domain::synthetic::{SyntheticTicket, SyntheticVisit};
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Timestamp, Zone};
 use crate::store::{SeedStore, StoreError};
 
 /// Rows per multi-row statement: at 20 values a row (a ticket), well under SQLite's limit on
@@ -28,8 +28,9 @@ impl SeedStore for SqliteStore {
         visits: Vec<SyntheticVisit>,
         managers: Vec<(String, String)>,
     ) -> Result<(), StoreError> {
+        let zone = self.zone.clone();
         self.writer
-            .run(move |conn| Box::pin(write_synthetic(conn, visits, managers)))
+            .run(move |conn| Box::pin(write_synthetic(conn, visits, managers, zone.get())))
             .await
     }
 
@@ -69,6 +70,7 @@ async fn write_synthetic(
     conn: &mut SqliteConnection,
     visits: Vec<SyntheticVisit>,
     managers: Vec<(String, String)>,
+    zone: Zone,
 ) -> Result<(), StoreError> {
     let visits: Vec<(String, SyntheticVisit)> = visits
         .into_iter()
@@ -107,7 +109,7 @@ async fn write_synthetic(
         for e in &v.events {
             let id = ids.next().ok_or(sqlx::Error::RowNotFound)?;
             let recorded = Event { id, ..e.clone() };
-            Attempt::apply(&mut attempt, visit, &recorded, &mut tally);
+            Attempt::apply(&mut attempt, visit, &recorded, &zone, &mut tally);
             last_id = id;
         }
         let (Some(ticket), Some(last)) = (&v.ticket, v.events.last()) else {
