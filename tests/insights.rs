@@ -1,6 +1,6 @@
 //! Guide insights: the figures on databases whose true answers are known (restarts, stray pages,
 //! events after an outcome, going back, abandonment at exactly 30 minutes, the edges of the date
-//! range), the counters against the raw events and against the migration's backfill, the page and
+//! range), the counters against the raw events and against a rebuild from them, the page and
 //! its refusals, and the CSV exports read back with a real CSV parser.
 
 mod common;
@@ -723,7 +723,7 @@ async fn counters(app: &TestApp) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn the_counters_agree_with_the_raw_events_and_with_the_migrations_backfill() {
+async fn the_counters_agree_with_the_raw_events_and_with_a_rebuild() {
     let app = known_app().await;
     let guide = app.guide();
     let now = Timestamp(day("2026-11-26") * DAY + 15 * HOUR);
@@ -779,7 +779,7 @@ async fn the_counters_agree_with_the_raw_events_and_with_the_migrations_backfill
         "some customers sent the form, some left"
     );
 
-    // The migration's backfill, run on emptied tables, gives back exactly the same rows.
+    // A rebuild from the events and tickets, on emptied tables, gives back exactly the same rows.
     app.store().rebuild_insights().await.unwrap();
     let after = counters(&app).await;
     assert_eq!(before.len(), after.len());
