@@ -734,6 +734,7 @@ async fn the_counters_agree_with_the_raw_events_and_with_a_rebuild() {
         days: 40,
         seed: 11,
         now,
+        zone: Zone::utc(),
         send: true,
     };
     generate(guide, &plan, |v| visits.push(v));
@@ -968,6 +969,7 @@ async fn csv_exports_read_back_as_the_database_holds_them() {
         days: 3,
         seed: 5,
         now: Timestamp(day("2026-11-12") * DAY),
+        zone: Zone::utc(),
         send: true,
     };
     generate(app.guide(), &plan, |v| visits.push(v));
