@@ -44,6 +44,8 @@ pub struct ServeConfig {
     pub database_url: String,
     /// `--guide` / `HELPDESK_GUIDE`; `None` serves the embedded IIMS guide.
     pub guide: Option<PathBuf>,
+    /// `--timezone` / `HELPDESK_TIMEZONE`: the installation's IANA time zone, checked by `serve`.
+    pub timezone: String,
 }
 
 /// Settings for `seed`.
@@ -107,7 +109,7 @@ pub const USAGE: &str = "\
 helpdesk: a help site that walks customers through a troubleshooting guide
 
 Usage:
-  helpdesk serve [--listen ADDR] [--database-url URL] [--guide FILE]
+  helpdesk serve [--listen ADDR] [--database-url URL] [--guide FILE] [--timezone ZONE]
   helpdesk check-guide FILE
   helpdesk manager add --email E --name N [--role admin|manager] [--password-stdin] [--database-url URL]
   helpdesk manager list [--database-url URL]
@@ -121,6 +123,7 @@ serve options (each flag wins over its environment variable):
   --listen ADDR        address to listen on [HELPDESK_LISTEN, default 127.0.0.1:8080]
   --database-url URL   SQLite database, created on first run [DATABASE_URL, default sqlite://helpdesk.db]
   --guide FILE         guide file to serve [HELPDESK_GUIDE, default: the embedded IIMS email guide]
+  --timezone ZONE      IANA time zone for the times shown and the insights' days [HELPDESK_TIMEZONE, default UTC]
 
 check-guide validates a guide file, printing each fault with its line, and exits 1 if there is one.
 
@@ -165,6 +168,7 @@ pub fn parse(
                 guide: env("HELPDESK_GUIDE")
                     .filter(|g| !g.is_empty())
                     .map(PathBuf::from),
+                timezone: env("HELPDESK_TIMEZONE").unwrap_or_else(|| "UTC".into()),
             };
             while let Some(flag) = rest.next() {
                 let (name, inline) = match flag.split_once('=') {
@@ -181,6 +185,7 @@ pub fn parse(
                     "--listen" => config.listen = value()?,
                     "--database-url" => config.database_url = value()?,
                     "--guide" => config.guide = Some(PathBuf::from(value()?)),
+                    "--timezone" => config.timezone = value()?,
                     other => return Err(format!("unknown option {other} for serve")),
                 }
             }
@@ -352,7 +357,8 @@ mod tests {
             Ok(Command::Serve(ServeConfig {
                 listen: DEFAULT_LISTEN.into(),
                 database_url: DEFAULT_DATABASE_URL.into(),
-                guide: None
+                guide: None,
+                timezone: "UTC".into(),
             }))
         );
         assert!(run(&["serve", "--listen"], &[]).is_err());

@@ -24,6 +24,7 @@ pub mod tickets;
 
 use std::sync::Arc;
 
+use domain::time::Zone;
 use guide::library::Guides;
 use store::Store;
 
@@ -44,6 +45,9 @@ pub struct Shared {
     pub guides: Guides,
     /// Tickets per client, against floods.
     pub ticket_limit: limits::RateLimit,
+    /// The installation's time zone: every time shown to a person is in it, and a day is a
+    /// local day in it.
+    pub zone: Zone,
 }
 
 impl std::ops::Deref for AppState {
@@ -55,13 +59,26 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Builds the state, storing the guide's version so paths made with it can be read later.
-    pub async fn new(store: Store, guide: guide::Guide) -> Result<AppState, store::StoreError> {
+    /// Builds the state, storing the guide's version so paths made with it can be read later,
+    /// and keying the insight counters by `zone` (rebuilt, before anything is served, when they
+    /// were kept in another zone).
+    pub async fn new(
+        store: Store,
+        guide: guide::Guide,
+        zone: Zone,
+    ) -> Result<AppState, store::StoreError> {
         store.remember_guide(&guide.version, &guide.source).await?;
+        if store.use_zone(&zone).await? {
+            tracing::info!(
+                zone = zone.name(),
+                "insight counters rebuilt for the time zone"
+            );
+        }
         Ok(AppState(Arc::new(Shared {
             store,
             guides: Guides::new(guide),
             ticket_limit: limits::RateLimit::new(limits::TICKETS_PER_CLIENT, limits::TICKET_WINDOW),
+            zone,
         })))
     }
 }

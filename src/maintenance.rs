@@ -56,6 +56,8 @@ pub async fn seed(command: SeedCommand) -> Result<String, String> {
         days: command.days,
         seed: command.seed,
         now: Timestamp::now(),
+        // The zone the database's insights are kept in: the one the server last started with.
+        zone: store.insight_zone(),
         send: !command.unsent,
     };
     let started = Instant::now();

@@ -7,7 +7,7 @@
 use crate::domain::outcome::OutcomeKind;
 use crate::domain::path::{Event, EventKind, Path};
 use crate::domain::synthetic::{SyntheticTicket, SyntheticVisit};
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Timestamp, Zone};
 use crate::guide::Guide;
 
 /// What to generate.
@@ -23,6 +23,8 @@ pub struct SeedPlan {
     pub seed: u64,
     /// The end of the period.
     pub now: Timestamp,
+    /// The installation's zone: customers write in during its working day.
+    pub zone: Zone,
     /// Whether customers send in their escalations (tickets); `false` leaves them all unsent.
     pub send: bool,
 }
@@ -94,7 +96,7 @@ const WORDS: &[&str] = &[
     "The error mentions the server.",
     "It worked yesterday.",
 ];
-/// Customers write in during the working day: relative weight of each hour (UTC).
+/// Customers write in during the working day: relative weight of each local hour.
 const HOURS: [u64; 24] = [
     1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 14, 13, 11, 12, 13, 12, 10, 8, 6, 5, 4, 3, 2, 1,
 ];
@@ -117,9 +119,12 @@ pub fn generate(
     while (plan.send && tickets < plan.tickets) || events < plan.events {
         let problem = &guide.problems[rng.weighted(&problem_weights)];
         let day = rng.below(plan.days.max(1) as u64) as i64;
-        // Hours count from midnight UTC, so the busy hours land where customers are awake.
-        let midnight = plan.now.millis() - plan.now.millis().rem_euclid(DAY);
-        let start = midnight - day * DAY
+        // Hours count from local midnight, so the busy hours land where customers are awake.
+        let midnight = plan
+            .zone
+            .start_of_day(plan.zone.local_day(plan.now) - day)
+            .millis();
+        let start = midnight
             + rng.weighted(&HOURS) as i64 * HOUR
             + rng.below(60) as i64 * MINUTE
             + rng.below(60_000) as i64;

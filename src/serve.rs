@@ -20,6 +20,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 
 use crate::cli::ServeConfig;
+use crate::domain::time::Zone;
 use crate::guide::Guide;
 use crate::middleware::Site;
 use crate::store::Store;
@@ -59,20 +60,29 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     Ok(())
 }
 
-/// Loads the guide, opens the database and binds the listening socket.
+/// The installation's time zone from `--timezone` / `HELPDESK_TIMEZONE`, or why not.
+pub fn parse_zone(name: &str) -> Result<Zone, String> {
+    Zone::parse(name).map_err(|e| format!("--timezone / HELPDESK_TIMEZONE: {e}"))
+}
+
+/// Checks the time zone, loads the guide, opens the database (keying the insight counters by the
+/// zone) and binds the listening socket.
 async fn open(config: &ServeConfig) -> Result<(AppState, TcpListener), String> {
+    // Before anything touches the database or the network: a typo here must not start a server
+    // that counts the insights in the wrong days.
+    let zone = parse_zone(&config.timezone)?;
     let guide = load_guide(config.guide.as_deref())?;
     let store = Store::open(&config.database_url)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
-    let state = AppState::new(store, guide)
+    let state = AppState::new(store, guide, zone)
         .await
-        .map_err(|e| format!("cannot store the guide version: {e}"))?;
+        .map_err(|e| format!("cannot prepare the database: {e}"))?;
     let listener = TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(guide.version = %state.guides.current().version, "helpdesk listening on http://{address}");
+    tracing::info!(guide.version = %state.guides.current().version, zone = state.zone.name(), "helpdesk listening on http://{address}");
     Ok((state, listener))
 }
 

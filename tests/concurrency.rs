@@ -133,7 +133,7 @@ async fn customers_at_once_are_recorded_exactly_in_memory_in_the_database_and_in
 
     // The counters, written a batch at a time, say what the raw events say.
     let now = Timestamp::now();
-    let today = now.millis().div_euclid(helpdesk::store::DAY_MS);
+    let today = helpdesk::domain::time::Zone::utc().local_day(now);
     let q = InsightQuery {
         from_day: today - 1,
         to_day: today,

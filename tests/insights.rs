@@ -1,6 +1,6 @@
 //! Guide insights: the figures on databases whose true answers are known (restarts, stray pages,
 //! events after an outcome, going back, abandonment at exactly 30 minutes, the edges of the date
-//! range), the counters against the raw events and against the migration's backfill, the page and
+//! range), the counters against the raw events and against a rebuild from them, the page and
 //! its refusals, and the CSV exports read back with a real CSV parser.
 
 mod common;
@@ -11,7 +11,7 @@ use common::{TestApp, ok};
 use helpdesk::domain::manager::Role;
 use helpdesk::domain::path::{Event, EventKind, Path};
 use helpdesk::domain::synthetic::{SyntheticTicket, SyntheticVisit};
-use helpdesk::domain::time::{Timestamp, date, parse_date};
+use helpdesk::domain::time::{Timestamp, Zone, date, parse_date};
 use helpdesk::guide::Guide;
 use helpdesk::seed::{SeedPlan, generate};
 use helpdesk::store::{InsightQuery, Insights, StepFigures, Tally};
@@ -723,7 +723,7 @@ async fn counters(app: &TestApp) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn the_counters_agree_with_the_raw_events_and_with_the_migrations_backfill() {
+async fn the_counters_agree_with_the_raw_events_and_with_a_rebuild() {
     let app = known_app().await;
     let guide = app.guide();
     let now = Timestamp(day("2026-11-26") * DAY + 15 * HOUR);
@@ -734,6 +734,7 @@ async fn the_counters_agree_with_the_raw_events_and_with_the_migrations_backfill
         days: 40,
         seed: 11,
         now,
+        zone: Zone::utc(),
         send: true,
     };
     generate(guide, &plan, |v| visits.push(v));
@@ -779,7 +780,7 @@ async fn the_counters_agree_with_the_raw_events_and_with_the_migrations_backfill
         "some customers sent the form, some left"
     );
 
-    // The migration's backfill, run on emptied tables, gives back exactly the same rows.
+    // A rebuild from the events and tickets, on emptied tables, gives back exactly the same rows.
     app.store().rebuild_insights().await.unwrap();
     let after = counters(&app).await;
     assert_eq!(before.len(), after.len());
@@ -968,6 +969,7 @@ async fn csv_exports_read_back_as_the_database_holds_them() {
         days: 3,
         seed: 5,
         now: Timestamp(day("2026-11-12") * DAY),
+        zone: Zone::utc(),
         send: true,
     };
     generate(app.guide(), &plan, |v| visits.push(v));
@@ -1371,7 +1373,11 @@ async fn a_customer_who_stops_at_the_form_is_left_until_they_send_it() {
     assert!(page.shows("<dt>Escalated (tickets opened)</dt><dd>1</dd>"));
     assert!(page.shows("<dt>Reached a contact point and left</dt><dd>2</dd>"));
     let now = Timestamp::now();
-    let q = range(&date(now.day()), &date(now.day()), now.millis());
+    let q = range(
+        &date(Zone::utc().local_day(now)),
+        &date(Zone::utc().local_day(now)),
+        now.millis(),
+    );
     let got = app.store().insights(&q).await.unwrap();
     assert_eq!(
         got.problems["cant-send"].left,
@@ -1430,7 +1436,11 @@ async fn a_problem_not_in_the_guide_is_its_own_line_and_starts_no_attempt() {
     ok(&finn.get("/contact").await);
 
     let now = Timestamp::now();
-    let q = range(&date(now.day()), &date(now.day()), now.millis());
+    let q = range(
+        &date(Zone::utc().local_day(now)),
+        &date(Zone::utc().local_day(now)),
+        now.millis(),
+    );
     let got = store.insights(&q).await.unwrap();
     let none = &got.problems[""];
     assert_eq!(none.tally, Tally::default(), "no attempt under problem ''");
@@ -1549,7 +1559,7 @@ fn check_charts(body: &str, what: &str) -> Vec<String> {
 async fn every_chart_fits_its_box_for_every_range_up_to_a_year() {
     let app = TestApp::new().await;
     let guide = app.guide();
-    let today = Timestamp::now().day();
+    let today = Zone::utc().today();
     // An attempt every other day of the last year, so every range has columns of all heights.
     let visits: Vec<SyntheticVisit> = (0..366)
         .step_by(2)
@@ -1596,7 +1606,7 @@ async fn every_chart_fits_its_box_for_every_range_up_to_a_year() {
             .unwrap()
             .matches("<rect")
             .count() as i64;
-        let monday = |d: i64| d - helpdesk::store::weekday(d) as i64;
+        let monday = helpdesk::domain::time::week_start;
         let periods = if by == "day" {
             span
         } else {

@@ -71,7 +71,7 @@ async fn a_detour_through_the_isp_is_shown_whole_on_the_console_and_the_status_p
     // The full reading, open because the path had detours, in the manager's words.
     assert!(page.shows("with detours"));
     // The CSV exports lead from the ticket to every event of its path, the detour included.
-    let today = helpdesk::domain::time::date(Timestamp::now().day());
+    let today = helpdesk::domain::time::date(helpdesk::domain::time::Zone::utc().today());
     let tickets = m
         .get(&format!(
             "/console/insights/tickets.csv?from={today}&to={today}"
@@ -201,7 +201,7 @@ async fn a_thousand_cookieless_reads_write_nothing_and_the_next_customer_gets_a_
     // Something to count, so a change would show.
     app.support_escalation(&[]).await;
     let now = Timestamp::now();
-    let day = now.day();
+    let day = helpdesk::domain::time::Zone::utc().local_day(now);
     let q = InsightQuery {
         from_day: day - 1,
         to_day: day,

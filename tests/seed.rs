@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestApp;
-use helpdesk::domain::time::Timestamp;
+use helpdesk::domain::time::{Timestamp, Zone};
 use helpdesk::seed::{SeedPlan, generate};
 
 fn plan(tickets: usize, events: usize, seed: u64) -> SeedPlan {
@@ -14,6 +14,7 @@ fn plan(tickets: usize, events: usize, seed: u64) -> SeedPlan {
         days: 30,
         seed,
         now: Timestamp(1_795_704_774_000),
+        zone: Zone::utc(),
         send: true,
     }
 }

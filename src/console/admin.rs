@@ -51,10 +51,13 @@ impl NewManagerErrors {
     }
 }
 
-/// A manager's line: the account and how many open tickets they hold.
+/// A manager's line: the account, when it was created (in the installation's zone), and how
+/// many open tickets they hold.
 #[derive(Debug)]
 struct ManagerLine {
     m: ManagerRecord,
+    created: String,
+    created_iso: String,
     open_tickets: i64,
 }
 
@@ -88,6 +91,8 @@ async fn managers_page(
             .into_iter()
             .map(|m| ManagerLine {
                 open_tickets: open.iter().find(|o| o.0 == m.id).map_or(0, |o| o.1),
+                created: state.zone.display(m.created_at),
+                created_iso: m.created_at.iso(),
                 m,
             })
             .collect(),

@@ -120,6 +120,8 @@ pub async fn run(command: ManagerCommand, out: &mut impl Write) -> Result<(), St
         ManagerAction::List => {
             let store = open(&command.database_url).await?;
             let managers = store.managers().await.map_err(|e| e.to_string())?;
+            // In the zone the server last started with, which the database records.
+            let zone = store.insight_zone();
             if managers.is_empty() {
                 return writeln!(out, "No managers yet. Add the first admin with: helpdesk manager add --email E --name N --role admin")
                     .map_err(io);
@@ -132,7 +134,7 @@ pub async fn run(command: ManagerCommand, out: &mut impl Write) -> Result<(), St
                         m.name.clone(),
                         m.role.as_str().to_string(),
                         if m.enabled { "yes" } else { "no" }.to_string(),
-                        m.created_at.display(),
+                        zone.display(m.created_at),
                     ]
                 })
                 .collect();

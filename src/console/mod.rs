@@ -16,6 +16,7 @@ pub mod queue;
 pub mod session;
 pub mod sign_in;
 pub mod ticket;
+mod ticket_view;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;

@@ -12,7 +12,7 @@ use super::{Chrome, Params, age, encode};
 use crate::AppState;
 use crate::domain::outcome::OutcomeKind;
 use crate::domain::ticket::TicketStatus;
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Timestamp, Zone, parse_date};
 use crate::error::{AppError, AppResult};
 use crate::guide::Guide;
 use crate::store::{
@@ -40,6 +40,10 @@ pub struct QueueQuery {
     pub q: String,
     /// `newest` (or empty), `oldest` or `updated`.
     pub sort: String,
+    /// Opened on or after this local day, `YYYY-MM-DD`, or empty.
+    pub from: String,
+    /// Opened on or before this local day (included whole), `YYYY-MM-DD`, or empty.
+    pub to: String,
     /// The keyset cursor `time.number` of the last ticket of the page before (next page).
     pub after: String,
     /// The keyset cursor `time.number` of the first ticket of the page after (previous page).
@@ -99,8 +103,8 @@ pub fn parse_search(raw: &str, prefix: &str) -> Search {
 }
 
 impl QueueQuery {
-    /// The filters, or a message saying which value is wrong.
-    pub fn parse(&self, guide: &Guide, me: &str) -> Result<QueueFilter, String> {
+    /// The filters, or a message saying which value is wrong; dates are local days in `zone`.
+    pub fn parse(&self, guide: &Guide, me: &str, zone: &Zone) -> Result<QueueFilter, String> {
         let status = match self.status.trim() {
             "all" => StatusFilter::Any,
             "" | "open" => StatusFilter::Open,
@@ -155,6 +159,23 @@ impl QueueQuery {
                 );
             }
         };
+        let day = |text: &str, what: &str| match text.trim() {
+            "" => Ok(None),
+            t => parse_date(t).map(Some).ok_or_else(|| {
+                format!(
+                    "The {what} date must be a real date written like 2026-11-01 (year-month-day)."
+                )
+            }),
+        };
+        let (from, to) = (
+            day(&self.from, "\"opened from\"")?,
+            day(&self.to, "\"opened to\"")?,
+        );
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err("The \"opened from\" date is after the \"opened to\" date. Choose a start on or before the end.".into());
+        }
         let after = parse_cursor(&self.after)?;
         let before = parse_cursor(&self.before)?;
         Ok(QueueFilter {
@@ -163,6 +184,10 @@ impl QueueQuery {
             problem,
             assignee,
             search,
+            // A local day runs from its first moment to the next day's (23 or 25 hours when the
+            // clocks change).
+            opened_from: from.map(|d| zone.start_of_day(d)),
+            opened_before: to.map(|d| zone.start_of_day(d + 1)),
             sort,
             after,
             before,
@@ -188,6 +213,8 @@ impl QueueQuery {
             ("symptom", self.symptom.trim()),
             ("assignee", self.assignee.trim()),
             ("q", self.q.trim()),
+            ("from", self.from.trim()),
+            ("to", self.to.trim()),
             ("sort", sort),
             ("after", &after),
             ("before", &before),
@@ -258,9 +285,11 @@ struct QueuePage<'a> {
     kinds: Vec<(&'static str, &'static str)>,
     managers: Vec<ManagerRecord>,
     total: i64,
+    /// The installation's zone, which the dates and times are in.
+    zone: &'a str,
 }
 
-fn line(guide: &Guide, row: QueueRow, now: Timestamp) -> Line {
+fn line(guide: &Guide, row: QueueRow, zone: &Zone, now: Timestamp) -> Line {
     Line {
         reference: guide.reference(row.number),
         url: format!("/console/tickets/{}", row.number),
@@ -273,10 +302,10 @@ fn line(guide: &Guide, row: QueueRow, now: Timestamp) -> Line {
         customer_name: row.customer_name,
         customer_email: row.customer_email,
         assignee: row.assignee_name,
-        opened: row.created_at.display(),
+        opened: zone.display(row.created_at),
         opened_iso: row.created_at.iso(),
         age: age(row.created_at, now),
-        updated: row.updated_at.display(),
+        updated: zone.display(row.updated_at),
         updated_iso: row.updated_at.iso(),
     }
 }
@@ -288,7 +317,7 @@ pub async fn page(
     Params(query): Params<QueueQuery>,
 ) -> AppResult<Response> {
     let guide = state.guides.current().clone();
-    let filter = query.parse(&guide, me.id()).map_err(bad)?;
+    let filter = query.parse(&guide, me.id(), &state.zone).map_err(bad)?;
     let page = state.store.queue(&filter, PAGE_SIZE).await?;
     let status_now = match query.status.trim() {
         "" => "open",
@@ -348,7 +377,7 @@ pub async fn page(
         lines: page
             .rows
             .into_iter()
-            .map(|r| line(&guide, r, now))
+            .map(|r| line(&guide, r, &state.zone, now))
             .collect(),
         problems: guide
             .problems
@@ -362,6 +391,7 @@ pub async fn page(
             .collect(),
         managers: state.store.managers_as_of(me.managers_generation).await?,
         total,
+        zone: state.zone.name(),
     };
     Ok(Html(page_html.render()?).into_response())
 }
@@ -388,7 +418,7 @@ mod tests {
         let q = |f: fn(&mut QueueQuery)| {
             let mut query = QueueQuery::default();
             f(&mut query);
-            query.parse(&guide, "me")
+            query.parse(&guide, "me", &Zone::utc())
         };
         assert!(q(|_| {}).is_ok());
         assert!(q(|q| q.status = "pending".into()).is_err());
@@ -398,6 +428,26 @@ mod tests {
         assert!(q(|q| q.after = "12".into()).is_err());
         assert!(q(|q| q.before = "x.1".into()).is_err());
         assert!(q(|q| q.sort = "random".into()).is_err());
+        assert!(q(|q| q.from = "2026-02-30".into()).is_err());
+        assert!(q(|q| q.to = "yesterday".into()).is_err());
+        let ny = Zone::parse("America/New_York").unwrap();
+        let mut query = QueueQuery {
+            from: "2026-11-02".into(),
+            to: "2026-11-01".into(),
+            ..QueueQuery::default()
+        };
+        assert!(query.parse(&guide, "me", &ny).is_err(), "from after to");
+        query.from = "2026-11-01".into();
+        let f = query.parse(&guide, "me", &ny).unwrap();
+        // 2026-11-01 in New York: 04:00Z to 05:00Z the next day, 25 hours.
+        assert_eq!(
+            f.opened_from.map(|t| t.iso()).unwrap(),
+            "2026-11-01T04:00:00Z"
+        );
+        assert_eq!(
+            f.opened_before.map(|t| t.iso()).unwrap(),
+            "2026-11-02T05:00:00Z"
+        );
         assert_eq!(q(|_| {}).unwrap().status, StatusFilter::Open);
         assert_eq!(
             q(|q| q.status = "all".into()).unwrap().status,

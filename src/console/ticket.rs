@@ -11,7 +11,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::session::{Sender, SignedIn, cookie_header, sign_in_url};
-use super::{Chrome, age, plain_text};
+use super::ticket_view::{AuditLine, Moment, NoteLine, OtherTicket, audit_line, status_label};
+use super::{Chrome, plain_text};
 use crate::AppState;
 use crate::domain::outcome::OutcomeKind;
 use crate::domain::path::history;
@@ -19,11 +20,8 @@ use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, elapsed};
 use crate::error::{AppError, AppResult};
 use crate::extract::{Form, Path, cookie, is_https};
-use crate::guide::text::rich;
 use crate::journey::describe::{HistoryLine, describe, describe_history};
-use crate::store::{
-    AuditEntry, ManagerRecord, Note, PendingForm, PendingKind, TicketChange, TicketDetail,
-};
+use crate::store::{ManagerRecord, PendingForm, PendingKind, TicketChange, TicketDetail};
 use crate::tickets::form::{ContactValues, FieldErrors};
 use crate::tickets::page::ticket_symptom;
 
@@ -58,42 +56,6 @@ pub struct Feedback {
     pub contact_errors: FieldErrors,
 }
 
-/// One of the customer's other tickets.
-#[derive(Debug)]
-struct OtherTicket {
-    reference: String,
-    url: String,
-    status: &'static str,
-    status_name: &'static str,
-    opened: String,
-    opened_iso: String,
-    age: String,
-}
-
-/// One step of the customer's path on the timeline.
-#[derive(Debug)]
-struct Moment {
-    number: Option<String>,
-    /// Guide text, already escaped by `rich`.
-    title_html: String,
-    answer: Option<String>,
-    at: String,
-    at_iso: String,
-    took: Option<String>,
-    is_ending: bool,
-}
-
-/// One audit line in words.
-#[derive(Debug)]
-struct AuditLine {
-    at: String,
-    at_iso: String,
-    who: String,
-    what: &'static str,
-    before: String,
-    after: String,
-}
-
 #[derive(Template)]
 #[template(path = "console/ticket.html")]
 struct TicketPage<'a> {
@@ -111,68 +73,13 @@ struct TicketPage<'a> {
     detours: bool,
     you: bool,
     contact: ContactValues,
-    notes: Vec<Note>,
+    notes: Vec<NoteLine>,
     audit: Vec<AuditLine>,
     next_statuses: Vec<(&'static str, &'static str)>,
     managers: Vec<ManagerRecord>,
     my_id: &'a str,
     feedback: Feedback,
     others: Vec<OtherTicket>,
-}
-
-fn status_label(name: &str) -> String {
-    TicketStatus::from_name(name).map_or_else(|| name.to_string(), |s| s.label().to_string())
-}
-
-fn audit_line(entry: AuditEntry) -> AuditLine {
-    let who = entry.actor_name.unwrap_or_else(|| {
-        if entry.action == "contact" {
-            "The customer".into()
-        } else {
-            "System".into()
-        }
-    });
-    let (what, before, after) = match entry.action.as_str() {
-        "opened" => (
-            "Ticket opened by the customer's escalation",
-            String::new(),
-            status_label(entry.after.as_deref().unwrap_or("")),
-        ),
-        "routed" => (
-            "Routed to the account's manager",
-            "Unassigned".into(),
-            entry.after.unwrap_or_default(),
-        ),
-        "status" => (
-            "Status changed",
-            status_label(entry.before.as_deref().unwrap_or("")),
-            status_label(entry.after.as_deref().unwrap_or("")),
-        ),
-        "assignee" => (
-            "Assignment changed",
-            entry.before.unwrap_or_else(|| "Unassigned".into()),
-            entry.after.unwrap_or_else(|| "Unassigned".into()),
-        ),
-        "note" => ("Internal note added", String::new(), String::new()),
-        "contact" => (
-            "Contact details corrected",
-            entry.before.unwrap_or_default(),
-            entry.after.unwrap_or_default(),
-        ),
-        _ => (
-            "Changed",
-            entry.before.unwrap_or_default(),
-            entry.after.unwrap_or_default(),
-        ),
-    };
-    AuditLine {
-        at: entry.at.display(),
-        at_iso: entry.at.iso(),
-        who,
-        what,
-        before,
-        after,
-    }
 }
 
 /// A ticket number from the URL; anything else is a page that does not exist.
@@ -203,18 +110,11 @@ pub(super) async fn render(
     let events = state.store.ticket_events(&t.id).await?;
     let history = describe_history(state, &history(&events)).await?;
     let count = lines.len();
+    let zone = &state.zone;
     let timeline = lines
         .into_iter()
         .enumerate()
-        .map(|(i, l)| Moment {
-            number: l.number,
-            title_html: rich(&l.title),
-            answer: l.answer,
-            at: l.shown_at.display(),
-            at_iso: l.shown_at.iso(),
-            took: l.took,
-            is_ending: i + 1 == count,
-        })
+        .map(|(i, l)| Moment::new(l, i, count, zone))
         .collect();
     let total_time = match (t.path.first(), t.path.last()) {
         (Some(first), Some(last)) if t.path.len() > 1 => {
@@ -222,10 +122,13 @@ pub(super) async fn render(
         }
         _ => None,
     };
-    let notes = std::mem::take(&mut t.notes);
+    let notes = std::mem::take(&mut t.notes)
+        .into_iter()
+        .map(|n| NoteLine::new(n, zone))
+        .collect();
     let audit = std::mem::take(&mut t.audit)
         .into_iter()
-        .map(audit_line)
+        .map(|a| audit_line(a, zone))
         .collect();
     let managers = state
         .store
@@ -240,15 +143,7 @@ pub(super) async fn render(
         .customer_tickets(&t.customer_email, t.number, OTHER_TICKETS)
         .await?
         .into_iter()
-        .map(|o| OtherTicket {
-            reference: guide.reference(o.number),
-            url: ticket_url(o.number),
-            status: o.status.label(),
-            status_name: o.status.as_str(),
-            opened: o.created_at.display(),
-            opened_iso: o.created_at.iso(),
-            age: age(o.created_at, now),
-        })
+        .map(|o| OtherTicket::new(guide.reference(o.number), o, zone, now))
         .collect();
     let mut feedback = feedback;
     let contact = feedback.contact.take().unwrap_or_else(|| ContactValues {
@@ -272,8 +167,8 @@ pub(super) async fn render(
         status: t.status.label(),
         symptom,
         kind: OutcomeKind::from_name(&t.outcome_kind).map_or("", |k| k.label()),
-        opened: t.created_at.display(),
-        updated: t.updated_at.display(),
+        opened: zone.display(t.created_at),
+        updated: zone.display(t.updated_at),
         timeline,
         total_time,
         notes,

@@ -68,6 +68,8 @@ pub async fn describe(
 pub struct HistoryLine {
     /// When it happened.
     pub at: Timestamp,
+    /// When it happened, for people: in the installation's zone, e.g. `2026-11-25 22:30 EST`.
+    pub when: String,
     /// The time since the line before, e.g. `3 min`.
     pub gap: Option<String>,
     /// What happened: `started`, `started-again`, `switched`, `straight`, `answered`,
@@ -114,6 +116,7 @@ pub async fn describe_history(state: &AppState, moments: &[Moment]) -> AppResult
         };
         let mut line = HistoryLine {
             at: m.at,
+            when: state.zone.display(m.at),
             gap: last.map(|l| elapsed(l, m.at)),
             kind: "",
             symptom: symptom(&m.problem_id),

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// The database URL names no backend helpdesk has.
     #[error("unsupported database URL {0:?}: use sqlite://PATH (e.g. sqlite://helpdesk.db)")]
     Unsupported(String),
+    /// The database's insight counters were built for a time zone this build does not know.
+    #[error("the database's insights are kept in a time zone this build does not know: {0}")]
+    Zone(#[from] crate::domain::time::UnknownZone),
     /// The task that writes is gone (the server is shutting down).
     #[error("the database writer has stopped")]
     WriterGone,
@@ -45,7 +48,7 @@ impl StoreError {
                 *unavailable
             }
             StoreError::WriterGone => true,
-            StoreError::Migrate(_) | StoreError::Unsupported(_) => false,
+            StoreError::Migrate(_) | StoreError::Unsupported(_) | StoreError::Zone(_) => false,
         }
     }
 

@@ -6,13 +6,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::time::Timestamp;
-
-/// Milliseconds in a day.
-pub const DAY_MS: i64 = 86_400_000;
-
-/// Milliseconds in an hour.
-pub const HOUR_MS: i64 = 3_600_000;
+use crate::domain::time::{Timestamp, Zone};
 
 /// An attempt without an outcome is abandoned once its latest event is this old (30 minutes).
 pub const ABANDONED_AFTER_MS: i64 = 30 * 60_000;
@@ -20,11 +14,12 @@ pub const ABANDONED_AFTER_MS: i64 = 30 * 60_000;
 /// The outcome kinds that offer the customer the escalation form at the end of a guide path.
 pub const CONTACT_KINDS: [&str; 3] = ["iims-support", "account-manager", "guide-ended"];
 
-/// The question: attempts started on UTC days `from_day..=to_day`, perhaps of one problem, as seen
-/// at `now`.
+/// The question: attempts started on the local days `from_day..=to_day`, perhaps of one problem,
+/// as seen at `now`. Days are day numbers (`crate::domain::time`) of local dates in the zone the
+/// counters are keyed in ([`InsightStore::use_zone`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InsightQuery {
-    /// The first day (days since 1970-01-01, UTC).
+    /// The first day.
     pub from_day: i64,
     /// The last day, included whole.
     pub to_day: i64,
@@ -35,14 +30,6 @@ pub struct InsightQuery {
 }
 
 impl InsightQuery {
-    pub(super) fn start_ms(&self) -> i64 {
-        self.from_day * DAY_MS
-    }
-
-    pub(super) fn until_ms(&self) -> i64 {
-        (self.to_day + 1) * DAY_MS
-    }
-
     pub(super) fn abandoned_before(&self) -> i64 {
         self.now.millis() - ABANDONED_AFTER_MS
     }
@@ -138,7 +125,7 @@ pub struct TicketFigures {
     pub opened: i64,
     /// Tickets opened, by escalation kind.
     pub by_kind: BTreeMap<String, i64>,
-    /// Tickets opened per UTC day of opening; only days with tickets.
+    /// Tickets opened per local day of opening; only days with tickets.
     pub by_day: BTreeMap<i64, i64>,
     /// Of those, tickets resolved (or closed) since.
     pub resolved: i64,
@@ -152,11 +139,11 @@ pub struct TicketFigures {
 pub struct Insights {
     /// By problem id.
     pub problems: BTreeMap<String, ProblemFigures>,
-    /// By UTC day of the attempts' start; only days with attempts.
+    /// By local day of the attempts' start; only days with attempts.
     pub days: BTreeMap<i64, Tally>,
-    /// Attempts started per hour of the day (UTC).
+    /// Attempts started per local hour of the day.
     pub hours: [i64; 24],
-    /// Attempts started per day of the week, Monday first (UTC).
+    /// Attempts started per local day of the week, Monday first.
     pub weekdays: [i64; 7],
     /// Tickets opened on the range's days.
     pub tickets: TicketFigures,
@@ -176,11 +163,6 @@ impl Insights {
     pub fn left(&self) -> i64 {
         self.problems.values().map(ProblemFigures::left_total).sum()
     }
-}
-
-/// Day of the week of a UTC day number, Monday = 0 (1970-01-01 was a Thursday).
-pub fn weekday(day: i64) -> usize {
-    (day + 3).rem_euclid(7) as usize
 }
 
 /// A ticket as the CSV export lists it.
@@ -249,13 +231,14 @@ pub struct EventExport {
     pub guide_version: String,
 }
 
-/// What to export: rows on UTC days `from_day..=to_day`, perhaps of one problem.
+/// What to export: rows of the instants `start..until` (the first local midnight of the range
+/// to the one after it), perhaps of one problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportFilter {
-    /// The first day.
-    pub from_day: i64,
-    /// The last day, included whole.
-    pub to_day: i64,
+    /// The range's first instant.
+    pub start: Timestamp,
+    /// The first instant after the range.
+    pub until: Timestamp,
     /// Only this problem, if given.
     pub problem: Option<String>,
 }
@@ -268,8 +251,14 @@ pub trait InsightStore: Send + Sync {
     /// The figures for `q`, computed from every recorded event and status change: slow, and the
     /// plainest statement of the definitions, against which the counters are checked.
     async fn insights_from_events(&self, q: &InsightQuery) -> Result<Insights, StoreError>;
-    /// Empties the insight counters and recomputes them from the events and status changes,
-    /// exactly as the migrations that introduced them did.
+    /// The zone the counters are keyed in: the installation's, as the server last started.
+    fn insight_zone(&self) -> Zone;
+    /// Keys the counters by `zone`'s local days and hours: if they were kept for another zone
+    /// (or other rules of it), empties them and recomputes them from the events, tickets and
+    /// status changes, in one transaction. Returns whether it recomputed them.
+    async fn use_zone(&self, zone: &Zone) -> Result<bool, StoreError>;
+    /// Empties the insight counters and recomputes them from the events and status changes, in
+    /// the zone they are keyed in.
     async fn rebuild_insights(&self) -> Result<(), StoreError>;
     /// Up to `limit` tickets opened in the filter's range, oldest first, after `after`
     /// (`created_at`, `number`) if given.

@@ -48,9 +48,8 @@ pub use contact::{Contact, ContactChange, ContactStore, Corrector};
 pub use error::StoreError;
 pub use guides::GuideStore;
 pub use insights::{
-    ABANDONED_AFTER_MS, CONTACT_KINDS, DAY_MS, EventExport, ExportFilter, HOUR_MS, InsightQuery,
-    InsightStore, Insights, ProblemFigures, StepFigures, Tally, TicketExport, TicketFigures,
-    weekday,
+    ABANDONED_AFTER_MS, CONTACT_KINDS, EventExport, ExportFilter, InsightQuery, InsightStore,
+    Insights, ProblemFigures, StepFigures, Tally, TicketExport, TicketFigures,
 };
 pub use maintenance::MaintenanceStore;
 pub use managers::{

@@ -86,6 +86,10 @@ pub struct QueueFilter {
     pub assignee: AssigneeFilter,
     /// By reference or text.
     pub search: Option<Search>,
+    /// Opened at or after this instant (the first moment of a local day).
+    pub opened_from: Option<Timestamp>,
+    /// Opened before this instant (the first moment of the local day after the last one).
+    pub opened_before: Option<Timestamp>,
     /// The order.
     pub sort: QueueSort,
     /// The page after this ticket (the next page).

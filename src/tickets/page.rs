@@ -159,13 +159,14 @@ async fn render(
         token,
         status,
         status_note,
-        created: ticket.created_at.display(),
+        created: state.zone.display(ticket.created_at),
         // The last change the customer can see: an internal note moves nothing here.
-        updated: updates
-            .statuses
-            .last()
-            .map_or(ticket.created_at, |(at, _)| *at)
-            .display(),
+        updated: state.zone.display(
+            updates
+                .statuses
+                .last()
+                .map_or(ticket.created_at, |(at, _)| *at),
+        ),
         symptom: ticket_symptom(&guide, then.as_deref(), &ticket.problem_id),
         kind: OutcomeKind::from_name(&ticket.outcome_kind).map_or("", |k| k.label()),
         email_program: &ticket.email_program,
@@ -179,7 +180,7 @@ async fn render(
         statuses: updates
             .statuses
             .iter()
-            .map(|(at, s)| (at.display(), at.iso(), status_words(*s).0))
+            .map(|(at, s)| (state.zone.display(*at), at.iso(), status_words(*s).0))
             .collect(),
         handled_by: updates
             .assignee_name

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use helpdesk::domain::time::Timestamp;
+use helpdesk::domain::time::{Timestamp, Zone};
 use helpdesk::guide::Guide;
 use helpdesk::store::Store;
 use helpdesk::{AppState, Site, app};
@@ -35,16 +35,37 @@ impl TestApp {
         TestApp::on_database(dir, db_url, guide).await
     }
 
-    /// The app serving `guide` on an existing database (e.g. after a guide change).
+    /// The app serving the embedded guide in the time zone `zone` (an IANA name), on a fresh
+    /// database.
+    pub async fn in_zone(zone: &str) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_url = format!("sqlite://{}", dir.path().join("helpdesk.db").display());
+        TestApp::on_database_in(dir, db_url, Guide::embedded(), zone).await
+    }
+
+    /// The app serving `guide` on an existing database (e.g. after a guide change), in UTC.
     pub async fn on_database(dir: TempDir, db_url: String, guide: Guide) -> TestApp {
+        TestApp::on_database_in(dir, db_url, guide, "UTC").await
+    }
+
+    /// The app serving `guide` on an existing database, in the time zone `zone`, as the server
+    /// starts with `--timezone zone`.
+    pub async fn on_database_in(dir: TempDir, db_url: String, guide: Guide, zone: &str) -> TestApp {
+        let zone = Zone::parse(zone).expect("a known zone");
         let store = Store::open(&db_url).await.expect("open store");
-        let state = AppState::new(store, guide).await.expect("state");
+        let state = AppState::new(store, guide, zone).await.expect("state");
         TestApp {
             router: app(state.clone()),
             state,
             db_url,
             dir,
         }
+    }
+
+    /// The same database, now served with the embedded guide in the time zone `zone`.
+    pub async fn restart_in_zone(self, zone: &str) -> TestApp {
+        let TestApp { dir, db_url, .. } = self;
+        TestApp::on_database_in(dir, db_url, Guide::embedded(), zone).await
     }
 
     /// The same database, now served with another guide.

@@ -1,5 +1,7 @@
 //! The insights exports: the tickets and path events of the chosen range as CSV
-//! (`super::super::csv`), streamed a page of rows at a time. Each export is an [`Export`]: its
+//! (`super::super::csv`), streamed a page of rows at a time. The range is local days of the
+//! installation's zone; the times in the files are UTC instants (RFC 3339 with milliseconds and
+//! `Z`), which sort and compare whatever the zone, as the insights page says. Each export is an [`Export`]: its
 //! columns, its pages and its fields; [`respond`] and [`stream`] serve them all alike.
 
 use std::pin::Pin;
@@ -16,7 +18,7 @@ use super::super::{Params, csv};
 use super::problem_label;
 use super::query::{Chosen, InsightsQuery};
 use crate::AppState;
-use crate::domain::time::{Timestamp, date};
+use crate::domain::time::date;
 use crate::error::{AppError, AppResult};
 use crate::guide::Guide;
 use crate::store::{EventExport, ExportFilter, Store, StoreError, TicketExport};
@@ -248,7 +250,7 @@ fn stream<E: Export>(export: E, first: Vec<E::Row>) -> Body {
 
 fn chosen_for_export(state: &AppState, query: &InsightsQuery) -> AppResult<Chosen> {
     query
-        .parse(state.guides.current(), Timestamp::now().day())
+        .parse(state.guides.current(), state.zone.today())
         .map_err(AppError::BadRequest)
 }
 
@@ -261,7 +263,7 @@ pub async fn tickets_csv(
     let chosen = chosen_for_export(&state, &query)?;
     let export = Tickets {
         store: state.store.clone(),
-        filter: chosen.export_filter(),
+        filter: chosen.export_filter(&state.zone),
         guide: state.guides.current().clone(),
     };
     respond(export, &chosen).await
@@ -276,7 +278,7 @@ pub async fn events_csv(
     let chosen = chosen_for_export(&state, &query)?;
     let export = Events {
         store: state.store.clone(),
-        filter: chosen.export_filter(),
+        filter: chosen.export_filter(&state.zone),
     };
     respond(export, &chosen).await
 }

@@ -21,7 +21,7 @@ use super::session::SignedIn;
 use super::{Chrome, Params};
 use crate::AppState;
 use crate::domain::outcome::OutcomeKind;
-use crate::domain::time::{Timestamp, date};
+use crate::domain::time::{Timestamp, date, week_start};
 use crate::error::{AppError, AppResult};
 use crate::guide::Guide;
 use crate::store::{InsightQuery, Insights, ProblemFigures, Tally};
@@ -121,6 +121,8 @@ struct InsightsPage {
     median_resolution: String,
     tickets_csv: String,
     events_csv: String,
+    /// The installation's zone, whose local days and hours the figures count by.
+    zone: String,
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -298,7 +300,7 @@ fn trend(chosen: &Chosen, figures: &Insights) -> Vec<(String, Tally, i64)> {
     for day in chosen.from_day..=chosen.to_day {
         let start = match chosen.period {
             Period::Day => day,
-            Period::Week => day - crate::store::weekday(day) as i64,
+            Period::Week => week_start(day),
         };
         if out.last().is_none_or(|(s, _, _)| *s != start) {
             out.push((start, Tally::default(), 0));
@@ -334,8 +336,9 @@ pub async fn page(
 ) -> AppResult<Response> {
     let guide = state.guides.current().clone();
     let now = Timestamp::now();
+    let zone = &state.zone;
     let chosen = query
-        .parse(&guide, now.day())
+        .parse(&guide, zone.local_day(now))
         .map_err(AppError::BadRequest)?;
     let figures = state
         .store
@@ -430,8 +433,11 @@ pub async fn page(
     let busiest = figures.hours.iter().copied().max().unwrap_or(0) as f64;
     let hours_chart = columns(
         "hours",
-        "Attempts started by hour of the day (UTC)".into(),
-        "How many attempts started in each hour of the day, in UTC; the numbers are in the table beside the chart.".into(),
+        format!("Attempts started by hour of the day ({})", zone.name()),
+        format!(
+            "How many attempts started in each hour of the day, in {}; the numbers are in the table beside the chart.",
+            zone.name()
+        ),
         figures
             .hours
             .iter()
@@ -445,8 +451,11 @@ pub async fn page(
     let busiest_day = figures.weekdays.iter().copied().max().unwrap_or(0) as f64;
     let weekdays_chart = columns(
         "weekdays",
-        "Attempts started by day of the week (UTC)".into(),
-        "How many attempts started on each day of the week, in UTC; the numbers are in the table beside the chart.".into(),
+        format!("Attempts started by day of the week ({})", zone.name()),
+        format!(
+            "How many attempts started on each day of the week, in {}; the numbers are in the table beside the chart.",
+            zone.name()
+        ),
         WEEKDAYS
             .iter()
             .zip(figures.weekdays)
@@ -504,6 +513,7 @@ pub async fn page(
             .map_or_else(|| "–".to_string(), duration_words),
         tickets_csv: format!("/console/insights/tickets.csv?{qs}"),
         events_csv: format!("/console/insights/events.csv?{qs}"),
+        zone: zone.name().to_string(),
     };
     Ok(Html(html.render()?).into_response())
 }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::domain::time::{date, parse_date};
+use crate::domain::time::{Zone, date, parse_date};
 use crate::guide::Guide;
 use crate::store::ExportFilter;
 
@@ -18,9 +18,10 @@ const DEFAULT_SPAN_DAYS: i64 = 30;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct InsightsQuery {
-    /// First day, `YYYY-MM-DD` (UTC); default: 29 days before `to`.
+    /// First day, `YYYY-MM-DD` (a local day in the installation's zone); default: 29 days
+    /// before `to`.
     pub from: String,
-    /// Last day, included whole; default: today (UTC).
+    /// Last day, included whole; default: today (local).
     pub to: String,
     /// A problem id, or empty for all.
     pub problem: String,
@@ -31,18 +32,18 @@ pub struct InsightsQuery {
 /// The trend's period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
-    /// One point per UTC day.
+    /// One point per local day.
     Day,
-    /// One point per week, Monday to Sunday (UTC).
+    /// One point per week, Monday to Sunday (local days).
     Week,
 }
 
 /// A valid choice of range, problem and period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chosen {
-    /// First UTC day.
+    /// First local day (day number).
     pub from_day: i64,
-    /// Last UTC day, included.
+    /// Last local day, included.
     pub to_day: i64,
     /// Only this problem.
     pub problem: Option<String>,
@@ -101,11 +102,12 @@ impl Chosen {
         q
     }
 
-    /// What the exports of this choice contain.
-    pub(super) fn export_filter(&self) -> ExportFilter {
+    /// What the exports of this choice contain: from the first local midnight of the range in
+    /// `zone` to the one after its last day.
+    pub(super) fn export_filter(&self, zone: &Zone) -> ExportFilter {
         ExportFilter {
-            from_day: self.from_day,
-            to_day: self.to_day,
+            start: zone.start_of_day(self.from_day),
+            until: zone.start_of_day(self.to_day + 1),
             problem: self.problem.clone(),
         }
     }

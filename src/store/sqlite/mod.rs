@@ -13,17 +13,22 @@
 //!   from the database (a sequence or identity column) instead.
 //!
 //! Each file implements one of the store's interfaces (see the parent module) for
-//! [`SqliteStore`]; `rollups`, `recent`, `group` and `writer` are this backend's own machinery.
+//! [`SqliteStore`], the insights in three (`insights`: the figures from the counters,
+//! `insights_raw`: the same from the raw events, `exports`: the CSV rows); `rollups`, `rebuild`,
+//! `recent`, `group` and `writer` are this backend's own machinery.
 
 mod contact;
 mod escalations;
+mod exports;
 mod group;
 mod guides;
 mod insights;
+mod insights_raw;
 mod maintenance;
 mod managers;
 mod pending;
 mod queue;
+mod rebuild;
 mod recent;
 mod rollups;
 mod search;
@@ -91,6 +96,8 @@ pub(super) struct SqliteStore {
     writer: Writer,
     recent: Arc<recent::RecentVisits>,
     managers: managers::ManagerCache,
+    /// The zone the insight counters are keyed in, as the database records it.
+    zone: rebuild::RollupZone,
 }
 
 impl Backend for SqliteStore {}
@@ -111,6 +118,7 @@ impl SqliteStore {
             .run(&mut conn)
             .await
             .map_err(|e| StoreError::Migrate(Box::new(e)))?;
+        let zone = rebuild::RollupZone::new(rebuild::recorded_zone(&mut conn).await?);
         let read = SqlitePoolOptions::new()
             // Each connection is a thread with its own page cache; most page views read the
             // visits held in memory, and two cores keep no more than a few reads busy at once.
@@ -125,9 +133,10 @@ impl SqliteStore {
         let recent = Arc::new(recent::RecentVisits::new(RECENT_VISITS));
         Ok(SqliteStore {
             read,
-            writer: Writer::start(conn, options, recent.clone()),
+            writer: Writer::start(conn, options, recent.clone(), zone.clone()),
             recent,
             managers: managers::ManagerCache::default(),
+            zone,
         })
     }
 }

@@ -93,6 +93,12 @@ fn base_conditions(filter: &QueueFilter) -> Conditions {
             vec![Value::Text(fold(text))],
         ),
     }
+    if let Some(from) = filter.opened_from {
+        c.push("t.created_at >= ?", vec![Value::Int(from.millis())]);
+    }
+    if let Some(before) = filter.opened_before {
+        c.push("t.created_at < ?", vec![Value::Int(before.millis())]);
+    }
     c
 }
 
@@ -233,8 +239,9 @@ impl QueueStore for SqliteStore {
             )
         };
 
+        let dated = filter.opened_from.is_some() || filter.opened_before.is_some();
         let (counting, sql) = match filter.search {
-            None => {
+            None if !dated => {
                 let kept = kept_count_conditions(filter);
                 let sql = format!(
                     "SELECT c.status, SUM(c.tickets) AS n FROM ticket_counts c {} GROUP BY c.status",
@@ -242,8 +249,9 @@ impl QueueStore for SqliteStore {
                 );
                 (kept, sql)
             }
-            // A search matches tickets by text or number, which no kept count can tell.
-            Some(_) => {
+            // A search matches tickets by text or number, and dates by when they were opened,
+            // which no kept count can tell.
+            _ => {
                 let base = base_conditions(filter);
                 let sql = format!(
                     "SELECT t.status, COUNT(*) AS n FROM tickets t {} GROUP BY t.status",

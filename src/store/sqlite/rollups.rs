@@ -1,5 +1,8 @@
 //! Keeping the insight counters up to date as events are recorded.
 //!
+//! Days and hours are the installation's local ones ([`Zone::local_day`], [`Zone::local_hour`]):
+//! one offset lookup per event in the zone the writer was handed, no allocation.
+//!
 //! Each visit has at most one attempt in progress: its latest `symptom` and what followed it
 //! (definitions in [`super::insights`]). [`Attempt::apply`] moves an attempt on by one event and
 //! notes the counters it bumps in a [`Tally`]; the writer applies a whole batch of events in
@@ -16,7 +19,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::batches;
 use crate::domain::path::{Event, EventKind, Name};
-use crate::store::{DAY_MS, HOUR_MS, StoreError};
+use crate::domain::time::Zone;
+use crate::store::StoreError;
 
 /// An attempt as `insight_attempts` holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,11 +134,18 @@ fn has_step(steps: &str, node: &str) -> bool {
 
 impl Attempt {
     /// Counts `e`, just recorded on `visit`, against the visit's current attempt `current`
-    /// (`None` before its first symptom), which it may replace by a new one.
-    pub(super) fn apply(current: &mut Option<Attempt>, visit: &str, e: &Event, tally: &mut Tally) {
+    /// (`None` before its first symptom), which it may replace by a new one; days and hours in
+    /// `zone`.
+    pub(super) fn apply(
+        current: &mut Option<Attempt>,
+        visit: &str,
+        e: &Event,
+        zone: &Zone,
+        tally: &mut Tally,
+    ) {
         let at = e.at.millis();
         if e.kind == EventKind::Symptom {
-            let day = at.div_euclid(DAY_MS);
+            let day = zone.local_day(e.at);
             let attempt = Attempt {
                 id: e.id,
                 visit_id: visit.to_string(),
@@ -154,7 +165,7 @@ impl Attempt {
             tally.bump(day, &e.problem_id, "reached", &e.node_id, "");
             *tally
                 .hourly
-                .entry((at.div_euclid(HOUR_MS), e.problem_id.to_string()))
+                .entry((zone.local_hour(e.at), e.problem_id.to_string()))
                 .or_default() += 1;
             tally.attempts.insert(attempt.id, attempt.clone());
             *current = Some(attempt);

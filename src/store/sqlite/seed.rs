@@ -14,7 +14,7 @@ use super::visits::insert_events;
 use super::{SqliteStore, batches};
 use crate::domain::path::{Event, Path};
 use crate::domain::synthetic::{SyntheticTicket, SyntheticVisit};
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Timestamp, Zone};
 use crate::store::{SeedStore, StoreError};
 
 #[async_trait]
@@ -24,8 +24,9 @@ impl SeedStore for SqliteStore {
         visits: Vec<SyntheticVisit>,
         managers: Vec<(String, String)>,
     ) -> Result<(), StoreError> {
+        let zone = self.zone.clone();
         self.writer
-            .run(move |conn| Box::pin(write_synthetic(conn, visits, managers)))
+            .run(move |conn| Box::pin(write_synthetic(conn, visits, managers, zone.get())))
             .await
     }
 
@@ -65,6 +66,7 @@ async fn write_synthetic(
     conn: &mut SqliteConnection,
     visits: Vec<SyntheticVisit>,
     managers: Vec<(String, String)>,
+    zone: Zone,
 ) -> Result<(), StoreError> {
     let visits: Vec<(String, SyntheticVisit)> = visits
         .into_iter()
@@ -103,7 +105,7 @@ async fn write_synthetic(
         for e in &v.events {
             let id = ids.next().ok_or(sqlx::Error::RowNotFound)?;
             let recorded = Event { id, ..e.clone() };
-            Attempt::apply(&mut attempt, visit, &recorded, &mut tally);
+            Attempt::apply(&mut attempt, visit, &recorded, &zone, &mut tally);
             last_id = id;
         }
         let (Some(ticket), Some(last)) = (&v.ticket, v.events.last()) else {

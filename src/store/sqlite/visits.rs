@@ -19,7 +19,7 @@ use super::recent::{Known, RecentVisits, VisitState};
 use super::rollups::{self, Attempt, Tally};
 use super::{batches, keep_prepared};
 use crate::domain::path::{Event, EventKind, Name};
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Timestamp, Zone};
 use crate::store::{Decide, Decision, Events, StoreError, Visit, VisitStore};
 
 /// An event from its row.
@@ -301,18 +301,20 @@ enum Outcome {
 }
 
 /// Runs a group of visit writes inside the writer's transaction: every new visit in one
-/// statement, every new event in one, the insight counters in a few.
+/// statement, every new event in one, the insight counters (local days and hours in `zone`) in a
+/// few.
 pub(super) async fn write_group(
     conn: &mut SqliteConnection,
     touched: &mut Touched<'_>,
     jobs: Vec<VisitJob>,
+    zone: &Zone,
 ) -> GroupDone {
     let ids: Vec<Uuid> = jobs.iter().map(|j| j.visit).collect();
     let (replies, writes): (Vec<_>, Vec<_>) = jobs
         .into_iter()
         .map(|j| (j.reply, (j.visit, j.write)))
         .unzip();
-    match run_group(conn, touched, writes).await {
+    match run_group(conn, touched, writes, zone).await {
         Ok((outcomes, events)) => GroupDone::answered(
             replies,
             outcomes.into_iter().map(|outcome| match outcome {
@@ -335,6 +337,7 @@ async fn run_group(
     conn: &mut SqliteConnection,
     touched: &mut Touched<'_>,
     writes: Vec<(Uuid, VisitWrite)>,
+    zone: &Zone,
 ) -> Result<(Vec<Outcome>, Vec<i64>), StoreError> {
     let now = Timestamp::now().millis();
     let mut outcomes = Vec::with_capacity(writes.len());
@@ -468,7 +471,7 @@ async fn run_group(
             });
         }
         if let Known::Is(attempt) = &mut state.attempt {
-            Attempt::apply(attempt, &key, &event, &mut tally);
+            Attempt::apply(attempt, &key, &event, zone, &mut tally);
         }
     }
     tally.write(conn).await?;

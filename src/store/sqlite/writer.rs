@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::escalations::{self, TicketJob};
 use super::group::{Answer, after_commit};
+use super::rebuild::RollupZone;
 use super::recent::RecentVisits;
 use super::visits::{self, Touched, VisitJob};
 use crate::store::StoreError;
@@ -121,11 +122,12 @@ impl std::fmt::Debug for Queued {
 
 impl Writer {
     /// Starts the writer task on `conn`; `options` reopen it after a fault. The visits it
-    /// writes are kept in `recent`.
+    /// writes are kept in `recent`; their insight counters are keyed in `zone`.
     pub(super) fn start(
         conn: SqliteConnection,
         options: SqliteConnectOptions,
         recent: Arc<RecentVisits>,
+        zone: RollupZone,
     ) -> Writer {
         let (jobs, queue) = mpsc::channel(4096);
         // The writer runs on a thread of its own: on the server's runtime, each of its awaits
@@ -138,7 +140,7 @@ impl Writer {
                     .enable_all()
                     .build()
                 {
-                    Ok(runtime) => runtime.block_on(run(conn, options, recent, queue)),
+                    Ok(runtime) => runtime.block_on(run(conn, options, recent, zone, queue)),
                     // Without a runtime the queue is dropped: every write answers "unavailable".
                     Err(e) => tracing::error!(error = %e, "cannot start the database writer"),
                 }
@@ -189,6 +191,7 @@ async fn run(
     conn: SqliteConnection,
     options: SqliteConnectOptions,
     recent: Arc<RecentVisits>,
+    zone: RollupZone,
     mut queue: mpsc::Receiver<Queued>,
 ) {
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
@@ -209,7 +212,7 @@ async fn run(
             }
         }
         let Some(c) = conn.as_mut() else { continue };
-        let reconnect = run_batch(c, &recent, &mut batch).await;
+        let reconnect = run_batch(c, &recent, &zone, &mut batch).await;
         if reconnect && let Some(c) = conn.take() {
             let _ = c.close().await;
         }
@@ -224,6 +227,7 @@ async fn run(
 async fn run_batch(
     conn: &mut SqliteConnection,
     recent: &RecentVisits,
+    zone: &RollupZone,
     batch: &mut Vec<Queued>,
 ) -> bool {
     // Failures are answered to each job and logged once, by the request that gets them.
@@ -259,7 +263,8 @@ async fn run_batch(
                         group.push(job);
                     }
                 }
-                let done = visits::write_group(conn, &mut touched, group).await;
+                // Read for each group: a rebuild earlier in the batch may have changed it.
+                let done = visits::write_group(conn, &mut touched, group, &zone.get()).await;
                 reconnect |= done.reconnect;
                 answers.extend(done.answers);
                 done.ok
