@@ -1,27 +1,13 @@
-//! The `helpdesk` binary: parse the command line, set up logging, hand over to the library.
+//! The `helpdesk` binary: parse the command line (`helpdesk::cli`), set up logging, hand over to
+//! the library.
 
 use std::process::ExitCode;
 
 use helpdesk::cli::{self, Command};
 
 fn main() -> ExitCode {
-    let command = match cli::parse(std::env::args_os().skip(1), |k| std::env::var(k).ok()) {
-        Ok(command) => command,
-        Err(message) => {
-            eprintln!("helpdesk: {message}\n\n{}", cli::USAGE);
-            return ExitCode::from(2);
-        }
-    };
-    match command {
-        Command::Help => {
-            print!("{}", cli::USAGE);
-            ExitCode::SUCCESS
-        }
-        Command::Version => {
-            println!("helpdesk {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        Command::CheckGuide(path) => match helpdesk::serve::load_guide(Some(&path)) {
+    match cli::parse() {
+        Command::CheckGuide { file: path } => match helpdesk::serve::load_guide(Some(&path)) {
             Ok(guide) => {
                 let steps: usize = guide.problems.iter().map(|p| p.steps.len()).sum();
                 println!(

@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Read, Write};
 
 use super::accounts::Password;
 use crate::cli::{ManagerAction, ManagerCommand};
-use crate::domain::manager::{ManagerEmail, Role, parse_name};
+use crate::domain::manager::{ManagerEmail, parse_name};
 use crate::store::{AccountChange, NewManager, Store};
 
 /// Where a new password comes from.
@@ -226,11 +226,6 @@ async fn open(url: &str) -> Result<Store, String> {
     Store::open(url)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))
-}
-
-/// The role names the command line accepts.
-pub fn parse_role(raw: &str) -> Result<Role, String> {
-    Role::from_name(raw).ok_or_else(|| format!("--role must be admin or manager, not {raw:?}"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,369 @@
+//! How the command line is read: each command's flags and defaults (with the environment shut
+//! out), and the kind of mistake clap reports for each slip.
+
+use clap::error::ErrorKind;
+use clap::{CommandFactory, FromArgMatches};
+
+use super::*;
+
+/// `cmd` with no argument reading the environment, so a test sees only its flags and the
+/// defaults whatever the variables of the shell running it.
+fn without_env(mut cmd: clap::Command) -> clap::Command {
+    let read_env: Vec<_> = cmd
+        .get_arguments()
+        .filter(|a| a.get_env().is_some())
+        .map(|a| a.get_id().clone())
+        .collect();
+    for id in read_env {
+        cmd = cmd.mut_arg(id, |a| a.env(None));
+    }
+    let subcommands: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in subcommands {
+        cmd = cmd.mut_subcommand(name, without_env);
+    }
+    cmd
+}
+
+/// Parses `args` (after the program name) as the binary would, ignoring the environment.
+fn run(args: &[&str]) -> Result<Command, clap::Error> {
+    let matches = without_env(Cli::command())
+        .try_get_matches_from(std::iter::once("helpdesk").chain(args.iter().copied()))?;
+    Cli::from_arg_matches(&matches).map(Cli::into_command)
+}
+
+fn mistake(args: &[&str]) -> ErrorKind {
+    match run(args) {
+        Ok(command) => panic!("{args:?} parsed as {command:?}"),
+        Err(e) => e.kind(),
+    }
+}
+
+#[test]
+fn the_definitions_are_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn every_setting_names_its_variable_and_default() {
+    let cmd = Cli::command();
+    let find = |path: &[&str], id: &str| {
+        let mut c = &cmd;
+        for name in path {
+            c = c.find_subcommand(name).expect("subcommand exists");
+        }
+        let arg = c
+            .get_arguments()
+            .find(|a| a.get_id() == id)
+            .unwrap_or_else(|| panic!("{path:?} has no {id}"));
+        (
+            arg.get_env().map(|e| e.to_string_lossy().into_owned()),
+            arg.get_default_values()
+                .iter()
+                .map(|d| d.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+    };
+    let env = |name: &str| Some(name.to_string());
+    for (path, id, variable, default) in [
+        (
+            &["serve"][..],
+            "listen",
+            env("HELPDESK_LISTEN"),
+            DEFAULT_LISTEN,
+        ),
+        (
+            &["serve"],
+            "database_url",
+            env("DATABASE_URL"),
+            DEFAULT_DATABASE_URL,
+        ),
+        (&["serve"], "guide", env("HELPDESK_GUIDE"), ""),
+        (&["serve"], "timezone", env("HELPDESK_TIMEZONE"), "UTC"),
+        (
+            &["manager"],
+            "database_url",
+            env("DATABASE_URL"),
+            DEFAULT_DATABASE_URL,
+        ),
+        (
+            &["backup"],
+            "database_url",
+            env("DATABASE_URL"),
+            DEFAULT_DATABASE_URL,
+        ),
+        (
+            &["seed"],
+            "database_url",
+            env("DATABASE_URL"),
+            DEFAULT_DATABASE_URL,
+        ),
+        (&["seed"], "tickets", None, "1000"),
+        (&["seed"], "events", None, "10000"),
+        (&["seed"], "days", None, "30"),
+        (&["seed"], "seed", None, "1"),
+        (&["manager", "add"], "role", None, "manager"),
+    ] {
+        assert_eq!(
+            find(path, id),
+            (variable, default.to_string()),
+            "{path:?} {id}"
+        );
+    }
+}
+
+#[test]
+fn serve_takes_its_flags_and_defaults() {
+    assert_eq!(
+        run(&["serve"]).unwrap(),
+        Command::Serve(ServeConfig {
+            listen: DEFAULT_LISTEN.into(),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            guide: None,
+            timezone: "UTC".into(),
+        })
+    );
+    assert_eq!(
+        run(&[
+            "serve",
+            "--listen",
+            "0.0.0.0:9000",
+            "--database-url=sqlite://x.db",
+            "--guide=g.toml",
+            "--timezone",
+            "America/New_York",
+        ])
+        .unwrap(),
+        Command::Serve(ServeConfig {
+            listen: "0.0.0.0:9000".into(),
+            database_url: "sqlite://x.db".into(),
+            guide: Some(PathBuf::from("g.toml")),
+            timezone: "America/New_York".into(),
+        })
+    );
+    let Command::Serve(config) = run(&["serve", "--guide="]).unwrap() else {
+        panic!("serve did not parse");
+    };
+    assert_eq!(config.guide, None, "an empty guide is the embedded one");
+    assert_eq!(mistake(&["serve", "--listen"]), ErrorKind::InvalidValue);
+    assert_eq!(
+        mistake(&["serve", "--bogus", "1"]),
+        ErrorKind::UnknownArgument
+    );
+    assert_eq!(mistake(&["serve", "--timezone="]), ErrorKind::InvalidValue);
+    assert_eq!(mistake(&["serve", "extra"]), ErrorKind::UnknownArgument);
+}
+
+#[test]
+fn check_guide_and_backup_take_one_file() {
+    assert_eq!(
+        run(&["check-guide", "my-guide.toml"]).unwrap(),
+        Command::CheckGuide {
+            file: "my-guide.toml".into()
+        }
+    );
+    assert_eq!(
+        mistake(&["check-guide"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    assert_eq!(
+        mistake(&["check-guide", "a.toml", "b.toml"]),
+        ErrorKind::UnknownArgument
+    );
+    assert_eq!(
+        run(&["backup", "copy.db"]).unwrap(),
+        Command::Backup {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            target: "copy.db".into()
+        }
+    );
+    assert_eq!(
+        run(&["backup", "--database-url", "sqlite://x.db", "copy.db"]).unwrap(),
+        Command::Backup {
+            database_url: "sqlite://x.db".into(),
+            target: "copy.db".into()
+        }
+    );
+    assert_eq!(mistake(&["backup"]), ErrorKind::MissingRequiredArgument);
+    assert_eq!(
+        mistake(&["backup", "copy.db", "--bogus"]),
+        ErrorKind::UnknownArgument
+    );
+}
+
+#[test]
+fn seed_takes_numbers_with_underscores_and_clamps_days() {
+    assert_eq!(
+        run(&["seed"]).unwrap(),
+        Command::Seed(SeedCommand {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            tickets: 1_000,
+            events: 10_000,
+            days: 30,
+            seed: 1,
+            unsent: false,
+        })
+    );
+    assert_eq!(
+        run(&[
+            "seed",
+            "--tickets",
+            "100_000",
+            "--events=1_000_000",
+            "--days",
+            "7",
+            "--seed",
+            "42",
+            "--unsent",
+            "--database-url",
+            "sqlite://demo.db",
+        ])
+        .unwrap(),
+        Command::Seed(SeedCommand {
+            database_url: "sqlite://demo.db".into(),
+            tickets: 100_000,
+            events: 1_000_000,
+            days: 7,
+            seed: 42,
+            unsent: true,
+        })
+    );
+    let days = |d: &str| match run(&["seed", "--days", d]).unwrap() {
+        Command::Seed(c) => c.days,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((days("0"), days("365"), days("99_999")), (1, 365, 3650));
+    assert_eq!(
+        mistake(&["seed", "--tickets", "many"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        mistake(&["seed", "--days", "-3"]),
+        ErrorKind::UnknownArgument
+    );
+    assert_eq!(mistake(&["seed", "--unsent=yes"]), ErrorKind::TooManyValues);
+}
+
+#[test]
+fn manager_subcommands() {
+    assert_eq!(
+        run(&[
+            "manager",
+            "add",
+            "--email",
+            "ann@example.com",
+            "--name=Ann Smith",
+            "--role",
+            "admin",
+            "--password-stdin",
+            "--database-url",
+            "sqlite://x.db",
+        ])
+        .unwrap(),
+        Command::Manager(ManagerCommand {
+            database_url: "sqlite://x.db".into(),
+            action: ManagerAction::Add {
+                email: "ann@example.com".into(),
+                name: "Ann Smith".into(),
+                role: Role::Admin,
+                password_stdin: true
+            }
+        })
+    );
+    assert_eq!(
+        run(&["manager", "add", "--email", "a@b.co", "--name", "A"]).unwrap(),
+        Command::Manager(ManagerCommand {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            action: ManagerAction::Add {
+                email: "a@b.co".into(),
+                name: "A".into(),
+                role: Role::Manager,
+                password_stdin: false
+            }
+        })
+    );
+    // The database may be named before or after the subcommand.
+    for args in [
+        &["manager", "list", "--database-url", "sqlite://y.db"][..],
+        &["manager", "--database-url", "sqlite://y.db", "list"],
+    ] {
+        assert_eq!(
+            run(args).unwrap(),
+            Command::Manager(ManagerCommand {
+                database_url: "sqlite://y.db".into(),
+                action: ManagerAction::List
+            }),
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        run(&["manager", "set-password", "--email", "a@b.co"]).unwrap(),
+        Command::Manager(ManagerCommand {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            action: ManagerAction::SetPassword {
+                email: "a@b.co".into(),
+                password_stdin: false
+            }
+        })
+    );
+    assert_eq!(
+        run(&["manager", "disable", "--email", "a@b.co"]).unwrap(),
+        Command::Manager(ManagerCommand {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            action: ManagerAction::Disable {
+                email: "a@b.co".into()
+            }
+        })
+    );
+    for (args, kind) in [
+        (
+            &["manager"][..],
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand,
+        ),
+        (
+            &["manager", "add", "--email", "a@b.co"],
+            ErrorKind::MissingRequiredArgument,
+        ),
+        (
+            &[
+                "manager", "add", "--email", "a@b.co", "--name", "A", "--role", "root",
+            ],
+            ErrorKind::InvalidValue,
+        ),
+        (
+            &["manager", "list", "--email", "a@b.co"],
+            ErrorKind::UnknownArgument,
+        ),
+        (&["manager", "disable"], ErrorKind::MissingRequiredArgument),
+        (
+            &[
+                "manager",
+                "disable",
+                "--email",
+                "a@b.co",
+                "--password-stdin",
+            ],
+            ErrorKind::UnknownArgument,
+        ),
+        (
+            &["manager", "remove", "--email", "a@b.co"],
+            ErrorKind::InvalidSubcommand,
+        ),
+    ] {
+        assert_eq!(mistake(args), kind, "{args:?}");
+    }
+}
+
+#[test]
+fn no_command_is_a_mistake_that_shows_the_help() {
+    assert_eq!(
+        mistake(&[]),
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    assert_eq!(mistake(&["frobnicate"]), ErrorKind::InvalidSubcommand);
+    assert_eq!(mistake(&["--help"]), ErrorKind::DisplayHelp);
+    assert_eq!(mistake(&["--version"]), ErrorKind::DisplayVersion);
+}
