@@ -668,7 +668,8 @@ def seed(binary, db_path, tickets, events, workdir):
 
 def has_seed_command(binary):
     out = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
-    return re.search(r"^\s*helpdesk seed\b", out, re.M) is not None
+    # "  helpdesk seed [...]" in the hand-written usage of older builds, "  seed  ..." in clap's.
+    return re.search(r"^\s*(helpdesk )?seed\b", out, re.M) is not None
 
 
 def console_targets(db_path):
