@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone};
 
 /// An attempt without an outcome is abandoned once its latest event is this old (30 minutes).
@@ -179,7 +180,7 @@ pub struct TicketExport {
     /// The ending reached.
     pub ending_id: String,
     /// The current status.
-    pub status: String,
+    pub status: TicketStatus,
     /// The assignee's name.
     pub assignee: Option<String>,
     /// The customer's name.

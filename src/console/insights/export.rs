@@ -145,7 +145,7 @@ impl Export for Tickets {
             problem_label(&self.guide, &t.problem_id),
             t.outcome_kind.clone(),
             t.ending_id.clone(),
-            t.status.clone(),
+            t.status.as_str().to_string(),
             t.assignee.clone().unwrap_or_default(),
             t.customer_name.clone(),
             t.customer_email.clone(),

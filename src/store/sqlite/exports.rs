@@ -46,7 +46,7 @@ impl SqliteStore {
                     problem_id: r.try_get("problem_id")?,
                     outcome_kind: r.try_get("outcome_kind")?,
                     ending_id: r.try_get("ending_id")?,
-                    status: r.try_get("status")?,
+                    status: super::work::status_of(&r)?,
                     assignee: r.try_get("assignee")?,
                     customer_name: r.try_get("customer_name")?,
                     customer_email: r.try_get("customer_email")?,
