@@ -21,6 +21,8 @@ use tracing::{Level, Metadata};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
+mod line;
+
 /// A thread's buffer is written out when it holds this much: about 250 request lines.
 const FLUSH_AT: usize = 32 * 1024;
 /// The longest a line waits in a buffer.
@@ -48,6 +50,7 @@ pub fn init() -> LogGuard {
         .with_writer(Lines)
         // Colours only for a person watching a terminal, never into a log file or the journal.
         .with_ansi(stdout().is_terminal())
+        .event_format(line::LineFormat::default())
         .init();
     LogGuard { flusher }
 }

@@ -260,11 +260,10 @@ struct RecordRoute<S> {
 impl<S> Service<Request> for RecordRoute<S>
 where
     S: Service<Request, Response = Response>,
-    S::Future: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = Recorded<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -272,14 +271,36 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let route = request.extensions().get::<MatchedPath>().cloned();
-        let answer = self.inner.call(request);
-        Box::pin(async move {
-            let mut response = answer.await?;
-            if let Some(route) = route {
-                response.extensions_mut().insert(route);
-            }
-            Ok(response)
-        })
+        Recorded {
+            answer: self.inner.call(request),
+            route,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A route's answer on its way out, with the route it matched put on it: a future of its own
+    /// rather than a boxed one, as this runs on every request.
+    struct Recorded<F> {
+        #[pin]
+        answer: F,
+        route: Option<MatchedPath>,
+    }
+}
+
+impl<F, E> Future for Recorded<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = std::task::ready!(this.answer.poll(cx))?;
+        if let Some(route) = this.route.take() {
+            response.extensions_mut().insert(route);
+        }
+        Poll::Ready(Ok(response))
     }
 }
 
