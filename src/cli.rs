@@ -144,6 +144,58 @@ pub struct ServeConfig {
         value_parser = NonEmptyStringValueParser::new()
     )]
     pub timezone: String,
+    /// Mail server for outbound mail, e.g. smtp://user:pass@mail.example:587 (STARTTLS),
+    /// smtps://user:pass@mail.example:465 (TLS) or smtp://127.0.0.1:25 (a relay on this
+    /// machine, plain). Unset: mail is off.
+    #[arg(
+        long,
+        env = "HELPDESK_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender of every mail, e.g. "IIMS Support <support@iims.example>"; needed with
+    /// --smtp-url.
+    #[arg(long, env = "HELPDESK_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// The help site's address as customers open it, e.g. https://help.iims.example: the links
+    /// in mail; needed with --smtp-url.
+    #[arg(long, env = "HELPDESK_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Seconds before a mail that could not be sent is tried again; each later try waits twice
+    /// as long, up to an hour.
+    #[arg(
+        long,
+        env = "HELPDESK_MAIL_RETRY_SECONDS",
+        value_name = "SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub mail_retry_seconds: u64,
+}
+
+impl ServeConfig {
+    /// Mail as configured, `None` when it is off (no `--smtp-url`), or which setting is wrong.
+    pub fn mail(&self) -> Result<Option<crate::mail::Mail>, String> {
+        let Some(url) = self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let from = self.mail_from.as_deref().unwrap_or_default();
+        if from.trim().is_empty() {
+            return Err("--smtp-url turns mail on, and mail needs a sender: set --mail-from / HELPDESK_MAIL_FROM (e.g. \"IIMS Support <support@iims.example>\")".into());
+        }
+        let public_url = self.public_url.as_deref().unwrap_or_default();
+        if public_url.trim().is_empty() {
+            return Err("--smtp-url turns mail on, and mail links to the site: set --public-url / HELPDESK_PUBLIC_URL (e.g. https://help.iims.example)".into());
+        }
+        crate::mail::Mail::new(
+            url,
+            from,
+            public_url,
+            std::time::Duration::from_secs(self.mail_retry_seconds),
+        )
+        .map(Some)
+    }
 }
 
 /// Settings for `seed`.

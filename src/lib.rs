@@ -14,6 +14,7 @@ pub mod guide;
 pub mod journey;
 pub mod limits;
 pub mod logging;
+pub mod mail;
 pub mod maintenance;
 mod middleware;
 pub mod router;
@@ -48,6 +49,8 @@ pub struct Shared {
     /// The installation's time zone: every time shown to a person is in it, and a day is a
     /// local day in it.
     pub zone: Zone,
+    /// Mail, when it is on (`--smtp-url`).
+    pub mail: Option<Arc<mail::Mail>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -79,6 +82,21 @@ impl AppState {
             guides: Guides::new(guide),
             ticket_limit: limits::RateLimit::new(limits::TICKETS_PER_CLIENT, limits::TICKET_WINDOW),
             zone,
+            mail: None,
         })))
+    }
+
+    /// The same state with mail on. Call it before the state is shared.
+    pub fn with_mail(self, mail: Arc<mail::Mail>) -> AppState {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut shared) => {
+                shared.mail = Some(mail);
+                AppState(Arc::new(shared))
+            }
+            Err(shared) => {
+                tracing::error!("mail was turned on after the state was shared; it stays off");
+                AppState(shared)
+            }
+        }
     }
 }

@@ -42,12 +42,18 @@ pub fn load_guide(path: Option<&Path>) -> Result<Guide, String> {
 /// Serves the help site with `config` until SIGTERM or Ctrl-C.
 ///
 /// The main thread opens the store, accepts connections and hands each to one of the
-/// [`Workers`]; the database writer runs on a thread of its own.
+/// [`Workers`], and sends the mail when mail is on; the database writer runs on a thread of its
+/// own.
 pub fn run(config: ServeConfig) -> Result<(), String> {
     let main = runtime()?;
     let (state, listener) = main.block_on(open(&config))?;
     let workers =
         Workers::start(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))?;
+    let (stop_mail, mail_stops) = watch::channel(false);
+    let sender = state
+        .mail
+        .clone()
+        .map(|mail| main.spawn(crate::mail::sender::run(state.clone(), mail, mail_stops)));
     main.block_on(serve(
         listener,
         app(state.clone()),
@@ -55,6 +61,11 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
         shutdown_signal(),
     ));
     drop(workers);
+    // The mail being sent is finished (or its claim runs out and the next start sends it).
+    let _ = stop_mail.send(true);
+    if let Some(sender) = sender {
+        let _ = main.block_on(tokio::time::timeout(Duration::from_secs(10), sender));
+    }
     main.block_on(state.store.close());
     tracing::info!("helpdesk stopped");
     Ok(())
@@ -71,13 +82,17 @@ async fn open(config: &ServeConfig) -> Result<(AppState, TcpListener), String> {
     // Before anything touches the database or the network: a typo here must not start a server
     // that counts the insights in the wrong days.
     let zone = parse_zone(&config.timezone)?;
+    let mail = config.mail()?;
     let guide = load_guide(config.guide.as_deref())?;
     let store = Store::open(&config.database_url)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
-    let state = AppState::new(store, guide, zone)
+    let mut state = AppState::new(store, guide, zone)
         .await
         .map_err(|e| format!("cannot prepare the database: {e}"))?;
+    if let Some(mail) = mail {
+        state = state.with_mail(Arc::new(mail));
+    }
     let listener = TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

@@ -83,6 +83,15 @@ fn every_setting_names_its_variable_and_default() {
         ),
         (&["serve"], "guide", env("HELPDESK_GUIDE"), ""),
         (&["serve"], "timezone", env("HELPDESK_TIMEZONE"), "UTC"),
+        (&["serve"], "smtp_url", env("HELPDESK_SMTP_URL"), ""),
+        (&["serve"], "mail_from", env("HELPDESK_MAIL_FROM"), ""),
+        (&["serve"], "public_url", env("HELPDESK_PUBLIC_URL"), ""),
+        (
+            &["serve"],
+            "mail_retry_seconds",
+            env("HELPDESK_MAIL_RETRY_SECONDS"),
+            "30",
+        ),
         (
             &["manager"],
             "database_url",
@@ -124,6 +133,10 @@ fn serve_takes_its_flags_and_defaults() {
             database_url: DEFAULT_DATABASE_URL.into(),
             guide: None,
             timezone: "UTC".into(),
+            smtp_url: None,
+            mail_from: None,
+            public_url: None,
+            mail_retry_seconds: 30,
         })
     );
     assert_eq!(
@@ -135,6 +148,11 @@ fn serve_takes_its_flags_and_defaults() {
             "--guide=g.toml",
             "--timezone",
             "America/New_York",
+            "--smtp-url=smtp://127.0.0.1:2525",
+            "--mail-from",
+            "IIMS Support <support@iims.example>",
+            "--public-url=https://help.iims.example",
+            "--mail-retry-seconds=5",
         ])
         .unwrap(),
         Command::Serve(ServeConfig {
@@ -142,6 +160,10 @@ fn serve_takes_its_flags_and_defaults() {
             database_url: "sqlite://x.db".into(),
             guide: Some(PathBuf::from("g.toml")),
             timezone: "America/New_York".into(),
+            smtp_url: Some("smtp://127.0.0.1:2525".into()),
+            mail_from: Some("IIMS Support <support@iims.example>".into()),
+            public_url: Some("https://help.iims.example".into()),
+            mail_retry_seconds: 5,
         })
     );
     let Command::Serve(config) = run(&["serve", "--guide="]).unwrap() else {
@@ -155,6 +177,40 @@ fn serve_takes_its_flags_and_defaults() {
     );
     assert_eq!(mistake(&["serve", "--timezone="]), ErrorKind::InvalidValue);
     assert_eq!(mistake(&["serve", "extra"]), ErrorKind::UnknownArgument);
+    assert_eq!(
+        mistake(&["serve", "--mail-retry-seconds=0"]),
+        ErrorKind::ValueValidation
+    );
+}
+
+#[test]
+fn mail_is_off_without_a_server_and_needs_a_sender_and_an_address() {
+    let serve = |args: &[&str]| {
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        match run(&all).unwrap() {
+            Command::Serve(config) => config.mail(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(serve(&[]).unwrap().is_none());
+    assert!(serve(&["--smtp-url="]).unwrap().is_none());
+    let e = serve(&["--smtp-url=smtp://127.0.0.1:2525"]).unwrap_err();
+    assert!(e.contains("--mail-from"), "{e}");
+    let e = serve(&[
+        "--smtp-url=smtp://127.0.0.1:2525",
+        "--mail-from=a@iims.example",
+    ])
+    .unwrap_err();
+    assert!(e.contains("--public-url"), "{e}");
+    let mail = serve(&[
+        "--smtp-url=smtp://127.0.0.1:2525",
+        "--mail-from=a@iims.example",
+        "--public-url=http://127.0.0.1:8080/",
+    ])
+    .unwrap()
+    .unwrap();
+    assert_eq!(mail.public_url, "http://127.0.0.1:8080");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! and tickets without depending on the features that call it (`tests/layers.rs` checks both
 //! rules).
 
+pub mod mail;
 pub mod manager;
 pub mod outcome;
 pub mod path;

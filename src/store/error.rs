@@ -26,6 +26,9 @@ pub enum StoreError {
     /// The database's insight counters were built for a time zone this build does not know.
     #[error("the database's insights are kept in a time zone this build does not know: {0}")]
     Zone(#[from] crate::domain::time::UnknownZone),
+    /// The database holds a value this build cannot read (written by a newer one, or by hand).
+    #[error("the database holds what this build cannot read: {0}")]
+    Corrupt(String),
     /// The task that writes is gone (the server is shutting down).
     #[error("the database writer has stopped")]
     WriterGone,
@@ -48,7 +51,10 @@ impl StoreError {
                 *unavailable
             }
             StoreError::WriterGone => true,
-            StoreError::Migrate(_) | StoreError::Unsupported(_) | StoreError::Zone(_) => false,
+            StoreError::Migrate(_)
+            | StoreError::Unsupported(_)
+            | StoreError::Zone(_)
+            | StoreError::Corrupt(_) => false,
         }
     }
 

@@ -16,6 +16,7 @@
 //! | `sessions.rs` | [`SessionStore`] | console sessions and sign-in throttling |
 //! | `pending.rs` | [`PendingStore`] | console forms kept across a sign-in |
 //! | `insights.rs` | [`InsightStore`] | the insights' figures and exports |
+//! | `outbox.rs` | [`OutboxStore`] | the mails changes cause, and their delivery |
 //! | `guides.rs` | [`GuideStore`] | every guide version served |
 //! | `seed.rs` | [`SeedStore`] | bulk loading of synthetic traffic |
 //! | `maintenance.rs` | [`MaintenanceStore`] | health, backups, shutdown |
@@ -29,6 +30,7 @@ mod guides;
 mod insights;
 mod maintenance;
 mod managers;
+mod outbox;
 mod pending;
 mod queue;
 mod search;
@@ -56,6 +58,7 @@ pub use managers::{
     AccountChange, DomainRoute, HandOver, ManagerCredentials, ManagerRecord, ManagerStore,
     NewManager,
 };
+pub use outbox::{Delivery, MailRecord, OutboxStore, OutgoingMail};
 pub use pending::{PENDING_FOR, PendingForm, PendingKind, PendingStore};
 pub use queue::{
     AssigneeFilter, Cursor, QueueFilter, QueuePage, QueueRow, QueueSort, QueueStore, Search,
@@ -89,6 +92,7 @@ pub trait Backend:
     + SessionStore
     + PendingStore
     + InsightStore
+    + OutboxStore
     + GuideStore
     + SeedStore
     + MaintenanceStore

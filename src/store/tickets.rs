@@ -40,6 +40,10 @@ pub struct NewTicket {
     pub email_program: String,
     /// The customer's description, possibly empty.
     pub description: String,
+    /// Whether to queue the ticket's mails with it: the acknowledgement to the customer, and
+    /// the news to its manager (or to the managers who follow unassigned tickets). Set when
+    /// mail is on.
+    pub notify: bool,
 }
 
 /// A ticket just created, or the one an earlier submit of the same form created.
@@ -60,6 +64,8 @@ pub struct TicketSummary {
     pub id: String,
     /// The ticket number.
     pub number: i64,
+    /// The customer's status-link token.
+    pub status_token: String,
     /// Workflow status.
     pub status: TicketStatus,
     /// When the customer escalated.
@@ -160,6 +166,8 @@ pub trait TicketStore: Send + Sync {
     ) -> Result<Option<TicketCreated>, StoreError>;
     /// The ticket behind a customer's status link.
     async fn ticket_by_token(&self, token: &str) -> Result<Option<TicketSummary>, StoreError>;
+    /// A ticket by its internal id, as its customer sees it: for the mails about it.
+    async fn ticket_by_id(&self, id: &str) -> Result<Option<TicketSummary>, StoreError>;
     /// A ticket's status changes and assignee, and nothing else of its internal handling.
     async fn customer_updates(&self, ticket_id: &str) -> Result<CustomerUpdates, StoreError>;
     /// The events of the ticket's visit up to and including the outcome it escalated from,

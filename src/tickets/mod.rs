@@ -236,6 +236,7 @@ pub(crate) async fn open_ticket(
             account: escalation.account,
             email_program: escalation.email_program,
             description: escalation.description,
+            notify: state.mail.is_some(),
         })
         .await?
         .ok_or_else(stale)?;
@@ -245,6 +246,9 @@ pub(crate) async fn open_ticket(
             outcome = kind.as_str(),
             "ticket opened"
         );
+        if let Some(mail) = &state.mail {
+            mail.wake();
+        }
     }
     Ok(created)
 }

@@ -39,8 +39,17 @@ impl Server {
         Server::start_as(db, port, None)
     }
 
+    /// Starts `helpdesk serve` on `db` with `args` added to its command line.
+    pub fn start_with(db: &Path, port: u16, args: &[&str]) -> Server {
+        Server::launch(db, port, None, args)
+    }
+
     /// Starts the server as the unprivileged user `uid` (root ignores file permissions).
     pub fn start_as(db: &Path, port: u16, uid: Option<u32>) -> Server {
+        Server::launch(db, port, uid, &[])
+    }
+
+    fn launch(db: &Path, port: u16, uid: Option<u32>, args: &[&str]) -> Server {
         let mut command = match uid {
             Some(uid) => {
                 let mut c = Command::new("setpriv");
@@ -62,6 +71,7 @@ impl Server {
                 "--database-url",
             ])
             .arg(format!("sqlite://{}", db.display()))
+            .args(args)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())

@@ -13,9 +13,11 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::group::GroupDone;
+use super::outbox::{self, QueuedMail};
 use super::recent::HeldVisit;
 use super::visits::events_of;
 use super::{batches, keep_prepared};
+use crate::domain::mail::MailKind;
 use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
@@ -272,6 +274,36 @@ async fn run_group(
                 .push_bind(*after);
         });
         q.build().execute(&mut *conn).await?;
+    }
+
+    // The mails, in the same transaction: the customer's acknowledgement, and the news to the
+    // manager the ticket was routed to or to those who follow unassigned tickets.
+    if openings.iter().any(|(i, _)| work[*i].0.notify) {
+        let followers = outbox::mail_followers(conn).await?;
+        let mut mails = Vec::new();
+        for (i, t) in openings.iter().filter(|(i, _)| work[*i].0.notify) {
+            mails.push(QueuedMail {
+                ticket_id: &t.id,
+                kind: MailKind::TicketOpened,
+                manager_id: None,
+                recipient: work[*i].0.email.clone(),
+            });
+            let assignee = t.assignee.as_ref().map(|(id, _)| id);
+            for (id, email, assigned, unassigned) in &followers {
+                let kind = match assignee {
+                    Some(a) if a == id && *assigned => MailKind::TicketRouted,
+                    None if *unassigned => MailKind::TicketUnassigned,
+                    _ => continue,
+                };
+                mails.push(QueuedMail {
+                    ticket_id: &t.id,
+                    kind,
+                    manager_id: Some(id.clone()),
+                    recipient: email.clone(),
+                });
+            }
+        }
+        outbox::queue(conn, &mails, Timestamp(now)).await?;
     }
     Ok(results)
 }

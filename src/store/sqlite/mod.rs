@@ -26,6 +26,7 @@ mod insights;
 mod insights_raw;
 mod maintenance;
 mod managers;
+mod outbox;
 mod pending;
 mod queue;
 mod rebuild;

@@ -51,40 +51,11 @@ impl TicketStore for SqliteStore {
     }
 
     async fn ticket_by_token(&self, token: &str) -> Result<Option<TicketSummary>, StoreError> {
-        let mut conn = self.read.acquire().await?;
-        let Some(row) = sqlx::query(
-            "SELECT id, number, status, created_at, updated_at, guide_version, problem_id, ending_id, outcome_kind,
-                    reason, customer_name, customer_email, customer_phone, customer_account,
-                    email_program, description
-             FROM tickets WHERE status_token = $1",
-        )
-        .bind(token)
-        .fetch_optional(&mut *conn)
-        .await?
-        else {
-            return Ok(None);
-        };
-        let id: String = row.try_get("id")?;
-        let path = path_on(&mut conn, &id).await?;
-        Ok(Some(TicketSummary {
-            id,
-            number: row.try_get("number")?,
-            status: super::work::status_of(&row)?,
-            created_at: Timestamp(row.try_get("created_at")?),
-            updated_at: Timestamp(row.try_get("updated_at")?),
-            guide_version: row.try_get("guide_version")?,
-            problem_id: row.try_get("problem_id")?,
-            ending_id: row.try_get("ending_id")?,
-            outcome_kind: row.try_get("outcome_kind")?,
-            reason: row.try_get("reason")?,
-            customer_name: row.try_get("customer_name")?,
-            customer_email: row.try_get("customer_email")?,
-            customer_phone: row.try_get("customer_phone")?,
-            customer_account: row.try_get("customer_account")?,
-            email_program: row.try_get("email_program")?,
-            description: row.try_get("description")?,
-            path,
-        }))
+        self.summary_where("status_token", token).await
+    }
+
+    async fn ticket_by_id(&self, id: &str) -> Result<Option<TicketSummary>, StoreError> {
+        self.summary_where("id", id).await
     }
 
     async fn customer_updates(&self, ticket_id: &str) -> Result<CustomerUpdates, StoreError> {
@@ -125,5 +96,51 @@ impl TicketStore for SqliteStore {
         .fetch_all(&self.read)
         .await?;
         Ok(rows.into_iter().map(event).collect::<Result<_, _>>()?)
+    }
+}
+
+impl SqliteStore {
+    /// The ticket whose `column` (a unique one) is `value`, as its customer sees it.
+    async fn summary_where(
+        &self,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<TicketSummary>, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        let sql = format!(
+            "SELECT id, number, status_token, status, created_at, updated_at, guide_version, problem_id,
+                    ending_id, outcome_kind, reason, customer_name, customer_email, customer_phone,
+                    customer_account, email_program, description
+             FROM tickets WHERE {column} = $1"
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(value)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id: String = row.try_get("id")?;
+        let path = path_on(&mut conn, &id).await?;
+        Ok(Some(TicketSummary {
+            id,
+            number: row.try_get("number")?,
+            status_token: row.try_get("status_token")?,
+            status: super::work::status_of(&row)?,
+            created_at: Timestamp(row.try_get("created_at")?),
+            updated_at: Timestamp(row.try_get("updated_at")?),
+            guide_version: row.try_get("guide_version")?,
+            problem_id: row.try_get("problem_id")?,
+            ending_id: row.try_get("ending_id")?,
+            outcome_kind: row.try_get("outcome_kind")?,
+            reason: row.try_get("reason")?,
+            customer_name: row.try_get("customer_name")?,
+            customer_email: row.try_get("customer_email")?,
+            customer_phone: row.try_get("customer_phone")?,
+            customer_account: row.try_get("customer_account")?,
+            email_program: row.try_get("email_program")?,
+            description: row.try_get("description")?,
+            path,
+        }))
     }
 }

@@ -1,0 +1,39 @@
+-- The mail outbox: every notification is a row written in the same transaction as the change
+-- that causes it, and a sender delivers it afterwards (src/mail/sender.rs, docs/MAIL.md).
+
+-- One mail to one recipient. Its text is written when it is sent, from the ticket as it stands
+-- and the row's kind, so a retry sends the same mail.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,   -- BIGSERIAL on PostgreSQL
+    ticket_id       TEXT NOT NULL REFERENCES tickets (id),
+    kind            TEXT NOT NULL CHECK (kind IN ('ticket-opened', 'ticket-routed', 'ticket-unassigned')),
+    manager_id      TEXT REFERENCES managers (id),  -- set when the mail goes to a manager
+    recipient       TEXT NOT NULL,         -- the address, as it was when the mail was queued
+    message_id      TEXT NOT NULL UNIQUE,  -- without the angle brackets; the same on every attempt
+    state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'refused')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,       -- when a queued mail may next be tried
+    claimed_until   BIGINT,                -- a sender is trying it until then
+    created_at      BIGINT NOT NULL,
+    sent_at         BIGINT,
+    last_error      TEXT                   -- the mail server's last answer, when it was not a yes
+);
+
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_by_ticket ON outbox (ticket_id, id);
+
+-- Every attempt to deliver a mail, and every "send again" a manager asked for.
+CREATE TABLE outbox_attempts (
+    outbox_id INTEGER NOT NULL REFERENCES outbox (id),
+    at        BIGINT NOT NULL,
+    outcome   TEXT NOT NULL CHECK (outcome IN ('sent', 'retry', 'refused', 'resent')),
+    detail    TEXT NOT NULL,                 -- the mail server's answer, when it was not a yes
+    actor_id  TEXT REFERENCES managers (id)  -- resent: who asked
+);
+
+CREATE INDEX outbox_attempts_by_mail ON outbox_attempts (outbox_id, at);
+
+-- Which mails a manager wants: a ticket routed or assigned to them (on unless turned off), and
+-- every new ticket nobody holds (off unless turned on).
+ALTER TABLE managers ADD COLUMN mail_assigned INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE managers ADD COLUMN mail_unassigned INTEGER NOT NULL DEFAULT 0;

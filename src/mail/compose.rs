@@ -1,0 +1,182 @@
+//! Writing a mail: its text and HTML from `templates/mail/`, and headers that thread a ticket's
+//! mails together in the recipient's mail program.
+//!
+//! Nothing a customer typed goes into a header: the subject holds the reference and the guide's
+//! words for the problem, the recipient is the address the form checked, and lettre encodes
+//! every header it writes.
+
+use askama::Template;
+use lettre::Message;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+
+use super::Mail;
+use crate::AppState;
+use crate::domain::mail::MailKind;
+use crate::domain::outcome::OutcomeKind;
+use crate::domain::path::history;
+use crate::error::AppResult;
+use crate::journey::describe::{HistoryLine, describe_history};
+use crate::store::{OutgoingMail, TicketSummary};
+use crate::tickets::page::ticket_symptom;
+use crate::tickets::status_url;
+
+/// What the mails about a ticket say.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    /// The organisation's name.
+    pub org: String,
+    /// The ticket's reference, e.g. `IIMS-000123`.
+    pub reference: String,
+    /// The customer's name.
+    pub name: String,
+    /// The guide's words for the problem.
+    pub symptom: String,
+    /// Where the ticket went, e.g. `IIMS support`.
+    pub sent_to: &'static str,
+    /// The customer's status link, whole.
+    pub status_link: String,
+    /// The ticket in the console, whole.
+    pub console_link: String,
+    /// What the customer did in the guide.
+    pub history: Vec<HistoryLine>,
+    /// What the customer wrote, possibly empty.
+    pub description: String,
+    /// The customer's email program.
+    pub email_program: String,
+    /// For a manager's mail: whether the ticket was routed to them (else nobody holds it).
+    pub routed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mail/ticket_opened.txt")]
+struct OpenedText<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/ticket_opened.html")]
+struct OpenedHtml<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/ticket_new.txt")]
+struct NewText<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/ticket_new.html")]
+struct NewHtml<'a> {
+    l: &'a Letter,
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): mail programs and servers do not answer it
+/// with an out-of-office reply.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_string())
+    }
+}
+
+/// What the mails about `ticket` say.
+pub async fn letter(state: &AppState, mail: &Mail, ticket: &TicketSummary) -> AppResult<Letter> {
+    let guide = state.guides.current().clone();
+    let then = state
+        .guides
+        .version(&state.store, &ticket.guide_version)
+        .await?;
+    let events = state.store.ticket_events(&ticket.id).await?;
+    let lines = describe_history(state, &history(&events)).await?;
+    Ok(Letter {
+        org: guide.organisation.clone(),
+        reference: guide.reference(ticket.number),
+        name: ticket.customer_name.clone(),
+        symptom: ticket_symptom(&guide, then.as_deref(), &ticket.problem_id),
+        sent_to: OutcomeKind::from_name(&ticket.outcome_kind).map_or("", |k| k.label()),
+        status_link: format!("{}{}", mail.public_url, status_url(&ticket.status_token)),
+        console_link: format!("{}/console/tickets/{}", mail.public_url, ticket.number),
+        history: lines,
+        description: ticket.description.clone(),
+        email_program: ticket.email_program.clone(),
+        routed: false,
+    })
+}
+
+/// A header's text without line breaks or other control characters.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The mail `out`, about the ticket `letter` describes, ready to send.
+pub fn message(mail: &Mail, out: &OutgoingMail, letter: &Letter) -> Result<Message, String> {
+    let to: Mailbox = out
+        .recipient
+        .parse()
+        .map_err(|_| "the recipient's address is not one a mail can go to".to_string())?;
+    let id = |unique: &str| format!("<{unique}@{}>", mail.domain());
+    let (subject, text, html) = match out.kind {
+        MailKind::TicketOpened => (
+            format!(
+                "[{}] We have your request: {}",
+                letter.reference, letter.symptom
+            ),
+            OpenedText { l: letter }.render(),
+            OpenedHtml { l: letter }.render(),
+        ),
+        MailKind::TicketRouted | MailKind::TicketUnassigned => {
+            let routed = Letter {
+                routed: out.kind == MailKind::TicketRouted,
+                ..letter.clone()
+            };
+            let subject = if routed.routed {
+                format!(
+                    "[{}] New ticket for you: {}",
+                    letter.reference, letter.symptom
+                )
+            } else {
+                format!(
+                    "[{}] New unassigned ticket: {}",
+                    letter.reference, letter.symptom
+                )
+            };
+            (
+                subject,
+                NewText { l: &routed }.render(),
+                NewHtml { l: &routed }.render(),
+            )
+        }
+    };
+    let text = text.map_err(|e| format!("cannot write the mail's text: {e}"))?;
+    let html = html.map_err(|e| format!("cannot write the mail's HTML: {e}"))?;
+    let mut builder = Message::builder()
+        .from(mail.from.clone())
+        .to(to)
+        .subject(one_line(&subject))
+        .message_id(Some(id(&out.message_id)))
+        .date_now()
+        .header(AutoSubmitted);
+    if let Some(last) = out.earlier.last() {
+        builder = builder.in_reply_to(id(last));
+        for earlier in &out.earlier {
+            builder = builder.references(id(earlier));
+        }
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| format!("cannot build the mail: {e}"))
+}
