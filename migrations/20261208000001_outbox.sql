@@ -6,7 +6,7 @@
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,   -- BIGSERIAL on PostgreSQL
     ticket_id       TEXT NOT NULL REFERENCES tickets (id),
-    kind            TEXT NOT NULL CHECK (kind IN ('ticket-opened', 'ticket-routed', 'ticket-unassigned')),
+    kind            TEXT NOT NULL CHECK (kind IN ('ticket-opened', 'ticket-routed', 'ticket-assigned', 'ticket-unassigned')),
     manager_id      TEXT REFERENCES managers (id),  -- set when the mail goes to a manager
     recipient       TEXT NOT NULL,         -- the address, as it was when the mail was queued
     message_id      TEXT NOT NULL UNIQUE,  -- without the angle brackets; the same on every attempt

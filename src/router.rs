@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
-use crate::console::{self, admin, insights, password, queue, sign_in, ticket};
+use crate::console::{
+    self, admin, insights, mail_settings, password, queue, sign_in, ticket, ticket_mail,
+};
 use crate::error::AppError;
 use crate::middleware::Site;
 use crate::{AppState, assets, journey, middleware, tickets};
@@ -43,6 +45,10 @@ pub fn app(state: AppState) -> Site {
             "/console/account/password",
             get(password::page).post(password::change),
         )
+        .route(
+            "/console/account/mail",
+            get(mail_settings::page).post(mail_settings::save),
+        )
         .route("/console/insights", get(insights::page))
         .route("/console/insights/tickets.csv", get(insights::tickets_csv))
         .route("/console/insights/events.csv", get(insights::events_csv))
@@ -50,6 +56,10 @@ pub fn app(state: AppState) -> Site {
         .route("/console/tickets/{number}/notes", post(ticket::add_note))
         .route("/console/tickets/{number}/status", post(ticket::set_status))
         .route("/console/tickets/{number}/assign", post(ticket::assign))
+        .route(
+            "/console/tickets/{number}/mails/{mail}/resend",
+            post(ticket_mail::resend),
+        )
         .route(
             "/console/tickets/{number}/contact",
             post(console::contact::correct),

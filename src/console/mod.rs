@@ -11,11 +11,13 @@ pub mod command;
 pub mod contact;
 pub mod csv;
 pub mod insights;
+pub mod mail_settings;
 pub mod password;
 pub mod queue;
 pub mod session;
 pub mod sign_in;
 pub mod ticket;
+pub mod ticket_mail;
 mod ticket_view;
 
 use axum::extract::{FromRequestParts, Query};

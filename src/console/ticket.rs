@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::session::{Sender, SignedIn, cookie_header, sign_in_url};
+use super::ticket_mail::{MailLine, mail_lines};
 use super::ticket_view::{AuditLine, Moment, NoteLine, OtherTicket, audit_line, status_label};
 use super::{Chrome, plain_text};
 use crate::AppState;
@@ -80,6 +81,8 @@ struct TicketPage<'a> {
     my_id: &'a str,
     feedback: Feedback,
     others: Vec<OtherTicket>,
+    mails: Vec<MailLine>,
+    mail_on: bool,
 }
 
 /// A ticket number from the URL; anything else is a page that does not exist.
@@ -152,8 +155,11 @@ pub(super) async fn render(
         phone: t.customer_phone.clone().unwrap_or_default(),
         account: t.customer_account.clone().unwrap_or_default(),
     });
+    let mails = mail_lines(state, &t.id).await?;
     let page = TicketPage {
         chrome: Chrome::new(state, me),
+        mails,
+        mail_on: state.mail.is_some(),
         detours: history.iter().any(|h| {
             matches!(
                 h.kind,
@@ -442,10 +448,14 @@ pub async fn assign(
             }
         },
     };
+    let notify = state.mail.is_some();
     let change = state
         .store
-        .assign(number, revision, assignee.as_deref(), me.id())
+        .assign(number, revision, assignee.as_deref(), me.id(), notify)
         .await?;
+    if let (TicketChange::Saved(_), Some(mail)) = (&change, &state.mail) {
+        mail.wake();
+    }
     answer(&state, &me, number, change, "assignment").await
 }
 

@@ -9,15 +9,18 @@ pub enum MailKind {
     TicketOpened,
     /// To the manager a new ticket was routed to.
     TicketRouted,
+    /// To the manager another manager assigned a ticket to.
+    TicketAssigned,
     /// To a manager who asked to hear of every new ticket nobody holds.
     TicketUnassigned,
 }
 
 impl MailKind {
     /// Every kind.
-    pub const ALL: [MailKind; 3] = [
+    pub const ALL: [MailKind; 4] = [
         MailKind::TicketOpened,
         MailKind::TicketRouted,
+        MailKind::TicketAssigned,
         MailKind::TicketUnassigned,
     ];
 
@@ -26,6 +29,7 @@ impl MailKind {
         match self {
             MailKind::TicketOpened => "ticket-opened",
             MailKind::TicketRouted => "ticket-routed",
+            MailKind::TicketAssigned => "ticket-assigned",
             MailKind::TicketUnassigned => "ticket-unassigned",
         }
     }
@@ -45,9 +49,19 @@ impl MailKind {
         match self {
             MailKind::TicketOpened => "Acknowledgement to the customer",
             MailKind::TicketRouted => "New ticket, to its manager",
+            MailKind::TicketAssigned => "Assigned, to the new assignee",
             MailKind::TicketUnassigned => "New unassigned ticket",
         }
     }
+}
+
+/// Which mails a manager wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailWanted {
+    /// A ticket routed or assigned to them (on unless turned off).
+    pub assigned: bool,
+    /// Every new ticket nobody holds (off unless turned on).
+    pub unassigned: bool,
 }
 
 /// How a mail's delivery stands.

@@ -38,14 +38,16 @@ pub struct Letter {
     pub status_link: String,
     /// The ticket in the console, whole.
     pub console_link: String,
+    /// A manager's mail settings in the console, whole.
+    pub settings_link: String,
     /// What the customer did in the guide.
     pub history: Vec<HistoryLine>,
     /// What the customer wrote, possibly empty.
     pub description: String,
     /// The customer's email program.
     pub email_program: String,
-    /// For a manager's mail: whether the ticket was routed to them (else nobody holds it).
-    pub routed: bool,
+    /// For a manager's mail: why they get it, e.g. "A ticket was assigned to you".
+    pub headline: &'static str,
 }
 
 #[derive(Template)]
@@ -108,10 +110,11 @@ pub async fn letter(state: &AppState, mail: &Mail, ticket: &TicketSummary) -> Ap
         sent_to: OutcomeKind::from_name(&ticket.outcome_kind).map_or("", |k| k.label()),
         status_link: format!("{}{}", mail.public_url, status_url(&ticket.status_token)),
         console_link: format!("{}/console/tickets/{}", mail.public_url, ticket.number),
+        settings_link: format!("{}/console/account/mail", mail.public_url),
         history: lines,
         description: ticket.description.clone(),
         email_program: ticket.email_program.clone(),
-        routed: false,
+        headline: "",
     })
 }
 
@@ -138,26 +141,23 @@ pub fn message(mail: &Mail, out: &OutgoingMail, letter: &Letter) -> Result<Messa
             OpenedText { l: letter }.render(),
             OpenedHtml { l: letter }.render(),
         ),
-        MailKind::TicketRouted | MailKind::TicketUnassigned => {
-            let routed = Letter {
-                routed: out.kind == MailKind::TicketRouted,
+        MailKind::TicketRouted | MailKind::TicketAssigned | MailKind::TicketUnassigned => {
+            let (headline, subject) = match out.kind {
+                MailKind::TicketRouted => ("A new ticket was routed to you", "New ticket for you"),
+                MailKind::TicketAssigned => ("A ticket was assigned to you", "Assigned to you"),
+                _ => (
+                    "A new ticket is waiting and nobody holds it yet",
+                    "New unassigned ticket",
+                ),
+            };
+            let news = Letter {
+                headline,
                 ..letter.clone()
             };
-            let subject = if routed.routed {
-                format!(
-                    "[{}] New ticket for you: {}",
-                    letter.reference, letter.symptom
-                )
-            } else {
-                format!(
-                    "[{}] New unassigned ticket: {}",
-                    letter.reference, letter.symptom
-                )
-            };
             (
-                subject,
-                NewText { l: &routed }.render(),
-                NewHtml { l: &routed }.render(),
+                format!("[{}] {subject}: {}", letter.reference, letter.symptom),
+                NewText { l: &news }.render(),
+                NewHtml { l: &news }.render(),
             )
         }
     };

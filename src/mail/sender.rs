@@ -65,7 +65,8 @@ pub async fn run(state: AppState, mail: Arc<Mail>, mut stop: watch::Receiver<boo
         tokio::select! {
             () = mail.wake.notified() => {}
             () = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => {}
+            // Told to stop, or whoever could tell it is gone.
+            changed = stop.changed() => if changed.is_err() { return; },
         }
     }
 }

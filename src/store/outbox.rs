@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::domain::mail::{MailKind, MailState};
+use crate::domain::mail::{MailKind, MailState, MailWanted};
 use crate::domain::time::Timestamp;
 
 /// A mail claimed for sending.
@@ -99,5 +99,13 @@ pub trait OutboxStore: Send + Sync {
         ticket_id: &str,
         mail_id: i64,
         manager_id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Which mails a manager wants; `None` for no such manager.
+    async fn mail_wanted(&self, manager_id: &str) -> Result<Option<MailWanted>, StoreError>;
+    /// Sets which mails a manager wants; `false` for no such manager.
+    async fn set_mail_wanted(
+        &self,
+        manager_id: &str,
+        wanted: MailWanted,
     ) -> Result<bool, StoreError>;
 }

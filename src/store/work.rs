@@ -115,13 +115,16 @@ pub trait WorkStore: Send + Sync {
         to: TicketStatus,
         actor_id: &str,
     ) -> Result<TicketChange, StoreError>;
-    /// Assigns a ticket to an enabled manager, or to nobody, if it is still at `revision`.
+    /// Assigns a ticket to an enabled manager, or to nobody, if it is still at `revision`;
+    /// with `notify` (mail is on), queues the news to the new assignee in the same transaction,
+    /// unless they took it themselves or turned that mail off.
     async fn assign(
         &self,
         number: i64,
         revision: i64,
         assignee_id: Option<&str>,
         actor_id: &str,
+        notify: bool,
     ) -> Result<TicketChange, StoreError>;
     /// Adds an internal note; `false` when there is no such ticket.
     ///

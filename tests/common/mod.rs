@@ -20,6 +20,8 @@ pub struct TestApp {
     pub state: AppState,
     pub db_url: String,
     pub dir: TempDir,
+    /// Stops the mail sender when dropped (with mail on).
+    pub mail_stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl TestApp {
@@ -59,6 +61,38 @@ impl TestApp {
             state,
             db_url,
             dir,
+            mail_stop: None,
+        }
+    }
+
+    /// The app with mail on, sending through the SMTP server on 127.0.0.1:`smtp_port` from
+    /// `support@iims.example`, trying again after a second; its sender runs on the test's
+    /// runtime (so a test waits for mail with `.await`, never by blocking the thread).
+    pub async fn with_mail(smtp_port: u16) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_url = format!("sqlite://{}", dir.path().join("helpdesk.db").display());
+        let store = Store::open(&db_url).await.expect("open store");
+        let mail = std::sync::Arc::new(
+            helpdesk::mail::Mail::new(
+                &format!("smtp://127.0.0.1:{smtp_port}"),
+                "IIMS Support <support@iims.example>",
+                "http://help.iims.example",
+                Duration::from_secs(1),
+            )
+            .expect("mail settings"),
+        );
+        let state = AppState::new(store, Guide::embedded(), Zone::utc())
+            .await
+            .expect("state")
+            .with_mail(mail.clone());
+        let (stop, stops) = tokio::sync::watch::channel(false);
+        tokio::spawn(helpdesk::mail::sender::run(state.clone(), mail, stops));
+        TestApp {
+            router: app(state.clone()),
+            state,
+            db_url,
+            dir,
+            mail_stop: Some(stop),
         }
     }
 

@@ -4,9 +4,12 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../real_smtp/mod.rs"]
+mod real_smtp;
 
 mod access;
 mod accounts;
+mod mail;
 mod queue;
 mod routing;
 mod sessions;

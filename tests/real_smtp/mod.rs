@@ -130,6 +130,21 @@ impl SmtpServer {
     }
 }
 
+impl SmtpServer {
+    /// Waits up to `limit` until at least `n` messages arrived, letting the test's runtime run
+    /// meanwhile; returns them all.
+    pub async fn arrived(&self, n: usize, limit: Duration) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let got = self.received();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 impl Drop for SmtpServer {
     fn drop(&mut self) {
         self.stdin.take();

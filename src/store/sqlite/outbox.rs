@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::{SqliteStore, batches};
-use crate::domain::mail::{MailKind, MailState};
+use crate::domain::mail::{MailKind, MailState, MailWanted};
 use crate::domain::time::Timestamp;
 use crate::store::{Delivery, MailRecord, OutboxStore, OutgoingMail, StoreError};
 
@@ -57,8 +57,75 @@ pub(super) async fn mail_followers(
     .await
 }
 
+/// Queues the news of an assignment to `assignee` when they want it and did not assign the
+/// ticket to themselves.
+pub(super) async fn queue_assigned(
+    conn: &mut SqliteConnection,
+    ticket_id: &str,
+    assignee: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    if assignee == actor {
+        return Ok(());
+    }
+    let email: Option<String> = sqlx::query_scalar(
+        "SELECT email FROM managers WHERE id = $1 AND enabled = 1 AND mail_assigned = 1",
+    )
+    .bind(assignee)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(recipient) = email {
+        let mail = QueuedMail {
+            ticket_id,
+            kind: MailKind::TicketAssigned,
+            manager_id: Some(assignee.to_string()),
+            recipient,
+        };
+        queue(conn, &[mail], now).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl OutboxStore for SqliteStore {
+    async fn mail_wanted(&self, manager_id: &str) -> Result<Option<MailWanted>, StoreError> {
+        let row: Option<(bool, bool)> = sqlx::query_as(
+            "SELECT mail_assigned = 1, mail_unassigned = 1 FROM managers WHERE id = $1",
+        )
+        .bind(manager_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|(assigned, unassigned)| MailWanted {
+            assigned,
+            unassigned,
+        }))
+    }
+
+    async fn set_mail_wanted(
+        &self,
+        manager_id: &str,
+        wanted: MailWanted,
+    ) -> Result<bool, StoreError> {
+        let id = manager_id.to_string();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let changed = sqlx::query(
+                        "UPDATE managers SET mail_assigned = $1, mail_unassigned = $2 WHERE id = $3",
+                    )
+                    .bind(i64::from(wanted.assigned))
+                    .bind(i64::from(wanted.unassigned))
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                    Ok(changed == 1)
+                })
+            })
+            .await
+    }
+
     async fn claim_mail(
         &self,
         now: Timestamp,

@@ -148,6 +148,7 @@ impl WorkStore for SqliteStore {
         revision: i64,
         assignee_id: Option<&str>,
         actor_id: &str,
+        notify: bool,
     ) -> Result<TicketChange, StoreError> {
         let actor = actor_id.to_string();
         let assignee = assignee_id.map(str::to_string);
@@ -186,6 +187,9 @@ impl WorkStore for SqliteStore {
                         return Ok(TicketChange::Conflict);
                     };
                     audit_on(conn, &id, now, Some(&actor), "assignee", old_name.as_deref(), new_name.as_deref()).await?;
+                    if let Some(assignee) = assignee.as_deref().filter(|_| notify) {
+                        super::outbox::queue_assigned(conn, &id, assignee, &actor, now).await?;
+                    }
                     Ok(TicketChange::Saved(new_revision))
                 })
             })
