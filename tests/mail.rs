@@ -65,6 +65,14 @@ fn a_new_ticket_mails_the_customer_the_reference_the_status_link_and_the_path() 
         .unwrap()
         .to_string();
 
+    let landing = ann.get(sent.header("location").unwrap()).unwrap();
+    assert!(
+        landing
+            .body
+            .contains("We are also mailing your reference and this link to a**@example.com"),
+        "the page says what is sent"
+    );
+
     let mails = smtp.wait_for(1, Duration::from_secs(10));
     assert_eq!(mails.len(), 1, "one acknowledgement");
     let ack = &mails[0];
@@ -216,7 +224,8 @@ fn without_a_mail_server_nothing_is_queued() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("helpdesk.db");
     let server = Server::start(&db, free_port());
-    let sent = server.client().escalate_download_stuck().unwrap();
+    let mut ann = server.client();
+    let sent = ann.escalate_download_stuck().unwrap();
     let link = sent
         .header("location")
         .unwrap()
@@ -225,5 +234,8 @@ fn without_a_mail_server_nothing_is_queued() {
         .unwrap()
         .to_string();
     assert!(mails_of(&db, &link).is_empty());
+    let landing = ann.get(sent.header("location").unwrap()).unwrap();
+    assert_eq!(landing.status, 200);
+    assert!(!landing.body.contains("mailing"), "no mail is promised");
     server.stop();
 }

@@ -43,6 +43,7 @@ struct StatusPage<'a> {
     statuses: Vec<(String, String, &'static str)>,
     handled_by: Option<String>,
     contact: Option<ContactForm>,
+    mail_on: bool,
 }
 
 /// The contact details form on the status page, while the customer may still correct them.
@@ -189,6 +190,7 @@ async fn render(
             .filter(|n| !n.is_empty())
             .map(str::to_string),
         contact,
+        mail_on: state.mail.is_some(),
     };
     Ok(page.render()?)
 }
@@ -263,7 +265,8 @@ pub async fn correct_contact(
 }
 
 /// A ticket status in the customer's words, with what it means for them. It promises nothing
-/// the site does not do: the site sends no email.
+/// the site does not do: no mail is promised here (the acknowledgement is the only mail a
+/// customer gets so far, and only when mail is on).
 fn status_words(status: TicketStatus) -> (&'static str, &'static str) {
     match status {
         TicketStatus::New => (
