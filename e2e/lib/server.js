@@ -22,10 +22,11 @@ export function binaryPath() {
 }
 
 /**
- * Starts `helpdesk serve --listen 127.0.0.1:0` on a fresh database in a new temporary folder.
- * Resolves to { url, databaseUrl, dir, log, stop }, once the server has said where it listens.
+ * Starts `helpdesk serve --listen 127.0.0.1:0` on a fresh database in a new temporary folder,
+ * with `args` added to its command line. Resolves to { url, databaseUrl, dir, log, stop }, once
+ * the server has said where it listens.
  */
-export async function startServer() {
+export async function startServer({ args = [] } = {}) {
   const bin = binaryPath();
   if (!existsSync(bin)) {
     throw new Error(`helpdesk binary not found at ${bin}: run \`cargo build --release\` or set HELPDESK_BIN`);
@@ -34,7 +35,7 @@ export async function startServer() {
   const databaseUrl = `sqlite://${path.join(dir, 'helpdesk.db')}`;
   const logPath = path.join(dir, 'server.log');
   const log = createWriteStream(logPath);
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--database-url', databaseUrl], {
+  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--database-url', databaseUrl, ...args], {
     env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
