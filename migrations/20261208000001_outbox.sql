@@ -1,13 +1,30 @@
--- The mail outbox: every notification is a row written in the same transaction as the change
--- that causes it, and a sender delivers it afterwards (src/mail/sender.rs, docs/MAIL.md).
+-- The conversation after a ticket opens, and the mail outbox: every notification is a row written
+-- in the same transaction as the change that causes it, and a sender delivers it afterwards
+-- (src/mail/sender.rs, docs/MAIL.md).
+
+-- What the customer and the managers say to each other on a ticket, oldest first. Internal
+-- notes stay in ticket_notes and are never shown to the customer.
+CREATE TABLE ticket_messages (
+    id         INTEGER PRIMARY KEY,        -- BIGSERIAL on PostgreSQL
+    ticket_id  TEXT NOT NULL REFERENCES tickets (id),
+    author     TEXT NOT NULL CHECK (author IN ('customer', 'manager')),
+    manager_id TEXT REFERENCES managers (id),  -- the manager who wrote a manager's reply
+    body       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE INDEX ticket_messages_by_ticket ON ticket_messages (ticket_id, id);
 
 -- One mail to one recipient. Its text is written when it is sent, from the ticket as it stands
 -- and the row's kind, so a retry sends the same mail.
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,   -- BIGSERIAL on PostgreSQL
     ticket_id       TEXT NOT NULL REFERENCES tickets (id),
-    kind            TEXT NOT NULL CHECK (kind IN ('ticket-opened', 'ticket-routed', 'ticket-assigned', 'ticket-unassigned')),
+    kind            TEXT NOT NULL CHECK (kind IN ('ticket-opened', 'ticket-routed', 'ticket-assigned',
+                        'ticket-unassigned', 'reply', 'status-changed', 'customer-replied')),
     manager_id      TEXT REFERENCES managers (id),  -- set when the mail goes to a manager
+    ticket_message_id INTEGER REFERENCES ticket_messages (id),  -- reply, customer-replied: which message
+    status          TEXT,                  -- status-changed: the status the ticket moved to
     recipient       TEXT NOT NULL,         -- the address, as it was when the mail was queued
     message_id      TEXT NOT NULL UNIQUE,  -- without the angle brackets; the same on every attempt
     state           TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'refused')),

@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use crate::console::{
-    self, admin, insights, mail_settings, password, queue, sign_in, ticket, ticket_mail,
+    self, admin, conversation, insights, mail_settings, password, queue, sign_in, ticket,
+    ticket_mail,
 };
 use crate::error::AppError;
 use crate::middleware::Site;
@@ -37,6 +38,10 @@ pub fn app(state: AppState) -> Site {
             "/tickets/{token}/contact",
             post(tickets::page::correct_contact),
         )
+        .route(
+            "/tickets/{token}/messages",
+            post(tickets::conversation::write),
+        )
         .route("/console", get(console::home))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))
@@ -54,6 +59,10 @@ pub fn app(state: AppState) -> Site {
         .route("/console/insights/events.csv", get(insights::events_csv))
         .route("/console/tickets/{number}", get(ticket::page))
         .route("/console/tickets/{number}/notes", post(ticket::add_note))
+        .route(
+            "/console/tickets/{number}/replies",
+            post(conversation::reply),
+        )
         .route("/console/tickets/{number}/status", post(ticket::set_status))
         .route("/console/tickets/{number}/assign", post(ticket::assign))
         .route(

@@ -91,16 +91,16 @@ test('every console page fits a 375 px phone, even with very long names and URLs
     await assertHeading(page, reference);
     await page.locator('dl.facts').getByText(LONG_NAME).waitFor();
     await checkPage(page, 'ticket on a phone, long name and URL');
-    await page.getByLabel('Add a note').fill(`The customer points at ${LONG_URL}`);
-    await follow(page, page.getByRole('button', { name: 'Add note' }), /\/console\/tickets\/\d+(#notes)?$/);
+    await page.getByLabel('Internal note (never shown to the customer)').fill(`The customer points at ${LONG_URL}`);
+    await follow(page, page.getByRole('button', { name: 'Add internal note' }), /\/console\/tickets\/\d+(#notes)?$/);
     await page.locator('.note', { hasText: 'The customer points at' }).waitFor();
     await checkPage(page, 'ticket on a phone with a long URL in a note');
     await screenshot(page, 'console-phone-ticket');
 
     // An empty note is refused on the same page, which still fits.
-    await page.getByLabel('Add a note').fill('   ');
+    await page.getByLabel('Internal note (never shown to the customer)').fill('   ');
     page.expectStatus = 422;
-    await follow(page, page.getByRole('button', { name: 'Add note' }), /\/console\/tickets\/\d+\/notes$/);
+    await follow(page, page.getByRole('button', { name: 'Add internal note' }), /\/console\/tickets\/\d+\/notes$/);
     await page.getByText('The note is empty.').waitFor();
     await checkPage(page, 'ticket on a phone with a refused note');
     page.expectStatus = undefined;

@@ -153,8 +153,8 @@ test('a manager signs in, works the new ticket to resolved, and the customer see
 
     // A note for colleagues.
     const note = 'Checked the SMTP logs: relay refused for this account. Fixing the relay list.';
-    await page.getByLabel('Add a note').fill(note);
-    await follow(page, page.getByRole('button', { name: 'Add note' }), /\/console\/tickets\/\d+(#notes)?$/);
+    await page.getByLabel('Internal note (never shown to the customer)').fill(note);
+    await follow(page, page.getByRole('button', { name: 'Add internal note' }), /\/console\/tickets\/\d+(#notes)?$/);
     const added = page.locator('.note', { hasText: note });
     await added.waitFor();
     assert.ok((await added.innerText()).includes(MIA.name), 'the note names its author');

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod admin;
 pub mod command;
 pub mod contact;
+pub mod conversation;
 pub mod csv;
 pub mod insights;
 pub mod mail_settings;

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::conversation::{MessageLine, REPLY_MAX, message_lines};
 use super::session::{Sender, SignedIn, cookie_header, sign_in_url};
 use super::ticket_mail::{MailLine, mail_lines};
 use super::ticket_view::{AuditLine, Moment, NoteLine, OtherTicket, audit_line, status_label};
@@ -39,6 +40,10 @@ const PENDING_COOKIE: &str = "helpdesk_pending";
 pub struct Feedback {
     /// The note as typed, shown again in the note field.
     pub note: String,
+    /// The reply to the customer as typed, shown again in its field.
+    pub reply: String,
+    /// What is wrong with the reply.
+    pub reply_error: Option<String>,
     /// What is wrong with the note.
     pub note_error: Option<String>,
     /// What is wrong with the status change.
@@ -83,6 +88,8 @@ struct TicketPage<'a> {
     others: Vec<OtherTicket>,
     mails: Vec<MailLine>,
     mail_on: bool,
+    messages: Vec<MessageLine>,
+    reply_max: usize,
 }
 
 /// A ticket number from the URL; anything else is a page that does not exist.
@@ -156,10 +163,13 @@ pub(super) async fn render(
         account: t.customer_account.clone().unwrap_or_default(),
     });
     let mails = mail_lines(state, &t.id).await?;
+    let messages = message_lines(state, &t.id, &t.customer_name).await?;
     let page = TicketPage {
         chrome: Chrome::new(state, me),
         mails,
         mail_on: state.mail.is_some(),
+        messages,
+        reply_max: REPLY_MAX,
         detours: history.iter().any(|h| {
             matches!(
                 h.kind,
@@ -226,7 +236,7 @@ fn restore(feedback: &mut Feedback, form: PendingForm) {
         PendingKind::Note => {
             feedback.note = form.value;
             "Your session had ended before your note was saved, so it was kept for you. \
-             Check it below and press \u{201c}Add note\u{201d} to save it."
+             Check it below and press \u{201c}Add internal note\u{201d} to save it."
                 .to_string()
         }
         PendingKind::Status => format!(
@@ -286,6 +296,10 @@ async fn answer(
 ) -> AppResult<Response> {
     match change {
         TicketChange::Saved(revision) => {
+            // The change may have queued mail: send it now rather than at the sender's next look.
+            if let Some(mail) = &state.mail {
+                mail.wake();
+            }
             tracing::info!(ticket.number = number, manager.id = %me.manager.id, ticket.revision = revision, "ticket changed");
             Ok(Redirect::to(&format!("{}#{anchor}", ticket_url(number))).into_response())
         }
@@ -393,7 +407,7 @@ pub async fn set_status(
     };
     let change = state
         .store
-        .change_status(number, revision, to, me.id())
+        .change_status(number, revision, to, me.id(), state.mail.is_some())
         .await?;
     answer(&state, &me, number, change, "status").await
 }
@@ -448,14 +462,16 @@ pub async fn assign(
             }
         },
     };
-    let notify = state.mail.is_some();
     let change = state
         .store
-        .assign(number, revision, assignee.as_deref(), me.id(), notify)
+        .assign(
+            number,
+            revision,
+            assignee.as_deref(),
+            me.id(),
+            state.mail.is_some(),
+        )
         .await?;
-    if let (TicketChange::Saved(_), Some(mail)) = (&change, &state.mail) {
-        mail.wake();
-    }
     answer(&state, &me, number, change, "assignment").await
 }
 

@@ -13,15 +13,25 @@ pub enum MailKind {
     TicketAssigned,
     /// To a manager who asked to hear of every new ticket nobody holds.
     TicketUnassigned,
+    /// To the customer: a manager's public reply.
+    Reply,
+    /// To the customer: their ticket waits on them, or is resolved (with how to reopen it).
+    StatusChanged,
+    /// To the manager holding the ticket (or, when nobody does, those following unassigned
+    /// tickets): the customer wrote.
+    CustomerReplied,
 }
 
 impl MailKind {
     /// Every kind.
-    pub const ALL: [MailKind; 4] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::TicketOpened,
         MailKind::TicketRouted,
         MailKind::TicketAssigned,
         MailKind::TicketUnassigned,
+        MailKind::Reply,
+        MailKind::StatusChanged,
+        MailKind::CustomerReplied,
     ];
 
     /// The name stored in the database.
@@ -31,6 +41,9 @@ impl MailKind {
             MailKind::TicketRouted => "ticket-routed",
             MailKind::TicketAssigned => "ticket-assigned",
             MailKind::TicketUnassigned => "ticket-unassigned",
+            MailKind::Reply => "reply",
+            MailKind::StatusChanged => "status-changed",
+            MailKind::CustomerReplied => "customer-replied",
         }
     }
 
@@ -41,7 +54,10 @@ impl MailKind {
 
     /// Whether the mail goes to the customer (else to a manager).
     pub fn to_customer(self) -> bool {
-        matches!(self, MailKind::TicketOpened)
+        matches!(
+            self,
+            MailKind::TicketOpened | MailKind::Reply | MailKind::StatusChanged
+        )
     }
 
     /// The mail in a manager's words, for the ticket's list of mails.
@@ -51,6 +67,9 @@ impl MailKind {
             MailKind::TicketRouted => "New ticket, to its manager",
             MailKind::TicketAssigned => "Assigned, to the new assignee",
             MailKind::TicketUnassigned => "New unassigned ticket",
+            MailKind::Reply => "Reply to the customer",
+            MailKind::StatusChanged => "Status change, to the customer",
+            MailKind::CustomerReplied => "The customer's message, to a manager",
         }
     }
 }

@@ -13,11 +13,13 @@ use lettre::message::{Mailbox, MultiPart};
 use super::Mail;
 use crate::AppState;
 use crate::domain::mail::MailKind;
+use crate::domain::manager::first_name;
 use crate::domain::outcome::OutcomeKind;
 use crate::domain::path::history;
+use crate::domain::ticket::TicketStatus;
 use crate::error::AppResult;
 use crate::journey::describe::{HistoryLine, describe_history};
-use crate::store::{OutgoingMail, TicketSummary};
+use crate::store::{Author, OutgoingMail, TicketSummary};
 use crate::tickets::page::ticket_symptom;
 use crate::tickets::status_url;
 
@@ -48,6 +50,13 @@ pub struct Letter {
     pub email_program: String,
     /// For a manager's mail: why they get it, e.g. "A ticket was assigned to you".
     pub headline: &'static str,
+    /// For a reply or the customer's message: who wrote it (a manager's first name, or the
+    /// customer's name).
+    pub who: String,
+    /// For a reply or the customer's message: what they wrote.
+    pub body: String,
+    /// For a status change: whether the ticket now waits on the customer (else it is resolved).
+    pub waiting: bool,
 }
 
 #[derive(Template)]
@@ -74,6 +83,42 @@ struct NewHtml<'a> {
     l: &'a Letter,
 }
 
+#[derive(Template)]
+#[template(path = "mail/reply.txt")]
+struct ReplyText<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reply.html")]
+struct ReplyHtml<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/status_changed.txt")]
+struct StatusText<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/status_changed.html")]
+struct StatusHtml<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/customer_wrote.txt")]
+struct CustomerText<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/customer_wrote.html")]
+struct CustomerHtml<'a> {
+    l: &'a Letter,
+}
+
 /// `Auto-Submitted: auto-generated` (RFC 3834): mail programs and servers do not answer it
 /// with an out-of-office reply.
 #[derive(Clone)]
@@ -93,8 +138,13 @@ impl Header for AutoSubmitted {
     }
 }
 
-/// What the mails about `ticket` say.
-pub async fn letter(state: &AppState, mail: &Mail, ticket: &TicketSummary) -> AppResult<Letter> {
+/// What mail `out` about `ticket` says.
+pub async fn letter(
+    state: &AppState,
+    mail: &Mail,
+    ticket: &TicketSummary,
+    out: &OutgoingMail,
+) -> AppResult<Letter> {
     let guide = state.guides.current().clone();
     let then = state
         .guides
@@ -102,6 +152,20 @@ pub async fn letter(state: &AppState, mail: &Mail, ticket: &TicketSummary) -> Ap
         .await?;
     let events = state.store.ticket_events(&ticket.id).await?;
     let lines = describe_history(state, &history(&events)).await?;
+    let message = match out.ticket_message_id {
+        Some(id) => state.store.message(&ticket.id, id).await?,
+        None => None,
+    };
+    let (who, body) = match message {
+        Some(m) => (
+            match m.author {
+                Author::Customer => ticket.customer_name.clone(),
+                Author::Manager(name) => first_name(&name).to_string(),
+            },
+            m.body,
+        ),
+        None => (String::new(), String::new()),
+    };
     Ok(Letter {
         org: guide.organisation.clone(),
         reference: guide.reference(ticket.number),
@@ -115,6 +179,9 @@ pub async fn letter(state: &AppState, mail: &Mail, ticket: &TicketSummary) -> Ap
         description: ticket.description.clone(),
         email_program: ticket.email_program.clone(),
         headline: "",
+        who,
+        body,
+        waiting: out.status == Some(TicketStatus::WaitingOnCustomer),
     })
 }
 
@@ -140,6 +207,34 @@ pub fn message(mail: &Mail, out: &OutgoingMail, letter: &Letter) -> Result<Messa
             ),
             OpenedText { l: letter }.render(),
             OpenedHtml { l: letter }.render(),
+        ),
+        MailKind::Reply => (
+            format!(
+                "[{}] {} replied: {}",
+                letter.reference, letter.who, letter.symptom
+            ),
+            ReplyText { l: letter }.render(),
+            ReplyHtml { l: letter }.render(),
+        ),
+        MailKind::StatusChanged => (
+            if letter.waiting {
+                format!(
+                    "[{}] We need more from you: {}",
+                    letter.reference, letter.symptom
+                )
+            } else {
+                format!("[{}] Resolved: {}", letter.reference, letter.symptom)
+            },
+            StatusText { l: letter }.render(),
+            StatusHtml { l: letter }.render(),
+        ),
+        MailKind::CustomerReplied => (
+            format!(
+                "[{}] The customer wrote: {}",
+                letter.reference, letter.symptom
+            ),
+            CustomerText { l: letter }.render(),
+            CustomerHtml { l: letter }.render(),
         ),
         MailKind::TicketRouted | MailKind::TicketAssigned | MailKind::TicketUnassigned => {
             let (headline, subject) = match out.kind {

@@ -82,7 +82,7 @@ async fn deliver(state: &AppState, mail: &Mail, out: &OutgoingMail) -> Delivery 
         }
         Err(e) => return retry(mail, out, format!("cannot read the ticket: {e}")),
     };
-    let written = match letter(state, mail, &ticket).await {
+    let written = match letter(state, mail, &ticket, out).await {
         Ok(letter) => message(mail, out, &letter),
         Err(e) => return retry(mail, out, format!("cannot read the ticket's path: {e}")),
     };

@@ -10,6 +10,7 @@
 //! | `visits.rs` | [`VisitStore`] | a customer's visit and its path events |
 //! | `tickets.rs` | [`TicketStore`] | opening a ticket, and what its customer sees |
 //! | `contact.rs` | [`ContactStore`] | corrections of a ticket's contact details |
+//! | `conversation.rs` | [`ConversationStore`] | replies and the customer's messages |
 //! | `queue.rs` | [`QueueStore`] | the console's queue: filters, sorts, pages |
 //! | `work.rs` | [`WorkStore`] | one ticket in the console: detail, notes, status, assignee |
 //! | `managers.rs` | [`ManagerStore`] | manager accounts and domain routing |
@@ -25,6 +26,7 @@
 //! folder. [`sqlite`] is the embedded default (its module documentation says how it stays fast).
 
 mod contact;
+mod conversation;
 mod error;
 mod guides;
 mod insights;
@@ -47,6 +49,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use contact::{Contact, ContactChange, ContactStore, Corrector};
+pub use conversation::{Author, ConversationStore, CustomerMessage, TicketMessage};
 pub use error::StoreError;
 pub use guides::GuideStore;
 pub use insights::{
@@ -86,6 +89,7 @@ pub trait Backend:
     VisitStore
     + TicketStore
     + ContactStore
+    + ConversationStore
     + QueueStore
     + WorkStore
     + ManagerStore

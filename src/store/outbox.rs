@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::domain::mail::{MailKind, MailState, MailWanted};
+use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 
 /// A mail claimed for sending.
@@ -23,6 +24,10 @@ pub struct OutgoingMail {
     pub manager_id: Option<String>,
     /// The address it goes to.
     pub recipient: String,
+    /// The message it carries, for a reply or the customer's message.
+    pub ticket_message_id: Option<i64>,
+    /// The status the ticket moved to, for a status change.
+    pub status: Option<TicketStatus>,
     /// The unique part of its `Message-ID`, the same on every attempt.
     pub message_id: String,
     /// Attempts made before this one.

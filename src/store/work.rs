@@ -107,13 +107,16 @@ pub trait WorkStore: Send + Sync {
     async fn notes(&self, ticket_id: &str) -> Result<Vec<Note>, StoreError>;
     /// A ticket's audit trail, oldest first.
     async fn audit_trail(&self, ticket_id: &str) -> Result<Vec<AuditEntry>, StoreError>;
-    /// Moves a ticket to `to`, if it is still at `revision` and the workflow allows it.
+    /// Moves a ticket to `to`, if it is still at `revision` and the workflow allows it; with
+    /// `notify` (mail is on), a move that asks something of the customer (waiting on them,
+    /// resolved) queues a mail to them in the same transaction.
     async fn change_status(
         &self,
         number: i64,
         revision: i64,
         to: TicketStatus,
         actor_id: &str,
+        notify: bool,
     ) -> Result<TicketChange, StoreError>;
     /// Assigns a ticket to an enabled manager, or to nobody, if it is still at `revision`;
     /// with `notify` (mail is on), queues the news to the new assignee in the same transaction,

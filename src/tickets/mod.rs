@@ -2,6 +2,7 @@
 //! customer's path; "something else" opens one for a problem the guide does not cover; the
 //! unguessable status link shows how it is going.
 
+pub mod conversation;
 pub mod form;
 pub mod page;
 pub mod something_else;

@@ -17,6 +17,7 @@ use crate::extract::{Form, Path, is_cross_site, same_secret};
 use crate::guide::Guide;
 use crate::journey::describe::{HistoryLine, describe_history};
 use crate::store::{Contact, ContactChange, Corrector, TicketSummary};
+use crate::tickets::conversation::{ConversationLine, ReplyBox, conversation_lines};
 use crate::tickets::form::{ContactValues, FieldErrors};
 use crate::tickets::status_url;
 
@@ -44,12 +45,26 @@ struct StatusPage<'a> {
     handled_by: Option<String>,
     contact: Option<ContactForm>,
     mail_on: bool,
+    messages: Vec<ConversationLine>,
+    reply: Option<ReplyBox>,
+    replied: bool,
+    reopened: bool,
+}
+
+/// What the page says back after the customer wrote: their message sent, or the ticket opened
+/// again by it.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Wrote {
+    /// The message was added.
+    pub replied: bool,
+    /// It opened the ticket again.
+    pub reopened: bool,
 }
 
 /// The contact details form on the status page, while the customer may still correct them.
 /// Its fields start empty (an empty field keeps what is held): the page shows the address and
 /// phone number only masked, as a status link may be forwarded.
-struct ContactForm {
+pub(super) struct ContactForm {
     csrf: String,
     values: ContactValues,
     errors: FieldErrors,
@@ -66,7 +81,7 @@ fn valid_token(token: &str) -> bool {
 }
 
 /// The ticket behind a status link; a malformed link is answered like an unknown one.
-async fn ticket_by_link(state: &AppState, token: &str) -> AppResult<TicketSummary> {
+pub(super) async fn ticket_by_link(state: &AppState, token: &str) -> AppResult<TicketSummary> {
     if !valid_token(token) {
         return Err(AppError::NotFound);
     }
@@ -108,23 +123,36 @@ pub async fn status(
     let ticket = ticket_by_link(&state, &token).await?;
     let query = query.unwrap_or_default();
     let flag = |name: &str| query.split('&').any(|kv| kv == name);
-    let editable = state.store.customer_may_correct(&ticket.id).await?;
-    let contact = editable.then(|| ContactForm {
-        csrf: contact_csrf(&token),
-        values: ContactValues::default(),
-        errors: FieldErrors::default(),
-        phone_hint: ticket.customer_phone.as_deref().map(mask_phone),
-    });
+    let contact = contact_form(&state, &ticket, &token).await?;
+    let wrote = Wrote {
+        replied: flag("replied=1"),
+        reopened: flag("reopened=1"),
+    };
     let html = render(
         &state,
         &ticket,
         &token,
-        flag("sent=1"),
-        flag("corrected=1"),
+        (flag("sent=1"), flag("corrected=1"), wrote),
         contact,
+        ReplyBox::new(&token),
     )
     .await?;
     Ok(Html(html).into_response())
+}
+
+/// The empty contact details form, while the customer may still correct them.
+pub(super) async fn contact_form(
+    state: &AppState,
+    ticket: &TicketSummary,
+    token: &str,
+) -> AppResult<Option<ContactForm>> {
+    let editable = state.store.customer_may_correct(&ticket.id).await?;
+    Ok(editable.then(|| ContactForm {
+        csrf: contact_csrf(token),
+        values: ContactValues::default(),
+        errors: FieldErrors::default(),
+        phone_hint: ticket.customer_phone.as_deref().map(mask_phone),
+    }))
 }
 
 fn contact_of(ticket: &TicketSummary) -> Contact {
@@ -136,14 +164,16 @@ fn contact_of(ticket: &TicketSummary) -> Contact {
     }
 }
 
-async fn render(
+/// The status page: `said` is what to say back (just sent, contact corrected, customer wrote).
+pub(super) async fn render(
     state: &AppState,
     ticket: &TicketSummary,
     token: &str,
-    just_sent: bool,
-    corrected: bool,
+    said: (bool, bool, Wrote),
     contact: Option<ContactForm>,
+    reply: ReplyBox,
 ) -> AppResult<String> {
+    let (just_sent, corrected, wrote) = said;
     let guide = state.guides.current().clone();
     let then = state
         .guides
@@ -191,6 +221,10 @@ async fn render(
             .map(str::to_string),
         contact,
         mail_on: state.mail.is_some(),
+        messages: conversation_lines(state, ticket).await?,
+        reply: (ticket.status != TicketStatus::Closed).then_some(reply),
+        replied: wrote.replied,
+        reopened: wrote.reopened,
     };
     Ok(page.render()?)
 }
@@ -243,7 +277,8 @@ pub async fn correct_contact(
                 errors: *errors,
                 phone_hint: ticket.customer_phone.as_deref().map(mask_phone),
             });
-            let html = render(&state, &ticket, &token, false, false, form).await?;
+            let said = (false, false, Wrote::default());
+            let html = render(&state, &ticket, &token, said, form, ReplyBox::new(&token)).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
         }
     };

@@ -7,15 +7,7 @@ use std::time::Duration;
 use helpdesk::domain::manager::Role;
 
 use crate::common::{TestApp, ok};
-use crate::real_smtp::SmtpServer;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::real_smtp::{SmtpServer, free_port};
 
 #[tokio::test]
 async fn managers_hear_of_their_tickets_and_see_each_mail_and_its_delivery() {

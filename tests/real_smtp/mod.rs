@@ -60,6 +60,15 @@ fn python() -> &'static Path {
     })
 }
 
+/// A free loopback port for a server to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A running SMTP server and the folder its messages land in.
 pub struct SmtpServer {
     child: Child,

@@ -100,7 +100,9 @@ async fn manager_acted_on(
     ticket_id: &str,
 ) -> Result<bool, StoreError> {
     let acted: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL LIMIT 1",
+        "SELECT 1 FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL
+         UNION ALL SELECT 1 FROM ticket_messages WHERE ticket_id = $1 AND author = 'manager'
+         LIMIT 1",
     )
     .bind(ticket_id)
     .fetch_optional(conn)

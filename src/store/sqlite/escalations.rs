@@ -282,12 +282,12 @@ async fn run_group(
         let followers = outbox::mail_followers(conn).await?;
         let mut mails = Vec::new();
         for (i, t) in openings.iter().filter(|(i, _)| work[*i].0.notify) {
-            mails.push(QueuedMail {
-                ticket_id: &t.id,
-                kind: MailKind::TicketOpened,
-                manager_id: None,
-                recipient: work[*i].0.email.clone(),
-            });
+            mails.push(QueuedMail::about(
+                &t.id,
+                MailKind::TicketOpened,
+                None,
+                work[*i].0.email.clone(),
+            ));
             let assignee = t.assignee.as_ref().map(|(id, _)| id);
             for (id, email, assigned, unassigned) in &followers {
                 let kind = match assignee {
@@ -295,12 +295,12 @@ async fn run_group(
                     None if *unassigned => MailKind::TicketUnassigned,
                     _ => continue,
                 };
-                mails.push(QueuedMail {
-                    ticket_id: &t.id,
+                mails.push(QueuedMail::about(
+                    &t.id,
                     kind,
-                    manager_id: Some(id.clone()),
-                    recipient: email.clone(),
-                });
+                    Some(id.clone()),
+                    email.clone(),
+                ));
             }
         }
         outbox::queue(conn, &mails, Timestamp(now)).await?;

@@ -18,6 +18,7 @@
 //! `recent`, `group` and `writer` are this backend's own machinery.
 
 mod contact;
+mod conversation;
 mod escalations;
 mod exports;
 mod group;

@@ -9,15 +9,38 @@ use uuid::Uuid;
 
 use super::{SqliteStore, batches};
 use crate::domain::mail::{MailKind, MailState, MailWanted};
+use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::{Delivery, MailRecord, OutboxStore, OutgoingMail, StoreError};
 
-/// A mail to queue: its ticket, kind, manager (for a manager's mail) and address.
+/// A mail to queue: its ticket, kind, manager (for a manager's mail), address, and what it
+/// carries.
 pub(super) struct QueuedMail<'a> {
     pub ticket_id: &'a str,
     pub kind: MailKind,
     pub manager_id: Option<String>,
     pub recipient: String,
+    pub ticket_message_id: Option<i64>,
+    pub status: Option<TicketStatus>,
+}
+
+impl<'a> QueuedMail<'a> {
+    /// A mail about `ticket_id` carrying nothing but the ticket.
+    pub(super) fn about(
+        ticket_id: &'a str,
+        kind: MailKind,
+        manager_id: Option<String>,
+        recipient: String,
+    ) -> QueuedMail<'a> {
+        QueuedMail {
+            ticket_id,
+            kind,
+            manager_id,
+            recipient,
+            ticket_message_id: None,
+            status: None,
+        }
+    }
 }
 
 /// Queues `mails` inside the caller's transaction, each due at once with a new `Message-ID`.
@@ -28,13 +51,16 @@ pub(super) async fn queue(
 ) -> Result<(), sqlx::Error> {
     for chunk in batches(mails) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO outbox (ticket_id, kind, manager_id, recipient, message_id, next_attempt_at, created_at) ",
+            "INSERT INTO outbox (ticket_id, kind, manager_id, recipient, ticket_message_id, status, message_id,
+                next_attempt_at, created_at) ",
         );
         q.push_values(chunk, |mut row, mail| {
             row.push_bind(mail.ticket_id)
                 .push_bind(mail.kind.as_str())
                 .push_bind(&mail.manager_id)
                 .push_bind(&mail.recipient)
+                .push_bind(mail.ticket_message_id)
+                .push_bind(mail.status.map(TicketStatus::as_str))
                 .push_bind(Uuid::new_v4().simple().to_string())
                 .push_bind(now.millis())
                 .push_bind(now.millis());
@@ -76,15 +102,28 @@ pub(super) async fn queue_assigned(
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(recipient) = email {
-        let mail = QueuedMail {
+        let mail = QueuedMail::about(
             ticket_id,
-            kind: MailKind::TicketAssigned,
-            manager_id: Some(assignee.to_string()),
+            MailKind::TicketAssigned,
+            Some(assignee.to_string()),
             recipient,
-        };
+        );
         queue(conn, &[mail], now).await?;
     }
     Ok(())
+}
+
+/// Queues the news of a status change to the ticket's customer.
+pub(super) async fn queue_status(
+    conn: &mut SqliteConnection,
+    ticket_id: &str,
+    status: TicketStatus,
+    now: Timestamp,
+) -> Result<(), sqlx::Error> {
+    let to = super::conversation::customer_email(conn, ticket_id).await?;
+    let mut mail = QueuedMail::about(ticket_id, MailKind::StatusChanged, None, to);
+    mail.status = Some(status);
+    queue(conn, &[mail], now).await
 }
 
 #[async_trait]
@@ -137,7 +176,8 @@ impl OutboxStore for SqliteStore {
             .run(move |conn| {
                 Box::pin(async move {
                     let rows = sqlx::query(
-                        "SELECT id, ticket_id, kind, manager_id, recipient, message_id, attempts FROM outbox
+                        "SELECT id, ticket_id, kind, manager_id, recipient, ticket_message_id, status, message_id,
+                                attempts FROM outbox
                          WHERE state = 'queued' AND next_attempt_at <= $1
                            AND (claimed_until IS NULL OR claimed_until < $1)
                          ORDER BY next_attempt_at, id LIMIT $2",
@@ -157,6 +197,11 @@ impl OutboxStore for SqliteStore {
                             })?,
                             manager_id: row.try_get("manager_id")?,
                             recipient: row.try_get("recipient")?,
+                            ticket_message_id: row.try_get("ticket_message_id")?,
+                            status: row
+                                .try_get::<Option<String>, _>("status")?
+                                .as_deref()
+                                .and_then(TicketStatus::from_name),
                             message_id: row.try_get("message_id")?,
                             attempts: row.try_get::<i64, _>("attempts")? as u32,
                             earlier: Vec::new(),

@@ -106,6 +106,7 @@ impl WorkStore for SqliteStore {
         revision: i64,
         to: TicketStatus,
         actor_id: &str,
+        notify: bool,
     ) -> Result<TicketChange, StoreError> {
         let actor = actor_id.to_string();
         self.writer
@@ -136,6 +137,11 @@ impl WorkStore for SqliteStore {
                         Some(to.as_str()),
                     )
                     .await?;
+                    if notify
+                        && matches!(to, TicketStatus::WaitingOnCustomer | TicketStatus::Resolved)
+                    {
+                        super::outbox::queue_status(conn, &id, to, now).await?;
+                    }
                     Ok(TicketChange::Saved(new_revision))
                 })
             })

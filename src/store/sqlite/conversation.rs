@@ -1,0 +1,197 @@
+//! The conversation on SQLite: messages written through the writer with the mails they cause.
+
+use async_trait::async_trait;
+use sqlx::{Row, SqliteConnection};
+
+use super::SqliteStore;
+use super::outbox::{QueuedMail, mail_followers, queue};
+use super::work::{audit_on, current_on};
+use crate::domain::mail::MailKind;
+use crate::domain::ticket::TicketStatus;
+use crate::domain::time::Timestamp;
+use crate::store::{Author, ConversationStore, CustomerMessage, StoreError, TicketMessage};
+
+/// Inserts a message; returns its id.
+async fn insert_message(
+    conn: &mut SqliteConnection,
+    ticket_id: &str,
+    manager_id: Option<&str>,
+    body: &str,
+    now: Timestamp,
+) -> Result<i64, sqlx::Error> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO ticket_messages (ticket_id, author, manager_id, body, created_at)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(ticket_id)
+    .bind(if manager_id.is_some() {
+        "manager"
+    } else {
+        "customer"
+    })
+    .bind(manager_id)
+    .bind(body)
+    .bind(now.millis())
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE tickets SET updated_at = $1 WHERE id = $2")
+        .bind(now.millis())
+        .bind(ticket_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// The customer's address on ticket `id`.
+pub(super) async fn customer_email(
+    conn: &mut SqliteConnection,
+    ticket_id: &str,
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT customer_email FROM tickets WHERE id = $1")
+        .bind(ticket_id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+fn message_of(row: &sqlx::sqlite::SqliteRow) -> Result<TicketMessage, StoreError> {
+    let author: String = row.try_get("author")?;
+    Ok(TicketMessage {
+        id: row.try_get("id")?,
+        author: match author.as_str() {
+            "customer" => Author::Customer,
+            _ => Author::Manager(
+                row.try_get::<Option<String>, _>("name")?
+                    .unwrap_or_default(),
+            ),
+        },
+        body: row.try_get("body")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+const MESSAGES: &str = "SELECT t.id, t.author, t.body, t.created_at, m.name FROM ticket_messages t
+     LEFT JOIN managers m ON m.id = t.manager_id";
+
+#[async_trait]
+impl ConversationStore for SqliteStore {
+    async fn messages(&self, ticket_id: &str) -> Result<Vec<TicketMessage>, StoreError> {
+        let rows = sqlx::query(&format!("{MESSAGES} WHERE t.ticket_id = $1 ORDER BY t.id"))
+            .bind(ticket_id)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(message_of).collect()
+    }
+
+    async fn message(&self, ticket_id: &str, id: i64) -> Result<Option<TicketMessage>, StoreError> {
+        let row = sqlx::query(&format!("{MESSAGES} WHERE t.ticket_id = $1 AND t.id = $2"))
+            .bind(ticket_id)
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(message_of).transpose()
+    }
+
+    async fn reply_to_customer(
+        &self,
+        number: i64,
+        manager_id: &str,
+        body: &str,
+        notify: bool,
+    ) -> Result<bool, StoreError> {
+        let (manager, body) = (manager_id.to_string(), body.to_string());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let Some((id, _, _)) = current_on(conn, number).await? else {
+                        return Ok(false);
+                    };
+                    let now = Timestamp::now();
+                    let message = insert_message(conn, &id, Some(&manager), &body, now).await?;
+                    if notify {
+                        let to = customer_email(conn, &id).await?;
+                        let mut mail = QueuedMail::about(&id, MailKind::Reply, None, to);
+                        mail.ticket_message_id = Some(message);
+                        queue(conn, &[mail], now).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .await
+    }
+
+    async fn customer_message(
+        &self,
+        ticket_id: &str,
+        body: &str,
+        notify: bool,
+    ) -> Result<CustomerMessage, StoreError> {
+        let (id, body) = (ticket_id.to_string(), body.to_string());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+                        "SELECT number, status, assignee_id FROM tickets WHERE id = $1",
+                    )
+                    .bind(&id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                    let Some((_, status, assignee)) = row else {
+                        return Ok(CustomerMessage::NotFound);
+                    };
+                    let status = TicketStatus::from_name(&status)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown status {status:?}")))?;
+                    if status == TicketStatus::Closed {
+                        return Ok(CustomerMessage::Closed);
+                    }
+                    let now = Timestamp::now();
+                    let message = insert_message(conn, &id, None, &body, now).await?;
+                    // The customer answered: a ticket waiting on them, or resolved, is back in
+                    // progress (only the second is a reopening in their words).
+                    let reopened = status == TicketStatus::Resolved;
+                    if reopened || status == TicketStatus::WaitingOnCustomer {
+                        let to = TicketStatus::InProgress.as_str();
+                        sqlx::query(
+                            "UPDATE tickets SET status = $1, revision = revision + 1 WHERE id = $2",
+                        )
+                        .bind(to)
+                        .bind(&id)
+                        .execute(&mut *conn)
+                        .await?;
+                        audit_on(
+                            conn,
+                            &id,
+                            now,
+                            None,
+                            "status",
+                            Some(status.as_str()),
+                            Some(to),
+                        )
+                        .await?;
+                    }
+                    if notify {
+                        let followers = mail_followers(conn).await?;
+                        let mails: Vec<QueuedMail> = followers
+                            .into_iter()
+                            .filter(|(manager, _, assigned, unassigned)| match &assignee {
+                                Some(holder) => holder == manager && *assigned,
+                                None => *unassigned,
+                            })
+                            .map(|(manager, email, _, _)| {
+                                let mut mail = QueuedMail::about(
+                                    &id,
+                                    MailKind::CustomerReplied,
+                                    Some(manager),
+                                    email,
+                                );
+                                mail.ticket_message_id = Some(message);
+                                mail
+                            })
+                            .collect();
+                        queue(conn, &mails, now).await?;
+                    }
+                    Ok(CustomerMessage::Added { reopened })
+                })
+            })
+            .await
+    }
+}

@@ -1,0 +1,255 @@
+//! The conversation after a ticket opens, through the real router and a real SMTP server: a
+//! manager's public reply (mailed, threaded, never an internal note), status changes that ask
+//! something of the customer, the customer's own messages on their status page, reopening a
+//! resolved ticket by writing, and a closed ticket that takes no more.
+
+mod common;
+mod real_smtp;
+
+use std::time::Duration;
+
+use common::{TestApp, ok};
+use helpdesk::domain::manager::Role;
+use real_smtp::{Received, SmtpServer, free_port};
+
+/// The value of header `name` in a received mail's raw header block (unfolded).
+fn header(mail: &Received, name: &str) -> String {
+    let head = mail.head().replace("\r\n ", " ");
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_reply_reaches_the_customer_who_answers_and_reopens_until_the_ticket_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(dir.path(), free_port(), None);
+    let app = TestApp::with_mail(smtp.port).await;
+    let mut rita = app
+        .signed_in("rita@iims.example", "Rita Admin", Role::Admin)
+        .await;
+    let (n, link) = app.support_escalation(&[]).await;
+    let ticket = format!("/console/tickets/{n}");
+    let ack = smtp.arrived(1, Duration::from_secs(10)).await[0].clone();
+
+    // Rita takes the ticket, writes an internal note and a public reply.
+    rita.get(&ticket).await;
+    let revision = rita.page.hidden("revision").unwrap();
+    ok(&rita
+        .submit(
+            &format!("{ticket}/assign"),
+            &[("revision", &revision), ("assignee", "me")],
+        )
+        .await);
+    ok(&rita
+        .submit(
+            &format!("{ticket}/notes"),
+            &[("body", "Internal: probably port 25 blocked")],
+        )
+        .await);
+    let page = rita
+        .submit(
+            &format!("{ticket}/replies"),
+            &[("body", "Please set the outgoing port to 587 and try again.")],
+        )
+        .await;
+    ok(&page);
+    assert!(page.shows("Please set the outgoing port to 587"));
+    let empty = rita
+        .submit(&format!("{ticket}/replies"), &[("body", "  ")])
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.shows("The reply is empty."));
+
+    let mails = smtp.arrived(2, Duration::from_secs(10)).await;
+    assert_eq!(
+        mails.len(),
+        2,
+        "the acknowledgement and the reply, nothing about the note"
+    );
+    let reply = &mails[1];
+    assert_eq!(reply.to, ["ann@example.com"]);
+    assert!(
+        reply.subject().contains("Rita replied"),
+        "{}",
+        reply.subject()
+    );
+    assert!(
+        reply
+            .text()
+            .contains("Please set the outgoing port to 587 and try again.")
+    );
+    assert!(
+        !reply.text().contains("port 25 blocked"),
+        "an internal note is never mailed"
+    );
+    assert!(
+        reply
+            .text()
+            .contains(&format!("http://help.iims.example{link}"))
+    );
+    let ack_id = format!("<{}>", ack.message_id());
+    assert_eq!(
+        header(reply, "In-Reply-To"),
+        ack_id,
+        "threaded under the acknowledgement"
+    );
+    assert!(header(reply, "References").contains(&ack_id));
+
+    // Ann reads it on her page (never the note), and answers after Rita asks her to.
+    let mut ann = app.customer();
+    let page = ann.get(&link).await;
+    ok(&page);
+    assert!(page.shows("Please set the outgoing port to 587 and try again."));
+    assert!(page.shows("Rita"));
+    assert!(!page.shows("port 25 blocked"));
+    rita.get(&ticket).await;
+    let revision = rita.page.hidden("revision").unwrap();
+    ok(&rita
+        .submit(
+            &format!("{ticket}/status"),
+            &[("revision", &revision), ("status", "waiting-on-customer")],
+        )
+        .await);
+    let mails = smtp.arrived(3, Duration::from_secs(10)).await;
+    assert!(
+        mails[2].subject().contains("We need more from you"),
+        "{}",
+        mails[2].subject()
+    );
+
+    let page = ann.get(&link).await;
+    let csrf = page.hidden("csrf").unwrap();
+    let forged = ann
+        .post_raw(
+            &format!("{link}/messages"),
+            &[("csrf", "x"), ("body", "hi")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let long = "x".repeat(8001);
+    let too_long = ann
+        .post_raw(
+            &format!("{link}/messages"),
+            &[("csrf", &csrf), ("body", &long)],
+        )
+        .await;
+    assert_eq!(too_long.status, 422);
+    assert!(too_long.shows("at most 8000 characters"));
+    assert!(too_long.body.contains(&long), "what Ann typed is kept");
+    let sent = ann
+        .post_raw(
+            &format!("{link}/messages"),
+            &[
+                ("csrf", &csrf),
+                (
+                    "body",
+                    "Port 587 works now, thanks!\nBut receiving is slow.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303);
+    assert!(sent.header("location").unwrap().contains("replied=1"));
+    assert_eq!(
+        app.text(&format!("SELECT status FROM tickets WHERE number = {n}"))
+            .await
+            .as_deref(),
+        Some("in-progress"),
+        "answering moves a ticket waiting on the customer back to in progress"
+    );
+    let mails = smtp.arrived(4, Duration::from_secs(10)).await;
+    let to_rita = &mails[3];
+    assert_eq!(
+        to_rita.to,
+        ["rita@iims.example"],
+        "the manager holding the ticket hears of it"
+    );
+    assert!(to_rita.text().contains("Port 587 works now, thanks!"));
+
+    // Resolved: Ann is told how to reopen, and writing reopens it.
+    rita.get(&ticket).await;
+    assert!(rita.page.shows("Port 587 works now, thanks!"));
+    let revision = rita.page.hidden("revision").unwrap();
+    ok(&rita
+        .submit(
+            &format!("{ticket}/status"),
+            &[("revision", &revision), ("status", "resolved")],
+        )
+        .await);
+    let mails = smtp.arrived(5, Duration::from_secs(10)).await;
+    assert!(mails[4].subject().contains("Resolved"));
+    assert!(mails[4].text().contains("opens again"));
+    let page = ann.get(&link).await;
+    assert!(page.shows("Writing here opens your ticket again."));
+    let csrf = page.hidden("csrf").unwrap();
+    let sent = ann
+        .post_raw(
+            &format!("{link}/messages"),
+            &[("csrf", &csrf), ("body", "It broke again this morning.")],
+        )
+        .await;
+    assert_eq!(sent.status, 303);
+    assert!(sent.header("location").unwrap().contains("reopened=1"));
+    let page = ann.get(sent.header("location").unwrap()).await;
+    assert!(page.shows("Your message was sent, and your ticket is open again."));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM ticket_audit a JOIN tickets t ON t.id = a.ticket_id
+             WHERE t.number = {n} AND a.action = 'status' AND a.actor_id IS NULL AND a.before = 'resolved'"
+        ))
+        .await,
+        1,
+        "the reopening is in the audit trail, by the customer"
+    );
+
+    // Resolved again, then closed: nothing more is added.
+    for status in ["resolved", "closed"] {
+        rita.get(&ticket).await;
+        let revision = rita.page.hidden("revision").unwrap();
+        ok(&rita
+            .submit(
+                &format!("{ticket}/status"),
+                &[("revision", &revision), ("status", status)],
+            )
+            .await);
+    }
+    let page = ann.get(&link).await;
+    assert!(page.shows("This ticket is closed, so it takes no more messages."));
+    let refused = ann
+        .post_raw(
+            &format!("{link}/messages"),
+            &[("csrf", &csrf), ("body", "Hello?")],
+        )
+        .await;
+    assert_eq!(refused.status, 409);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.number = {n}"
+        ))
+        .await,
+        3
+    );
+}
+
+#[tokio::test]
+async fn with_mail_off_the_conversation_works_and_promises_no_mail() {
+    let app = TestApp::new().await;
+    let mut rita = app
+        .signed_in("rita@iims.example", "Rita Admin", Role::Admin)
+        .await;
+    let (n, link) = app.support_escalation(&[]).await;
+    let page = rita.get(&format!("/console/tickets/{n}")).await;
+    assert!(!page.shows("gets it by mail"));
+    ok(&rita
+        .submit(
+            &format!("/console/tickets/{n}/replies"),
+            &[("body", "We are looking into it.")],
+        )
+        .await);
+    let page = app.customer().get(&link).await;
+    assert!(page.shows("We are looking into it."));
+    assert!(!page.shows("mailed to you"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
+}
