@@ -85,3 +85,49 @@ test('the acknowledgement is mailed, and the manager sees it and chooses their m
     });
   }
 });
+
+test('a manager replies, the customer reads it on their page and answers', async () => {
+  const problem = byId['download-stuck'];
+  const person = customer(22);
+  const { reference, statusUrl } = await session({}, async (page) => {
+    await walkToEscalation(page, problem);
+    return sendEscalation(page, problem, person);
+  });
+  const number = Number(reference.slice(-6));
+  const before = smtp.received().length;
+
+  await session({}, async (page) => {
+    await signIn(page, RAY);
+    await page.goto(`/console/tickets/${number}`);
+    await assertHeading(page, reference);
+    await page.getByLabel('Internal note (never shown to the customer)').fill('Internal: check the mailbox size first.');
+    await follow(page, page.getByRole('button', { name: 'Add internal note' }), /\/console\/tickets\/\d+(#notes)?$/);
+    await page.getByLabel('Reply to the customer').fill('Your mailbox is full. Delete a few large messages, then try again.');
+    await follow(page, page.getByRole('button', { name: 'Send reply to the customer' }), /\/console\/tickets\/\d+(#conversation)?$/);
+    await page.locator('#conversation').getByText('Your mailbox is full.', { exact: false }).waitFor();
+    await checkPage(page, 'console ticket after a reply');
+    await page.locator('#conversation').screenshot({ path: path.join(screenshotDir, 'ticket-conversation-desktop.png'), animations: 'disabled' });
+  });
+  const mails = await smtp.waitFor(before + 1);
+  const reply = mails.slice(before).find((m) => m.to[0] === person.email);
+  assert.ok(reply, 'the reply is mailed to the customer');
+  assert.ok(reply.raw.includes('Your mailbox is full.'));
+  assert.ok(!reply.raw.includes('check the mailbox size'), 'never the internal note');
+
+  for (const [options, width] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
+    await session(options, async (page) => {
+      await page.goto(statusUrl);
+      const conversation = page.locator('#conversation');
+      await conversation.getByText('Your mailbox is full.', { exact: false }).waitFor();
+      assert.ok(!(await page.locator('main').innerText()).includes('check the mailbox size'), 'the note stays in the console');
+      if (width === 'desktop') {
+        await page.getByLabel(/^Write to /).fill('Done: I deleted the big attachments and it downloads again.');
+        await follow(page, page.getByRole('button', { name: 'Send message' }), /\?replied=1(#conversation)?$/);
+        await page.getByText('Your message was sent.').waitFor();
+        await conversation.getByText('Done: I deleted the big attachments', { exact: false }).waitFor();
+      }
+      await checkPage(page, `status page conversation (${width})`);
+      await conversation.screenshot({ path: path.join(screenshotDir, `status-conversation-${width}.png`), animations: 'disabled' });
+    });
+  }
+});
