@@ -21,7 +21,8 @@ CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,   -- BIGSERIAL on PostgreSQL
     ticket_id       TEXT NOT NULL REFERENCES tickets (id),
     kind            TEXT NOT NULL CHECK (kind IN ('ticket-opened', 'ticket-routed', 'ticket-assigned',
-                        'ticket-unassigned', 'reply', 'status-changed', 'customer-replied')),
+                        'ticket-unassigned', 'reply', 'status-changed', 'customer-replied',
+                        'status-link')),
     manager_id      TEXT REFERENCES managers (id),  -- set when the mail goes to a manager
     ticket_message_id INTEGER REFERENCES ticket_messages (id),  -- reply, customer-replied: which message
     status          TEXT,                  -- status-changed: the status the ticket moved to

@@ -46,6 +46,8 @@ pub struct Shared {
     pub guides: Guides,
     /// Tickets per client, against floods.
     pub ticket_limit: limits::RateLimit,
+    /// Requests for a lost status link per client.
+    pub find_limit: limits::RateLimit,
     /// The installation's time zone: every time shown to a person is in it, and a day is a
     /// local day in it.
     pub zone: Zone,
@@ -81,6 +83,10 @@ impl AppState {
             store,
             guides: Guides::new(guide),
             ticket_limit: limits::RateLimit::new(limits::TICKETS_PER_CLIENT, limits::TICKET_WINDOW),
+            find_limit: limits::RateLimit::new(
+                tickets::find::FINDS_PER_CLIENT,
+                tickets::find::FIND_WINDOW,
+            ),
             zone,
             mail: None,
         })))

@@ -33,6 +33,10 @@ pub fn app(state: AppState) -> Site {
             "/contact",
             get(tickets::something_else::contact_page).post(tickets::something_else::contact),
         )
+        .route(
+            "/tickets/find",
+            get(tickets::find::page).post(tickets::find::ask),
+        )
         .route("/tickets/{token}", get(tickets::status))
         .route(
             "/tickets/{token}/contact",

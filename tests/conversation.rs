@@ -253,3 +253,101 @@ async fn with_mail_off_the_conversation_works_and_promises_no_mail() {
     assert!(!page.shows("mailed to you"));
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 0);
 }
+
+#[tokio::test]
+async fn a_lost_link_is_mailed_to_the_address_given_and_to_nobody_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(dir.path(), free_port(), None);
+    let app = TestApp::with_mail(smtp.port).await;
+    let (n, link) = app.support_escalation(&[]).await;
+    smtp.arrived(1, Duration::from_secs(10)).await;
+
+    let mut someone = app.customer();
+    let page = someone.get("/tickets/find").await;
+    ok(&page);
+    let csrf = page.hidden("csrf").unwrap();
+    let ask = |reference: String, email: &'static str| {
+        let csrf = csrf.clone();
+        let mut c = app.customer();
+        async move {
+            c.post_raw(
+                "/tickets/find",
+                &[("csrf", &csrf), ("reference", &reference), ("email", email)],
+            )
+            .await
+        }
+    };
+
+    // The right pair, however the reference and the address are typed: the link goes to the
+    // address the ticket holds.
+    let asked = ask(format!("iims {n}"), "ANN@Example.com").await;
+    assert_eq!(asked.status, 303);
+    let told = asked.header("location").unwrap().to_string();
+    let mails = smtp.arrived(2, Duration::from_secs(10)).await;
+    assert_eq!(mails[1].to, ["ann@example.com"]);
+    assert!(
+        mails[1]
+            .text()
+            .contains(&format!("http://help.iims.example{link}"))
+    );
+
+    // A wrong address, or a ticket that does not exist: the same answer, and no mail.
+    for (reference, email) in [
+        (format!("IIMS-{n:06}"), "eve@evil.example"),
+        ("IIMS-999999".to_string(), "ann@example.com"),
+    ] {
+        let answer = ask(reference, email).await;
+        assert_eq!(answer.status, 303);
+        assert_eq!(answer.header("location").unwrap(), told);
+    }
+    let page = someone.get(&told).await;
+    assert!(page.shows("If a ticket with that reference was sent from that address"));
+
+    // A reference that is not one is said so, with what was typed kept.
+    let wrong = ask("my ticket".into(), "ann@example.com").await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.shows("Enter the reference from your confirmation, like IIMS-000123."));
+    assert!(wrong.body.contains(r#"value="my ticket""#));
+    let forged = app
+        .customer()
+        .post_raw(
+            "/tickets/find",
+            &[
+                ("csrf", "x"),
+                ("reference", "1"),
+                ("email", "ann@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+
+    // A few requests an hour from one client, then 429.
+    let mut limited = None;
+    for _ in 0..6 {
+        let answer = ask(format!("{n}"), "eve@evil.example").await;
+        if answer.status == 429 {
+            limited = Some(answer);
+            break;
+        }
+    }
+    let limited = limited.expect("the requests are limited");
+    assert!(limited.header("retry-after").is_some() || limited.shows("try again in"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        smtp.received().len(),
+        2,
+        "only the owner's address ever got the link"
+    );
+}
+
+#[tokio::test]
+async fn with_mail_off_finding_a_ticket_says_it_cannot_mail() {
+    let app = TestApp::new().await;
+    let mut someone = app.customer();
+    let page = someone.get("/tickets/find").await;
+    ok(&page);
+    assert!(page.shows("This site cannot send mail"));
+    assert!(!page.body.contains("<form class=\"find-ticket\""));
+    let home = someone.get("/").await;
+    assert!(home.shows("Find your ticket"));
+}

@@ -131,3 +131,33 @@ test('a manager replies, the customer reads it on their page and answers', async
     });
   }
 });
+
+test('a customer who lost their link asks for it and it is mailed to them', async () => {
+  const problem = byId['cant-receive'];
+  const person = customer(23);
+  const { reference } = await session({}, async (page) => {
+    await walkToEscalation(page, problem);
+    return sendEscalation(page, problem, person);
+  });
+  const before = smtp.received().length;
+  for (const [options, width] of [[DESKTOP, 'desktop'], [PHONE, 'phone']]) {
+    await session(options, async (page) => {
+      await page.goto('/');
+      await follow(page, page.getByRole('link', { name: /Find your ticket/ }), /\/tickets\/find$/);
+      await assertHeading(page, 'Find your ticket');
+      await checkPage(page, `find your ticket (${width})`);
+      if (width === 'desktop') {
+        await page.getByLabel('Reference').fill(reference.toLowerCase());
+        await page.getByLabel('Email address you gave').fill(person.email.toUpperCase());
+        await follow(page, page.getByRole('button', { name: 'Mail me the link' }), /\/tickets\/find\?asked=1$/);
+        await page.getByText('If a ticket with that reference was sent from that address, we have mailed its link there.', { exact: false }).waitFor();
+        await checkPage(page, 'find your ticket, asked');
+      }
+      await screenshot(page, `find-ticket-${width}`);
+    });
+  }
+  const mails = await smtp.waitFor(before + 1);
+  const link = mails.slice(before).find((m) => m.raw.includes("Your ticket's link"));
+  assert.ok(link, 'the link is mailed');
+  assert.deepEqual(link.to, [person.email]);
+});

@@ -17,6 +17,8 @@ pub enum MailKind {
     Reply,
     /// To the customer: their ticket waits on them, or is resolved (with how to reopen it).
     StatusChanged,
+    /// To the customer who asked for their lost status link.
+    StatusLink,
     /// To the manager holding the ticket (or, when nobody does, those following unassigned
     /// tickets): the customer wrote.
     CustomerReplied,
@@ -24,7 +26,7 @@ pub enum MailKind {
 
 impl MailKind {
     /// Every kind.
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::TicketOpened,
         MailKind::TicketRouted,
         MailKind::TicketAssigned,
@@ -32,6 +34,7 @@ impl MailKind {
         MailKind::Reply,
         MailKind::StatusChanged,
         MailKind::CustomerReplied,
+        MailKind::StatusLink,
     ];
 
     /// The name stored in the database.
@@ -44,6 +47,7 @@ impl MailKind {
             MailKind::Reply => "reply",
             MailKind::StatusChanged => "status-changed",
             MailKind::CustomerReplied => "customer-replied",
+            MailKind::StatusLink => "status-link",
         }
     }
 
@@ -56,7 +60,10 @@ impl MailKind {
     pub fn to_customer(self) -> bool {
         matches!(
             self,
-            MailKind::TicketOpened | MailKind::Reply | MailKind::StatusChanged
+            MailKind::TicketOpened
+                | MailKind::Reply
+                | MailKind::StatusChanged
+                | MailKind::StatusLink
         )
     }
 
@@ -70,6 +77,7 @@ impl MailKind {
             MailKind::Reply => "Reply to the customer",
             MailKind::StatusChanged => "Status change, to the customer",
             MailKind::CustomerReplied => "The customer's message, to a manager",
+            MailKind::StatusLink => "The status link, asked for again",
         }
     }
 }

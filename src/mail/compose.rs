@@ -119,6 +119,18 @@ struct CustomerHtml<'a> {
     l: &'a Letter,
 }
 
+#[derive(Template)]
+#[template(path = "mail/status_link.txt")]
+struct LinkText<'a> {
+    l: &'a Letter,
+}
+
+#[derive(Template)]
+#[template(path = "mail/status_link.html")]
+struct LinkHtml<'a> {
+    l: &'a Letter,
+}
+
 /// `Auto-Submitted: auto-generated` (RFC 3834): mail programs and servers do not answer it
 /// with an out-of-office reply.
 #[derive(Clone)]
@@ -227,6 +239,14 @@ pub fn message(mail: &Mail, out: &OutgoingMail, letter: &Letter) -> Result<Messa
             },
             StatusText { l: letter }.render(),
             StatusHtml { l: letter }.render(),
+        ),
+        MailKind::StatusLink => (
+            format!(
+                "[{}] Your ticket's link: {}",
+                letter.reference, letter.symptom
+            ),
+            LinkText { l: letter }.render(),
+            LinkHtml { l: letter }.render(),
         ),
         MailKind::CustomerReplied => (
             format!(

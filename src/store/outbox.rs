@@ -105,6 +105,9 @@ pub trait OutboxStore: Send + Sync {
         mail_id: i64,
         manager_id: &str,
     ) -> Result<bool, StoreError>;
+    /// Queues ticket `number`'s status link to its customer if `email` is their address (in any
+    /// case); says whether it was.
+    async fn queue_status_link(&self, number: i64, email: &str) -> Result<bool, StoreError>;
     /// Which mails a manager wants; `None` for no such manager.
     async fn mail_wanted(&self, manager_id: &str) -> Result<Option<MailWanted>, StoreError>;
     /// Sets which mails a manager wants; `false` for no such manager.

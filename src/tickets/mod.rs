@@ -3,6 +3,7 @@
 //! unguessable status link shows how it is going.
 
 pub mod conversation;
+pub mod find;
 pub mod form;
 pub mod page;
 pub mod something_else;

@@ -128,6 +128,28 @@ pub(super) async fn queue_status(
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
+    async fn queue_status_link(&self, number: i64, email: &str) -> Result<bool, StoreError> {
+        let email = email.trim().to_lowercase();
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let row: Option<(String, String)> =
+                        sqlx::query_as("SELECT id, customer_email FROM tickets WHERE number = $1")
+                            .bind(number)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    let Some((id, held)) = row.filter(|(_, held)| held.to_lowercase() == email)
+                    else {
+                        return Ok(false);
+                    };
+                    let mail = QueuedMail::about(&id, MailKind::StatusLink, None, held);
+                    queue(conn, &[mail], Timestamp::now()).await?;
+                    Ok(true)
+                })
+            })
+            .await
+    }
+
     async fn mail_wanted(&self, manager_id: &str) -> Result<Option<MailWanted>, StoreError> {
         let row: Option<(bool, bool)> = sqlx::query_as(
             "SELECT mail_assigned = 1, mail_unassigned = 1 FROM managers WHERE id = $1",
