@@ -101,6 +101,28 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         target: PathBuf,
     },
+    /// Add a customer's reply, read as one mail on standard input, to its ticket.
+    ///
+    /// mail-in is what a mail server's pipe alias runs for each mail to the help desk's reply
+    /// addresses (see the README for Postfix). It finds the ticket from the reply address or the
+    /// mail's In-Reply-To/References, keeps the customer's own words (not the quoted mail or
+    /// the signature) and adds them to the ticket. It exits 0 when added, 65 for a malformed or
+    /// too large mail, 67 for a mail that is no reply to a ticket (or to a closed one), 75 when
+    /// the database is unavailable (the mail server tries again later).
+    MailIn {
+        /// The database of the help desk.
+        #[arg(
+            long,
+            env = "DATABASE_URL",
+            default_value = DEFAULT_DATABASE_URL,
+            value_name = "URL",
+            hide_env_values = true
+        )]
+        database_url: String,
+        /// The largest mail taken, in megabytes.
+        #[arg(long, value_name = "MB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
+        max_megabytes: u64,
+    },
     /// Fill a database with synthetic visits and tickets.
     ///
     /// seed fills a database with synthetic, realistic visits, paths and tickets, for

@@ -51,6 +51,10 @@ fn main() -> ExitCode {
             target,
         } => one_shot(helpdesk::maintenance::backup(&database_url, &target)),
         Command::Seed(command) => one_shot(helpdesk::maintenance::seed(command)),
+        Command::MailIn {
+            database_url,
+            max_megabytes,
+        } => mail_in(&database_url, max_megabytes),
         Command::Serve(config) => {
             let _log = helpdesk::logging::init();
             match helpdesk::serve::run(config) {
@@ -63,6 +67,52 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// `helpdesk mail-in`: one mail on standard input to its ticket; the exit status tells the mail
+/// server what became of it.
+fn mail_in(database_url: &str, max_megabytes: u64) -> ExitCode {
+    use helpdesk::mail::inbound::{Refusal, deliver};
+    use std::io::Read;
+    let max = max_megabytes * 1024 * 1024;
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().take(max + 1).read_to_end(&mut raw) {
+        eprintln!("helpdesk mail-in: cannot read the mail: {e}");
+        return ExitCode::from(74);
+    }
+    let refused = |r: Refusal| {
+        eprintln!("helpdesk mail-in: {}", r.message());
+        ExitCode::from(r.exit_code())
+    };
+    if raw.len() as u64 > max {
+        return refused(Refusal::TooLarge(max));
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return refused(Refusal::Unavailable(e.to_string())),
+    };
+    runtime.block_on(async {
+        let store = match helpdesk::store::Store::open(database_url).await {
+            Ok(store) => store,
+            Err(e) => return refused(Refusal::Unavailable(e.to_string())),
+        };
+        let done = deliver(&store, &raw).await;
+        store.close().await;
+        match done {
+            Ok(added) => {
+                println!(
+                    "added to ticket {}{}",
+                    added.number,
+                    if added.reopened { " (reopened)" } else { "" }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(r) => refused(r),
+        }
+    })
 }
 
 /// Runs a one-shot command on a small runtime, printing its summary or its error.

@@ -92,7 +92,7 @@ fn every_help_lists_its_flags_with_their_variables() {
     let dir = tempfile::tempdir().unwrap();
     let url = "[env: DATABASE_URL]";
     // (command, what its help must say: each flag, its variable, the paragraphs that explain it)
-    let helps: [(&[&str], &[&str]); 10] = [
+    let helps: [(&[&str], &[&str]); 11] = [
         (
             &[],
             &[
@@ -101,6 +101,7 @@ fn every_help_lists_its_flags_with_their_variables() {
                 "check-guide",
                 "manager",
                 "backup",
+                "mail-in",
                 "seed",
                 "--version",
                 "Each flag wins over its environment variable, and the variable over the default",
@@ -120,6 +121,25 @@ fn every_help_lists_its_flags_with_their_variables() {
                 "--timezone <ZONE>",
                 "IANA time zone (such as America/New_York)",
                 "[env: HELPDESK_TIMEZONE=] [default: UTC]",
+                "--smtp-url <URL>",
+                "[env: HELPDESK_SMTP_URL]",
+                "--mail-from <ADDRESS>",
+                "[env: HELPDESK_MAIL_FROM=]",
+                "--public-url <URL>",
+                "[env: HELPDESK_PUBLIC_URL=]",
+                "--mail-retry-seconds <SECONDS>",
+                "[env: HELPDESK_MAIL_RETRY_SECONDS=] [default: 30]",
+            ],
+        ),
+        (
+            &["mail-in"],
+            &[
+                "Usage: helpdesk mail-in [OPTIONS]",
+                "--database-url <URL>",
+                url,
+                "--max-megabytes <MB>",
+                "[default: 10]",
+                "67 for a mail that is no reply to a ticket",
             ],
         ),
         (
@@ -222,6 +242,7 @@ fn help_shows_a_variable_that_is_set_but_never_the_database_url() {
         &[
             ("HELPDESK_LISTEN", "0.0.0.0:9000"),
             ("DATABASE_URL", "sqlite://secret-place.db"),
+            ("HELPDESK_SMTP_URL", "smtp://helpdesk:mail-password@mail.example:587"),
         ],
     );
     let help = words(&out(&o));
@@ -231,6 +252,8 @@ fn help_shows_a_variable_that_is_set_but_never_the_database_url() {
     );
     assert!(help.contains("[env: DATABASE_URL]"), "{help}");
     assert!(!help.contains("secret-place"), "a URL may carry a password");
+    assert!(help.contains("[env: HELPDESK_SMTP_URL]"), "{help}");
+    assert!(!help.contains("mail-password"), "nor the mail server's");
 }
 
 #[test]

@@ -30,6 +30,10 @@ pub struct Letter {
     pub org: String,
     /// The ticket's reference, e.g. `IIMS-000123`.
     pub reference: String,
+    /// The ticket's number.
+    pub number: i64,
+    /// The ticket's status-link token (its reply address's key comes from it).
+    pub token: String,
     /// The customer's name.
     pub name: String,
     /// The guide's words for the problem.
@@ -181,6 +185,8 @@ pub async fn letter(
     Ok(Letter {
         org: guide.organisation.clone(),
         reference: guide.reference(ticket.number),
+        number: ticket.number,
+        token: ticket.status_token.clone(),
         name: ticket.customer_name.clone(),
         symptom: ticket_symptom(&guide, then.as_deref(), &ticket.problem_id),
         sent_to: OutcomeKind::from_name(&ticket.outcome_kind).map_or("", |k| k.label()),
@@ -285,6 +291,12 @@ pub fn message(mail: &Mail, out: &OutgoingMail, letter: &Letter) -> Result<Messa
         .message_id(Some(id(&out.message_id)))
         .date_now()
         .header(AutoSubmitted);
+    // The customer's mails answer to the ticket's own address, which `helpdesk mail-in` reads.
+    if out.kind.to_customer()
+        && let Some(reply_to) = super::reply_address(&mail.from, letter.number, &letter.token)
+    {
+        builder = builder.reply_to(reply_to);
+    }
     if let Some(last) = out.earlier.last() {
         builder = builder.in_reply_to(id(last));
         for earlier in &out.earlier {

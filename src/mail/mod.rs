@@ -7,6 +7,7 @@
 //! Without `--smtp-url` mail is off: nothing is queued and the site says nothing is sent.
 
 pub mod compose;
+pub mod inbound;
 pub mod sender;
 
 use std::net::IpAddr;
@@ -115,6 +116,26 @@ impl Mail {
     pub fn domain(&self) -> &str {
         self.from.email.domain()
     }
+}
+
+/// The reply address of ticket `number`: the sender's address with `+NUMBER-KEY` added to its
+/// local part (`support+123-1f2e3d4c5b6a7980@iims.example`). The key comes from the ticket's
+/// status link, which only its customer holds, so a stranger cannot write to someone else's
+/// ticket by guessing an address; `helpdesk mail-in` checks it.
+pub fn reply_address(from: &Mailbox, number: i64, status_token: &str) -> Option<Mailbox> {
+    let user = format!("{}+{number}-{}", from.email.user(), reply_key(status_token));
+    let address = lettre::Address::new(user, from.email.domain()).ok()?;
+    Some(Mailbox::new(from.name.clone(), address))
+}
+
+/// The key in a ticket's reply address: 16 hex digits of a hash of its status-link token.
+pub fn reply_key(status_token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("helpdesk reply address\n{status_token}").as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Whether `host` is this machine.

@@ -108,6 +108,12 @@ pub trait OutboxStore: Send + Sync {
     /// Queues ticket `number`'s status link to its customer if `email` is their address (in any
     /// case); says whether it was.
     async fn queue_status_link(&self, number: i64, email: &str) -> Result<bool, StoreError>;
+    /// The ticket of the mail to its customer whose `Message-ID`'s unique part is one of
+    /// `message_ids`, if any: what a reply's `In-Reply-To` or `References` names.
+    async fn ticket_of_customer_mail(
+        &self,
+        message_ids: &[String],
+    ) -> Result<Option<String>, StoreError>;
     /// Which mails a manager wants; `None` for no such manager.
     async fn mail_wanted(&self, manager_id: &str) -> Result<Option<MailWanted>, StoreError>;
     /// Sets which mails a manager wants; `false` for no such manager.

@@ -128,6 +128,24 @@ pub(super) async fn queue_status(
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
+    async fn ticket_of_customer_mail(
+        &self,
+        message_ids: &[String],
+    ) -> Result<Option<String>, StoreError> {
+        for id in message_ids.iter().take(50) {
+            let ticket: Option<String> = sqlx::query_scalar(
+                "SELECT ticket_id FROM outbox WHERE message_id = $1 AND manager_id IS NULL",
+            )
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+            if ticket.is_some() {
+                return Ok(ticket);
+            }
+        }
+        Ok(None)
+    }
+
     async fn queue_status_link(&self, number: i64, email: &str) -> Result<bool, StoreError> {
         let email = email.trim().to_lowercase();
         self.writer
