@@ -15,6 +15,15 @@ CREATE TABLE ticket_messages (
 
 CREATE INDEX ticket_messages_by_ticket ON ticket_messages (ticket_id, id);
 
+-- The customer's answer, once their ticket is resolved, to "did this solve your problem?". A
+-- second answer replaces the first.
+CREATE TABLE ticket_ratings (
+    ticket_id   TEXT PRIMARY KEY REFERENCES tickets (id),
+    helped      INTEGER NOT NULL CHECK (helped IN (0, 1)),
+    comment     TEXT NOT NULL DEFAULT '',
+    answered_at BIGINT NOT NULL
+);
+
 -- One mail to one recipient. Its text is written when it is sent, from the ticket as it stands
 -- and the row's kind, so a retry sends the same mail.
 CREATE TABLE outbox (

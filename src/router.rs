@@ -46,6 +46,10 @@ pub fn app(state: AppState) -> Site {
             "/tickets/{token}/messages",
             post(tickets::conversation::write),
         )
+        .route(
+            "/tickets/{token}/rating",
+            get(tickets::rating::page).post(tickets::rating::rate),
+        )
         .route("/console", get(console::home))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .route("/console/sign-out", post(sign_in::sign_out))

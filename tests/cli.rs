@@ -242,7 +242,10 @@ fn help_shows_a_variable_that_is_set_but_never_the_database_url() {
         &[
             ("HELPDESK_LISTEN", "0.0.0.0:9000"),
             ("DATABASE_URL", "sqlite://secret-place.db"),
-            ("HELPDESK_SMTP_URL", "smtp://helpdesk:mail-password@mail.example:587"),
+            (
+                "HELPDESK_SMTP_URL",
+                "smtp://helpdesk:mail-password@mail.example:587",
+            ),
         ],
     );
     let help = words(&out(&o));

@@ -183,7 +183,7 @@ async fn a_reply_reaches_the_customer_who_answers_and_reopens_until_the_ticket_c
     assert!(mails[4].text().contains("opens again"));
     let page = ann.get(&link).await;
     assert!(page.shows("Writing here opens your ticket again."));
-    let csrf = page.hidden("csrf").unwrap();
+    let csrf = page.hidden_in(&format!("{link}/messages"), "csrf").unwrap();
     let sent = ann
         .post_raw(
             &format!("{link}/messages"),

@@ -90,6 +90,8 @@ struct TicketPage<'a> {
     mail_on: bool,
     messages: Vec<MessageLine>,
     reply_max: usize,
+    /// The customer's answer to "did this solve your problem?": (it did, comment, when).
+    rating: Option<(bool, String, String)>,
 }
 
 /// A ticket number from the URL; anything else is a page that does not exist.
@@ -164,12 +166,18 @@ pub(super) async fn render(
     });
     let mails = mail_lines(state, &t.id).await?;
     let messages = message_lines(state, &t.id, &t.customer_name).await?;
+    let rating = state
+        .store
+        .rating(&t.id)
+        .await?
+        .map(|r| (r.helped, r.comment, zone.display(r.answered_at)));
     let page = TicketPage {
         chrome: Chrome::new(state, me),
         mails,
         mail_on: state.mail.is_some(),
         messages,
         reply_max: REPLY_MAX,
+        rating,
         detours: history.iter().any(|h| {
             matches!(
                 h.kind,

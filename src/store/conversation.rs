@@ -43,6 +43,26 @@ pub enum CustomerMessage {
     NotFound,
 }
 
+/// The customer's answer to "did this solve your problem?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rating {
+    /// Whether it did.
+    pub helped: bool,
+    /// What they added, possibly empty.
+    pub comment: String,
+    /// When they answered (last).
+    pub answered_at: Timestamp,
+}
+
+/// Satisfaction figures: (answers, of which "it helped").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Satisfaction {
+    /// By the escalation's kind (`iims-support`, ...).
+    pub by_kind: Vec<(String, i64, i64)>,
+    /// By where the customer left the guide: (problem, ending node).
+    pub by_step: Vec<(String, String, i64, i64)>,
+}
+
 /// A ticket's conversation.
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
@@ -69,4 +89,15 @@ pub trait ConversationStore: Send + Sync {
         body: &str,
         notify: bool,
     ) -> Result<CustomerMessage, StoreError>;
+    /// The customer's answer on the ticket, if any.
+    async fn rating(&self, ticket_id: &str) -> Result<Option<Rating>, StoreError>;
+    /// Records the customer's answer, replacing an earlier one.
+    async fn rate(&self, ticket_id: &str, helped: bool, comment: &str) -> Result<(), StoreError>;
+    /// The answers on tickets opened in `[from, to)`, for one problem or all.
+    async fn satisfaction(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        problem: Option<&str>,
+    ) -> Result<Satisfaction, StoreError>;
 }

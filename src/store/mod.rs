@@ -49,7 +49,9 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use contact::{Contact, ContactChange, ContactStore, Corrector};
-pub use conversation::{Author, ConversationStore, CustomerMessage, TicketMessage};
+pub use conversation::{
+    Author, ConversationStore, CustomerMessage, Rating, Satisfaction, TicketMessage,
+};
 pub use error::StoreError;
 pub use guides::GuideStore;
 pub use insights::{

@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod find;
 pub mod form;
 pub mod page;
+pub mod rating;
 pub mod something_else;
 
 use askama::Template;

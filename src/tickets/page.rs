@@ -19,6 +19,7 @@ use crate::journey::describe::{HistoryLine, describe_history};
 use crate::store::{Contact, ContactChange, Corrector, TicketSummary};
 use crate::tickets::conversation::{ConversationLine, ReplyBox, conversation_lines};
 use crate::tickets::form::{ContactValues, FieldErrors};
+use crate::tickets::rating::{RatingBox, rating_box};
 use crate::tickets::status_url;
 
 #[derive(Template)]
@@ -49,6 +50,8 @@ struct StatusPage<'a> {
     reply: Option<ReplyBox>,
     replied: bool,
     reopened: bool,
+    rating: Option<RatingBox>,
+    rated: bool,
 }
 
 /// What the page says back after the customer wrote: their message sent, or the ticket opened
@@ -59,6 +62,8 @@ pub(super) struct Wrote {
     pub replied: bool,
     /// It opened the ticket again.
     pub reopened: bool,
+    /// They answered the satisfaction question.
+    pub rated: bool,
 }
 
 /// The contact details form on the status page, while the customer may still correct them.
@@ -127,6 +132,7 @@ pub async fn status(
     let wrote = Wrote {
         replied: flag("replied=1"),
         reopened: flag("reopened=1"),
+        rated: flag("rated=1"),
     };
     let html = render(
         &state,
@@ -225,6 +231,8 @@ pub(super) async fn render(
         reply: (ticket.status != TicketStatus::Closed).then_some(reply),
         replied: wrote.replied,
         reopened: wrote.reopened,
+        rating: rating_box(state, ticket, token).await?,
+        rated: wrote.rated,
     };
     Ok(page.render()?)
 }

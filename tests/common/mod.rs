@@ -197,6 +197,16 @@ impl Page {
         let start = self.body.find(&marker)? + marker.len();
         Some(self.body[start..].split('"').next()?.to_string())
     }
+
+    /// The value of hidden field `name` in the form posting to `action`.
+    pub fn hidden_in(&self, action: &str, name: &str) -> Option<String> {
+        let form = self.body.find(&format!(r#"action="{action}""#))?;
+        let page = Page {
+            body: self.body[form..].to_string(),
+            ..Page::default()
+        };
+        page.hidden(name)
+    }
 }
 
 pub fn escape(text: &str) -> String {
@@ -207,7 +217,7 @@ pub fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn unescape(text: &str) -> String {
+pub fn unescape(text: &str) -> String {
     [
         ("&#39;", "'"),
         ("&#34;", "\""),

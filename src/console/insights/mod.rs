@@ -12,6 +12,7 @@
 mod charts;
 mod export;
 mod query;
+mod satisfaction;
 
 use askama::Template;
 use axum::extract::State;
@@ -123,6 +124,7 @@ struct InsightsPage {
     events_csv: String,
     /// The installation's zone, whose local days and hours the figures count by.
     zone: String,
+    satisfaction: satisfaction::SatisfactionFigures,
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -514,6 +516,7 @@ pub async fn page(
         tickets_csv: format!("/console/insights/tickets.csv?{qs}"),
         events_csv: format!("/console/insights/events.csv?{qs}"),
         zone: zone.name().to_string(),
+        satisfaction: satisfaction::satisfaction(&state, &guide, &chosen).await?,
     };
     Ok(Html(html.render()?).into_response())
 }

@@ -9,7 +9,9 @@ use super::work::{audit_on, current_on};
 use crate::domain::mail::MailKind;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
-use crate::store::{Author, ConversationStore, CustomerMessage, StoreError, TicketMessage};
+use crate::store::{
+    Author, ConversationStore, CustomerMessage, Rating, Satisfaction, StoreError, TicketMessage,
+};
 
 /// Inserts a message; returns its id.
 async fn insert_message(
@@ -74,6 +76,85 @@ const MESSAGES: &str = "SELECT t.id, t.author, t.body, t.created_at, m.name FROM
 
 #[async_trait]
 impl ConversationStore for SqliteStore {
+    async fn rating(&self, ticket_id: &str) -> Result<Option<Rating>, StoreError> {
+        let row: Option<(bool, String, i64)> = sqlx::query_as(
+            "SELECT helped = 1, comment, answered_at FROM ticket_ratings WHERE ticket_id = $1",
+        )
+        .bind(ticket_id)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|(helped, comment, at)| Rating {
+            helped,
+            comment,
+            answered_at: Timestamp(at),
+        }))
+    }
+
+    async fn rate(&self, ticket_id: &str, helped: bool, comment: &str) -> Result<(), StoreError> {
+        let (id, comment) = (ticket_id.to_string(), comment.to_string());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO ticket_ratings (ticket_id, helped, comment, answered_at)
+                         VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (ticket_id) DO UPDATE SET helped = excluded.helped,
+                             comment = excluded.comment, answered_at = excluded.answered_at",
+                    )
+                    .bind(&id)
+                    .bind(i64::from(helped))
+                    .bind(&comment)
+                    .bind(Timestamp::now().millis())
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn satisfaction(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        problem: Option<&str>,
+    ) -> Result<Satisfaction, StoreError> {
+        let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT t.outcome_kind, t.problem_id, t.ending_id, COUNT(*), SUM(r.helped)
+             FROM ticket_ratings r JOIN tickets t ON t.id = r.ticket_id
+             WHERE t.created_at >= $1 AND t.created_at < $2 AND ($3 IS NULL OR t.problem_id = $3)
+             GROUP BY t.outcome_kind, t.problem_id, t.ending_id
+             ORDER BY t.outcome_kind, t.problem_id, t.ending_id",
+        )
+        .bind(from.millis())
+        .bind(to.millis())
+        .bind(problem)
+        .fetch_all(&self.read)
+        .await?;
+        let mut figures = Satisfaction::default();
+        for (kind, problem, ending, answered, helped) in rows {
+            match figures.by_kind.iter_mut().find(|(k, _, _)| *k == kind) {
+                Some((_, a, h)) => {
+                    *a += answered;
+                    *h += helped;
+                }
+                None => figures.by_kind.push((kind, answered, helped)),
+            }
+            match figures
+                .by_step
+                .iter_mut()
+                .find(|(p, e, _, _)| *p == problem && *e == ending)
+            {
+                Some((_, _, a, h)) => {
+                    *a += answered;
+                    *h += helped;
+                }
+                None => figures.by_step.push((problem, ending, answered, helped)),
+            }
+        }
+        Ok(figures)
+    }
+
     async fn messages(&self, ticket_id: &str) -> Result<Vec<TicketMessage>, StoreError> {
         let rows = sqlx::query(&format!("{MESSAGES} WHERE t.ticket_id = $1 ORDER BY t.id"))
             .bind(ticket_id)
