@@ -15,6 +15,15 @@ CREATE TABLE ticket_messages (
 
 CREATE INDEX ticket_messages_by_ticket ON ticket_messages (ticket_id, id);
 
+-- Canned replies admins keep for the reply composer; {name}, {reference} and {status_link} are
+-- filled in for the ticket when one is inserted.
+CREATE TABLE canned_replies (
+    id         INTEGER PRIMARY KEY,        -- BIGSERIAL on PostgreSQL
+    title      TEXT NOT NULL UNIQUE,
+    body       TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
 -- The customer's answer, once their ticket is resolved, to "did this solve your problem?". A
 -- second answer replaces the first.
 CREATE TABLE ticket_ratings (

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use crate::console::{
-    self, admin, conversation, insights, mail_settings, password, queue, sign_in, ticket,
+    self, admin, canned, conversation, insights, mail_settings, password, queue, sign_in, ticket,
     ticket_mail,
 };
 use crate::error::AppError;
@@ -95,6 +95,11 @@ pub fn app(state: AppState) -> Site {
             get(admin::routing).post(admin::add_route),
         )
         .route("/console/admin/routing/remove", post(admin::remove_route))
+        .route(
+            "/console/admin/replies",
+            get(canned::page).post(canned::save),
+        )
+        .route("/console/admin/replies/{id}/remove", post(canned::remove))
         .route("/static/{file}", get(assets::serve))
         .route("/robots.txt", get(assets::robots))
         .route("/healthz", get(healthz))

@@ -351,3 +351,60 @@ async fn with_mail_off_finding_a_ticket_says_it_cannot_mail() {
     let home = someone.get("/").await;
     assert!(home.shows("Find your ticket"));
 }
+
+#[tokio::test]
+async fn canned_replies_are_kept_by_admins_and_filled_in_for_the_ticket() {
+    let app = TestApp::new().await;
+    let mut rita = app
+        .signed_in("rita@iims.example", "Rita Admin", Role::Admin)
+        .await;
+    let mut sam = app
+        .signed_in("sam@iims.example", "Sam Manager", Role::Manager)
+        .await;
+    let (n, link) = app.support_escalation(&[]).await;
+
+    rita.get("/console/admin/replies").await;
+    let body = "Hello {name}, about {reference}: please use port 587.\nYour ticket: {status_link}";
+    let missing = rita
+        .submit("/console/admin/replies", &[("title", " "), ("body", body)])
+        .await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.shows("The title is empty."));
+    assert!(
+        missing.shows("please use port 587."),
+        "the reply typed is kept"
+    );
+    ok(&rita
+        .submit(
+            "/console/admin/replies",
+            &[("title", "Use port 587"), ("body", body)],
+        )
+        .await);
+    let id = app.count("SELECT id FROM canned_replies").await;
+    assert_ne!(
+        sam.get("/console/admin/replies").await.status,
+        200,
+        "admins only"
+    );
+
+    // A manager inserts it on the ticket: filled in, in the composer, not yet sent.
+    let page = sam.get(&format!("/console/tickets/{n}?canned={id}")).await;
+    ok(&page);
+    assert!(page.shows(&format!(
+        "Hello Ann Example, about IIMS-{n:06}: please use port 587.\nYour ticket: {link}"
+    )));
+    assert_eq!(app.count("SELECT COUNT(*) FROM ticket_messages").await, 0);
+    let page = sam.get(&format!("/console/tickets/{n}?canned=999")).await;
+    ok(&page);
+
+    let page = rita.get("/console/admin/replies").await;
+    let csrf = page.hidden("csrf").unwrap();
+    let removed = rita
+        .post_raw(
+            &format!("/console/admin/replies/{id}/remove"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM canned_replies").await, 0);
+}

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod canned;
 pub mod command;
 pub mod contact;
 pub mod conversation;

@@ -5,7 +5,7 @@
 //! ended is kept and shown back after sign-in.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -90,6 +90,8 @@ struct TicketPage<'a> {
     mail_on: bool,
     messages: Vec<MessageLine>,
     reply_max: usize,
+    /// The canned replies to start from: (id, title).
+    canned: Vec<(i64, String)>,
     /// The customer's answer to "did this solve your problem?": (it did, comment, when).
     rating: Option<(bool, String, String)>,
 }
@@ -177,6 +179,13 @@ pub(super) async fn render(
         mail_on: state.mail.is_some(),
         messages,
         reply_max: REPLY_MAX,
+        canned: state
+            .store
+            .canned_replies()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.title))
+            .collect(),
         rating,
         detours: history.iter().any(|h| {
             matches!(
@@ -219,9 +228,22 @@ pub async fn page(
     me: SignedIn,
     headers: HeaderMap,
     Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
     let number = number(&raw)?;
     let mut feedback = Feedback::default();
+    // "Insert" beside the reply composer: the canned reply, filled in for this ticket.
+    let canned = query
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("canned=")))
+        .and_then(|id| id.parse::<i64>().ok());
+    if let Some(id) = canned
+        && let Some(detail) = state.store.ticket_detail(number).await?
+        && let Some(ticket) = state.store.ticket_by_id(&detail.id).await?
+        && let Some(text) = super::canned::filled_in(&state, &ticket, id).await?
+    {
+        feedback.reply = text;
+    }
     let pending = match cookie(&headers, PENDING_COOKIE) {
         Some(id) if !id.is_empty() => state.store.take_pending_form(id, Timestamp::now()).await?,
         _ => None,

@@ -63,6 +63,17 @@ pub struct Satisfaction {
     pub by_step: Vec<(String, String, i64, i64)>,
 }
 
+/// A reply admins keep for the composer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CannedReply {
+    /// Its id.
+    pub id: i64,
+    /// What the list calls it.
+    pub title: String,
+    /// Its text, with `{name}`, `{reference}` and `{status_link}` to fill in.
+    pub body: String,
+}
+
 /// A ticket's conversation.
 #[async_trait]
 pub trait ConversationStore: Send + Sync {
@@ -89,6 +100,12 @@ pub trait ConversationStore: Send + Sync {
         body: &str,
         notify: bool,
     ) -> Result<CustomerMessage, StoreError>;
+    /// The canned replies, by title.
+    async fn canned_replies(&self) -> Result<Vec<CannedReply>, StoreError>;
+    /// Saves a canned reply under `title`, replacing the one of that title.
+    async fn save_canned_reply(&self, title: &str, body: &str) -> Result<(), StoreError>;
+    /// Removes canned reply `id`; `false` when there was none.
+    async fn remove_canned_reply(&self, id: i64) -> Result<bool, StoreError>;
     /// The customer's answer on the ticket, if any.
     async fn rating(&self, ticket_id: &str) -> Result<Option<Rating>, StoreError>;
     /// Records the customer's answer, replacing an earlier one.

@@ -50,7 +50,7 @@ use uuid::Uuid;
 
 pub use contact::{Contact, ContactChange, ContactStore, Corrector};
 pub use conversation::{
-    Author, ConversationStore, CustomerMessage, Rating, Satisfaction, TicketMessage,
+    Author, CannedReply, ConversationStore, CustomerMessage, Rating, Satisfaction, TicketMessage,
 };
 pub use error::StoreError;
 pub use guides::GuideStore;

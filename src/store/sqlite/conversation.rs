@@ -10,7 +10,8 @@ use crate::domain::mail::MailKind;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::{
-    Author, ConversationStore, CustomerMessage, Rating, Satisfaction, StoreError, TicketMessage,
+    Author, CannedReply, ConversationStore, CustomerMessage, Rating, Satisfaction, StoreError,
+    TicketMessage,
 };
 
 /// Inserts a message; returns its id.
@@ -76,6 +77,53 @@ const MESSAGES: &str = "SELECT t.id, t.author, t.body, t.created_at, m.name FROM
 
 #[async_trait]
 impl ConversationStore for SqliteStore {
+    async fn canned_replies(&self) -> Result<Vec<CannedReply>, StoreError> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, title, body FROM canned_replies ORDER BY title")
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, title, body)| CannedReply { id, title, body })
+            .collect())
+    }
+
+    async fn save_canned_reply(&self, title: &str, body: &str) -> Result<(), StoreError> {
+        let (title, body) = (title.to_string(), body.to_string());
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    sqlx::query(
+                        "INSERT INTO canned_replies (title, body, updated_at) VALUES ($1, $2, $3)
+                         ON CONFLICT (title) DO UPDATE SET body = excluded.body,
+                             updated_at = excluded.updated_at",
+                    )
+                    .bind(&title)
+                    .bind(&body)
+                    .bind(Timestamp::now().millis())
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(())
+                })
+            })
+            .await
+    }
+
+    async fn remove_canned_reply(&self, id: i64) -> Result<bool, StoreError> {
+        self.writer
+            .run(move |conn| {
+                Box::pin(async move {
+                    let gone = sqlx::query("DELETE FROM canned_replies WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?
+                        .rows_affected();
+                    Ok(gone == 1)
+                })
+            })
+            .await
+    }
+
     async fn rating(&self, ticket_id: &str) -> Result<Option<Rating>, StoreError> {
         let row: Option<(bool, String, i64)> = sqlx::query_as(
             "SELECT helped = 1, comment, answered_at FROM ticket_ratings WHERE ticket_id = $1",
