@@ -24,6 +24,11 @@ const HOUR_MS: i64 = 3_600_000;
 /// The first civil date, day number 0.
 const EPOCH_DATE: Date = Date::constant(1970, 1, 1);
 
+/// The hour business hours start, local time, Monday to Friday.
+pub const BUSINESS_OPENS: i8 = 9;
+/// The hour business hours end, local time.
+pub const BUSINESS_CLOSES: i8 = 17;
+
 /// A point in time, in milliseconds since 1970-01-01T00:00:00Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
@@ -230,6 +235,43 @@ impl Zone {
         })
     }
 
+    /// The instant `minutes` of business hours after `start`: hours from
+    /// [`BUSINESS_OPENS`] to [`BUSINESS_CLOSES`] o'clock, Monday to Friday, in this zone (a
+    /// start outside them counts from the next opening). For response-time targets kept in
+    /// business hours.
+    pub fn after_business_minutes(&self, start: Timestamp, minutes: i64) -> Timestamp {
+        let mut left = minutes.max(0) * 60_000;
+        let mut at = start.0;
+        // At most one pass a day; a target of years still ends.
+        for _ in 0..20_000 {
+            let local = Timestamp(at).instant().to_zoned(self.tz.clone());
+            let date = local.date();
+            let at_hour = |hour: i8| {
+                date.at(hour, 0, 0, 0)
+                    .to_zoned(self.tz.clone())
+                    .map_or(at, |z| z.timestamp().as_millisecond())
+            };
+            let next_day = date
+                .tomorrow()
+                .ok()
+                .and_then(|d| d.to_zoned(self.tz.clone()).ok())
+                .map_or(at + CIVIL_DAY_MS, |z| z.timestamp().as_millisecond());
+            let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday);
+            let (opens, closes) = (at_hour(BUSINESS_OPENS), at_hour(BUSINESS_CLOSES));
+            if weekend || at >= closes {
+                at = next_day.max(at + 1);
+                continue;
+            }
+            at = at.max(opens);
+            if left <= closes - at {
+                return Timestamp(at + left);
+            }
+            left -= closes - at;
+            at = next_day;
+        }
+        Timestamp(at + left)
+    }
+
     /// The local time for people, with the zone's abbreviation: `2026-11-25 22:30 EST`.
     pub fn display(&self, at: Timestamp) -> String {
         at.instant()
@@ -287,6 +329,50 @@ mod tests {
 
     fn at(text: &str) -> Timestamp {
         Timestamp(text.parse::<jiff::Timestamp>().unwrap().as_millisecond())
+    }
+
+    #[test]
+    fn business_hours_skip_nights_weekends_and_follow_the_clocks() {
+        let utc = Zone::utc();
+        // Friday 2026-12-04 16:00 + 2 h: one hour on Friday, one on Monday.
+        assert_eq!(
+            utc.after_business_minutes(at("2026-12-04T16:00:00Z"), 120),
+            at("2026-12-07T10:00:00Z")
+        );
+        // A Saturday start counts from Monday's opening.
+        assert_eq!(
+            utc.after_business_minutes(at("2026-12-05T12:00:00Z"), 30),
+            at("2026-12-07T09:30:00Z")
+        );
+        // Before opening and after closing on a weekday.
+        assert_eq!(
+            utc.after_business_minutes(at("2026-12-08T06:00:00Z"), 60),
+            at("2026-12-08T10:00:00Z")
+        );
+        assert_eq!(
+            utc.after_business_minutes(at("2026-12-08T18:00:00Z"), 60),
+            at("2026-12-09T10:00:00Z")
+        );
+        // Exactly the day's hours end at closing; a week of them, five days later.
+        assert_eq!(
+            utc.after_business_minutes(at("2026-12-08T09:00:00Z"), 8 * 60),
+            at("2026-12-08T17:00:00Z")
+        );
+        assert_eq!(
+            utc.after_business_minutes(at("2026-12-07T09:00:00Z"), 5 * 8 * 60 + 60),
+            at("2026-12-14T10:00:00Z")
+        );
+        // New York: Friday 2026-03-06 16:00 EST + 2 h ends Monday 10:00 EDT, after the clocks
+        // went forward on Sunday: 14:00 UTC, not 15:00.
+        let ny = Zone::parse(NY).unwrap();
+        assert_eq!(
+            ny.after_business_minutes(at("2026-03-06T21:00:00Z"), 120),
+            at("2026-03-09T14:00:00Z")
+        );
+        assert_eq!(
+            utc.after_business_minutes(at("2026-12-08T10:00:00Z"), 0),
+            at("2026-12-08T10:00:00Z")
+        );
     }
 
     #[test]
