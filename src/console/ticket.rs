@@ -1,5 +1,7 @@
-//! One ticket as a manager works it: the customer, the path as a timeline, internal notes, the
-//! status workflow, assignment, the customer's other tickets, and the audit trail. Edits carry the
+//! One ticket as a manager works it: the customer, the path as a timeline, the conversation with
+//! the customer (`conversation.rs`) and internal notes, the status workflow, assignment, the
+//! customer's other tickets, its mails (`ticket_mail.rs`), the customer's satisfaction answer and
+//! the audit trail. Edits carry the
 //! ticket's revision; a stale one gets a 409 with the ticket as it now stands; a wrong one gets the
 //! page again (422) with a message beside the form and what was typed; one sent after the session
 //! ended is kept and shown back after sign-in.
