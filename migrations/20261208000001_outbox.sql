@@ -73,3 +73,21 @@ CREATE INDEX outbox_attempts_by_mail ON outbox_attempts (outbox_id, at);
 -- every new ticket nobody holds (off unless turned on).
 ALTER TABLE managers ADD COLUMN mail_assigned INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE managers ADD COLUMN mail_unassigned INTEGER NOT NULL DEFAULT 0;
+
+-- Response-time targets per escalation kind: a first response and a resolution within so many
+-- minutes of the ticket opening, around the clock or in business hours (Monday to Friday,
+-- 09:00-17:00 in the installation's time zone). A kind without a row has no targets.
+CREATE TABLE response_targets (
+    outcome_kind           TEXT PRIMARY KEY,
+    first_response_minutes INTEGER CHECK (first_response_minutes IS NULL OR first_response_minutes > 0),
+    resolution_minutes     INTEGER CHECK (resolution_minutes IS NULL OR resolution_minutes > 0),
+    business_hours         INTEGER NOT NULL DEFAULT 0 CHECK (business_hours IN (0, 1))
+);
+
+-- When a manager first answered the customer, and the deadline an open ticket works to next (its
+-- first response, then its resolution; the largest BIGINT when it has none), kept by every change
+-- that moves it so the queue can sort by it.
+ALTER TABLE tickets ADD COLUMN first_response_at BIGINT;
+ALTER TABLE tickets ADD COLUMN due_at BIGINT NOT NULL DEFAULT 9223372036854775807;
+CREATE INDEX tickets_by_due ON tickets (due_at, number);
+

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use crate::console::{
-    self, admin, canned, conversation, insights, mail_settings, password, queue, sign_in, ticket,
-    ticket_mail,
+    self, admin, canned, conversation, insights, mail_settings, password, queue, sign_in, targets,
+    ticket, ticket_mail,
 };
 use crate::error::AppError;
 use crate::middleware::Site;
@@ -95,6 +95,10 @@ pub fn app(state: AppState) -> Site {
             get(admin::routing).post(admin::add_route),
         )
         .route("/console/admin/routing/remove", post(admin::remove_route))
+        .route(
+            "/console/admin/targets",
+            get(targets::page).post(targets::save),
+        )
         .route(
             "/console/admin/replies",
             get(canned::page).post(canned::save),

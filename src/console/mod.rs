@@ -18,6 +18,7 @@ pub mod password;
 pub mod queue;
 pub mod session;
 pub mod sign_in;
+pub mod targets;
 pub mod ticket;
 pub mod ticket_mail;
 mod ticket_view;

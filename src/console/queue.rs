@@ -11,6 +11,7 @@ use super::session::SignedIn;
 use super::{Chrome, Params, age, encode};
 use crate::AppState;
 use crate::domain::outcome::OutcomeKind;
+use crate::domain::targets::Urgency;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone, parse_date};
 use crate::error::{AppError, AppResult};
@@ -51,10 +52,11 @@ pub struct QueueQuery {
 }
 
 /// The sort choices: value, label.
-const SORTS: [(&str, &str); 3] = [
+const SORTS: [(&str, &str); 4] = [
     ("newest", "Newest first"),
     ("oldest", "Oldest first"),
     ("updated", "Last updated first"),
+    ("due", "Due first"),
 ];
 
 fn bad(message: String) -> AppError {
@@ -152,9 +154,10 @@ impl QueueQuery {
             "" | "newest" => QueueSort::Newest,
             "oldest" => QueueSort::Oldest,
             "updated" => QueueSort::Updated,
+            "due" => QueueSort::Due,
             _ => {
                 return Err(
-                    "The queue can be sorted by newest, oldest or last updated. Choose one from the list."
+                    "The queue can be sorted by newest, oldest, last updated or due first. Choose one from the list."
                         .into(),
                 );
             }
@@ -265,6 +268,8 @@ struct Line {
     age: String,
     updated: String,
     updated_iso: String,
+    /// The next deadline: (when, ISO, "overdue" / "nearly-due" / "on-time").
+    due: Option<(String, String, &'static str)>,
 }
 
 #[derive(Template)]
@@ -277,7 +282,7 @@ struct QueuePage<'a> {
     next_url: Option<String>,
     previous_url: Option<String>,
     first_url: Option<String>,
-    sorts: [(&'static str, &'static str); 3],
+    sorts: [(&'static str, &'static str); 4],
     sort_now: &'a str,
     sort_words: &'static str,
     by_update: bool,
@@ -307,6 +312,14 @@ fn line(guide: &Guide, row: QueueRow, zone: &Zone, now: Timestamp) -> Line {
         age: age(row.created_at, now),
         updated: zone.display(row.updated_at),
         updated_iso: row.updated_at.iso(),
+        due: row.due_at.map(|due| {
+            let urgency = match Urgency::of(due, now) {
+                Urgency::Overdue => "overdue",
+                Urgency::NearlyDue => "nearly-due",
+                Urgency::OnTime => "on-time",
+            };
+            (zone.display(due), due.iso(), urgency)
+        }),
     }
 }
 

@@ -94,6 +94,8 @@ struct TicketPage<'a> {
     reply_max: usize,
     /// The canned replies to start from: (id, title).
     canned: Vec<(i64, String)>,
+    /// Its deadlines under its kind's response-time targets.
+    deadlines: Vec<super::targets::DeadlineLine>,
     /// The customer's answer to "did this solve your problem?": (it did, comment, when).
     rating: Option<(bool, String, String)>,
 }
@@ -181,6 +183,7 @@ pub(super) async fn render(
         mail_on: state.mail.is_some(),
         messages,
         reply_max: REPLY_MAX,
+        deadlines: super::targets::deadlines(state, &t).await?,
         canned: state
             .store
             .canned_replies()

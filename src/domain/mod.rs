@@ -12,6 +12,7 @@ pub mod manager;
 pub mod outcome;
 pub mod path;
 pub mod synthetic;
+pub mod targets;
 pub mod text;
 pub mod ticket;
 pub mod time;

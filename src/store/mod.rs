@@ -19,6 +19,7 @@
 //! | `insights.rs` | [`InsightStore`] | the insights' figures and exports |
 //! | `outbox.rs` | [`OutboxStore`] | the mails changes cause, and their delivery |
 //! | `guides.rs` | [`GuideStore`] | every guide version served |
+//! | `targets.rs` | [`TargetStore`] | response-time targets and tickets' deadlines |
 //! | `seed.rs` | [`SeedStore`] | bulk loading of synthetic traffic |
 //! | `maintenance.rs` | [`MaintenanceStore`] | health, backups, shutdown |
 //!
@@ -39,6 +40,7 @@ mod search;
 mod seed;
 mod sessions;
 mod sqlite;
+mod targets;
 mod tickets;
 mod visits;
 mod work;
@@ -74,6 +76,7 @@ pub use seed::SeedStore;
 pub use sessions::{
     ManagerSession, NewSession, RecentFailures, SESSION_ABSOLUTE, SESSION_IDLE, SessionStore,
 };
+pub use targets::TargetStore;
 pub use tickets::{
     CustomerUpdates, NewTicket, TicketCreated, TicketStore, TicketSummary, account_domain,
     domain_suffixes,
@@ -100,6 +103,7 @@ pub trait Backend:
     + InsightStore
     + OutboxStore
     + GuideStore
+    + TargetStore
     + SeedStore
     + MaintenanceStore
     + Debug

@@ -50,6 +50,8 @@ pub enum QueueSort {
     Oldest,
     /// Most recently changed first.
     Updated,
+    /// The nearest deadline first (overdue at the top), tickets without one last.
+    Due,
 }
 
 impl QueueSort {
@@ -59,6 +61,7 @@ impl QueueSort {
             QueueSort::Newest => ("created_at", true),
             QueueSort::Oldest => ("created_at", false),
             QueueSort::Updated => ("updated_at", true),
+            QueueSort::Due => ("due_at", false),
         }
     }
 }
@@ -119,6 +122,8 @@ pub struct QueueRow {
     pub customer_email: String,
     /// Who works it, if anyone.
     pub assignee_name: Option<String>,
+    /// The deadline it works to next, if its kind has targets and it is open.
+    pub due_at: Option<Timestamp>,
 }
 
 /// A page of the queue.

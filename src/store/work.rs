@@ -23,6 +23,10 @@ pub struct TicketDetail {
     pub created_at: Timestamp,
     /// Last changed.
     pub updated_at: Timestamp,
+    /// When a manager first replied to the customer.
+    pub first_response_at: Option<Timestamp>,
+    /// When it was first resolved (or closed without being resolved first).
+    pub resolved_at: Option<Timestamp>,
     /// The guide version of the path.
     pub guide_version: String,
     /// The symptom's problem id.

@@ -228,6 +228,7 @@ impl ConversationStore for SqliteStore {
         notify: bool,
     ) -> Result<bool, StoreError> {
         let (manager, body) = (manager_id.to_string(), body.to_string());
+        let zone = self.zone.get();
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
@@ -236,6 +237,14 @@ impl ConversationStore for SqliteStore {
                     };
                     let now = Timestamp::now();
                     let message = insert_message(conn, &id, Some(&manager), &body, now).await?;
+                    sqlx::query(
+                        "UPDATE tickets SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL",
+                    )
+                    .bind(now.millis())
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?;
+                    super::targets::refresh_due(conn, &id, &zone).await?;
                     if notify {
                         let to = customer_email(conn, &id).await?;
                         let mut mail = QueuedMail::about(&id, MailKind::Reply, None, to);
@@ -255,6 +264,7 @@ impl ConversationStore for SqliteStore {
         notify: bool,
     ) -> Result<CustomerMessage, StoreError> {
         let (id, body) = (ticket_id.to_string(), body.to_string());
+        let zone = self.zone.get();
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
@@ -296,6 +306,7 @@ impl ConversationStore for SqliteStore {
                             Some(to),
                         )
                         .await?;
+                        super::targets::refresh_due(conn, &id, &zone).await?;
                     }
                     if notify {
                         let followers = mail_followers(conn).await?;

@@ -20,7 +20,7 @@ use super::{batches, keep_prepared};
 use crate::domain::mail::MailKind;
 use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Timestamp, Zone};
 use crate::store::{
     HeldEvents, NewTicket, StoreError, TicketCreated, account_domain, domain_suffixes,
 };
@@ -53,11 +53,16 @@ struct Opening {
     assignee: Option<(String, String)>,
 }
 
-/// Runs a group of ticket openings inside the writer's transaction.
-pub(super) async fn open_group(conn: &mut SqliteConnection, jobs: Vec<TicketJob>) -> GroupDone {
+/// Runs a group of ticket openings inside the writer's transaction; their deadlines are counted
+/// in `zone`.
+pub(super) async fn open_group(
+    conn: &mut SqliteConnection,
+    jobs: Vec<TicketJob>,
+    zone: &Zone,
+) -> GroupDone {
     let (replies, work): (Vec<_>, Vec<_>) =
         jobs.into_iter().map(|j| (j.reply, (j.new, j.held))).unzip();
-    match run_group(conn, work).await {
+    match run_group(conn, work, zone).await {
         Ok(results) => GroupDone::answered(replies, results.into_iter().map(Ok)),
         Err(e) => GroupDone::failed(replies, &e),
     }
@@ -66,6 +71,7 @@ pub(super) async fn open_group(conn: &mut SqliteConnection, jobs: Vec<TicketJob>
 async fn run_group(
     conn: &mut SqliteConnection,
     work: Vec<(NewTicket, Option<Arc<HeldVisit>>)>,
+    zone: &Zone,
 ) -> Result<Vec<Option<TicketCreated>>, StoreError> {
     // Tickets already opened for these escalations, by outcome event.
     let mut opened: HashMap<i64, (String, TicketCreated)> = HashMap::new();
@@ -248,6 +254,26 @@ async fn run_group(
         .map(|(_, t)| (t.id.as_str(), &t.path))
         .collect();
     insert_paths(conn, &paths).await?;
+
+    // Deadlines, where the kind has targets (none are set on a new installation).
+    let targets = super::targets::targets_on(conn).await?;
+    if !targets.is_empty() {
+        for (i, t) in &openings {
+            let kind = work[*i].0.outcome_kind;
+            let due = super::targets::due_at(
+                targets.get(kind),
+                Timestamp(now),
+                false,
+                TicketStatus::New,
+                zone,
+            );
+            sqlx::query("UPDATE tickets SET due_at = $1 WHERE id = $2")
+                .bind(due)
+                .bind(&t.id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
 
     // The audit trail: opened, and routed where a manager was found.
     let audit: Vec<(&str, &str, &str)> = openings

@@ -36,6 +36,7 @@ mod rollups;
 mod search;
 mod seed;
 mod sessions;
+mod targets;
 mod tickets;
 mod visits;
 mod work;

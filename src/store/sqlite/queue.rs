@@ -7,6 +7,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::SqliteStore;
 use super::work::status_of;
+use crate::domain::targets::NO_DEADLINE;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::{
@@ -138,7 +139,7 @@ fn kept_count_conditions(filter: &QueueFilter) -> Conditions {
 
 const ROW_COLUMNS: &str =
     "t.number, t.status, t.created_at, t.updated_at, t.problem_id, t.outcome_kind,
-    t.customer_name, t.customer_email, m.name AS assignee_name";
+    t.customer_name, t.customer_email, m.name AS assignee_name, t.due_at";
 
 fn queue_row(r: &SqliteRow) -> Result<QueueRow, sqlx::Error> {
     Ok(QueueRow {
@@ -151,6 +152,7 @@ fn queue_row(r: &SqliteRow) -> Result<QueueRow, sqlx::Error> {
         customer_name: r.try_get("customer_name")?,
         customer_email: r.try_get("customer_email")?,
         assignee_name: r.try_get("assignee_name")?,
+        due_at: Some(Timestamp(r.try_get("due_at")?)).filter(|t| t.0 != NO_DEADLINE),
     })
 }
 
@@ -159,6 +161,7 @@ fn cursor_of(sort: QueueSort, row: &QueueRow) -> Cursor {
         at: match sort {
             QueueSort::Newest | QueueSort::Oldest => row.created_at,
             QueueSort::Updated => row.updated_at,
+            QueueSort::Due => row.due_at.unwrap_or(Timestamp(NO_DEADLINE)),
         },
         number: row.number,
     }

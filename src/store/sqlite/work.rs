@@ -52,7 +52,9 @@ impl WorkStore for SqliteStore {
         // costs a round trip to its thread.
         let mut conn = self.read.acquire().await?;
         let row = sqlx::query(
-            "SELECT t.id, t.number, t.status, t.revision, t.created_at, t.updated_at, t.guide_version, t.problem_id,
+            "SELECT t.id, t.number, t.status, t.revision, t.created_at, t.updated_at, t.first_response_at,
+                    (SELECT MIN(a.at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.action = 'status'
+                        AND a.after IN ('resolved', 'closed')) AS resolved_at, t.guide_version, t.problem_id,
                     t.ending_id, t.outcome_kind, t.reason, t.customer_name, t.customer_email, t.customer_phone,
                     t.customer_account, t.email_program, t.description, t.assignee_id, m.name AS assignee_name
              FROM tickets t LEFT JOIN managers m ON m.id = t.assignee_id
@@ -72,6 +74,10 @@ impl WorkStore for SqliteStore {
             revision: row.try_get("revision")?,
             created_at: Timestamp(row.try_get("created_at")?),
             updated_at: Timestamp(row.try_get("updated_at")?),
+            first_response_at: row
+                .try_get::<Option<i64>, _>("first_response_at")?
+                .map(Timestamp),
+            resolved_at: row.try_get::<Option<i64>, _>("resolved_at")?.map(Timestamp),
             guide_version: row.try_get("guide_version")?,
             problem_id: row.try_get("problem_id")?,
             ending_id: row.try_get("ending_id")?,
@@ -109,6 +115,7 @@ impl WorkStore for SqliteStore {
         notify: bool,
     ) -> Result<TicketChange, StoreError> {
         let actor = actor_id.to_string();
+        let zone = self.zone.get();
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
@@ -137,6 +144,7 @@ impl WorkStore for SqliteStore {
                         Some(to.as_str()),
                     )
                     .await?;
+                    super::targets::refresh_due(conn, &id, &zone).await?;
                     if notify
                         && matches!(to, TicketStatus::WaitingOnCustomer | TicketStatus::Resolved)
                     {

@@ -276,7 +276,7 @@ async fn run_batch(
                         group.push(*job);
                     }
                 }
-                let done = escalations::open_group(conn, group).await;
+                let done = escalations::open_group(conn, group, &zone.get()).await;
                 reconnect |= done.reconnect;
                 answers.extend(done.answers);
                 done.ok
