@@ -149,4 +149,23 @@ async fn targets_give_each_open_ticket_a_deadline_the_queue_sorts_and_marks() {
     let page = sam.get("/console/tickets/2").await;
     assert!(page.shows("Resolution, due"));
     assert!(page.shows("met:"));
+
+    // The insights: ticket 1's first answer missed its target, ticket 2 was resolved on target;
+    // the others' deadlines are still ahead and not counted yet.
+    let page = rita.get("/console/insights").await;
+    ok(&page);
+    let section = common::unescape(&page.body)
+        .split(r#"id="response-heading""#)
+        .nth(1)
+        .expect("the response-time section")
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(section.contains("<td>0% of 1</td>"), "{section}");
+    assert!(section.contains("<td>100% of 1</td>"), "{section}");
+    assert!(
+        section.contains("2 h"),
+        "ticket 1 waited two hours: {section}"
+    );
 }

@@ -76,7 +76,7 @@ pub use seed::SeedStore;
 pub use sessions::{
     ManagerSession, NewSession, RecentFailures, SESSION_ABSOLUTE, SESSION_IDLE, SessionStore,
 };
-pub use targets::TargetStore;
+pub use targets::{TargetStore, TicketTimes};
 pub use tickets::{
     CustomerUpdates, NewTicket, TicketCreated, TicketStore, TicketSummary, account_domain,
     domain_suffixes,

@@ -12,6 +12,7 @@
 mod charts;
 mod export;
 mod query;
+mod response;
 mod satisfaction;
 
 use askama::Template;
@@ -125,6 +126,7 @@ struct InsightsPage {
     /// The installation's zone, whose local days and hours the figures count by.
     zone: String,
     satisfaction: satisfaction::SatisfactionFigures,
+    response: Vec<response::ResponseWeek>,
 }
 
 const WEEKDAYS: [&str; 7] = [
@@ -517,6 +519,7 @@ pub async fn page(
         events_csv: format!("/console/insights/events.csv?{qs}"),
         zone: zone.name().to_string(),
         satisfaction: satisfaction::satisfaction(&state, &guide, &chosen).await?,
+        response: response::response_weeks(&state, &chosen).await?,
     };
     Ok(Html(html.render()?).into_response())
 }

@@ -11,7 +11,7 @@ use super::SqliteStore;
 use crate::domain::targets::{NO_DEADLINE, Target};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone};
-use crate::store::{StoreError, TargetStore};
+use crate::store::{StoreError, TargetStore, TicketTimes};
 
 type TargetRow = (String, Option<i64>, Option<i64>, bool);
 
@@ -84,6 +84,36 @@ pub(super) async fn refresh_due(
 
 #[async_trait]
 impl TargetStore for SqliteStore {
+    async fn ticket_times(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        problem: Option<&str>,
+    ) -> Result<Vec<TicketTimes>, StoreError> {
+        let rows: Vec<(String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT t.outcome_kind, t.created_at, t.first_response_at,
+                    (SELECT MIN(a.at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.action = 'status'
+                        AND a.after IN ('resolved', 'closed'))
+             FROM tickets t
+             WHERE t.created_at >= $1 AND t.created_at < $2 AND ($3 IS NULL OR t.problem_id = $3)
+             ORDER BY t.created_at",
+        )
+        .bind(from.millis())
+        .bind(to.millis())
+        .bind(problem)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, created, first, resolved)| TicketTimes {
+                outcome_kind: kind,
+                created_at: Timestamp(created),
+                first_response_at: first.map(Timestamp),
+                resolved_at: resolved.map(Timestamp),
+            })
+            .collect())
+    }
+
     async fn targets(&self) -> Result<Vec<(String, Target)>, StoreError> {
         let rows: Vec<TargetRow> = sqlx::query_as(
             "SELECT outcome_kind, first_response_minutes, resolution_minutes, business_hours = 1
