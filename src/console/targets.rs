@@ -47,7 +47,10 @@ fn hours(minutes: Option<i64>) -> String {
     match minutes {
         None => String::new(),
         Some(m) if m % 60 == 0 => (m / 60).to_string(),
-        Some(m) => format!("{}", m as f64 / 60.0),
+        Some(m) => format!("{:.2}", m as f64 / 60.0)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string(),
     }
 }
 
@@ -243,6 +246,8 @@ mod tests {
         assert!(minutes("9000", "x").is_err());
         assert_eq!(hours(Some(240)), "4");
         assert_eq!(hours(Some(90)), "1.5");
+        assert_eq!(hours(Some(1)), "0.02");
+        assert_eq!(minutes(&hours(Some(1)), "x"), Ok(Some(1)));
         assert_eq!(hours(None), "");
     }
 }
