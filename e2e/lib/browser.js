@@ -47,6 +47,16 @@ export async function launch() {
  * A fresh browser context (its own cookies) on `baseURL`, and a page in it that is watched:
  * `page.checkClean()` fails on any console error, failed request, or request to another origin.
  */
+/** Runs `fn(page)` in a fresh browser context on `baseURL`; closes it afterwards. */
+export async function inPage(browser, baseURL, options, fn) {
+  const { context, page } = await openPage(browser, baseURL, options);
+  try {
+    return await fn(page);
+  } finally {
+    await context.close();
+  }
+}
+
 export async function openPage(browser, baseURL, options = {}) {
   const contextOptions = {
     baseURL,

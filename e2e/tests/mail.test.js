@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import path from 'node:path';
-import { DESKTOP, PHONE, axeReportName, checkPage, launch, openPage, screenshot, screenshotDir } from '../lib/browser.js';
+import { DESKTOP, PHONE, axeReportName, checkPage, inPage, launch, screenshot, screenshotDir } from '../lib/browser.js';
 import { signIn } from '../lib/console.js';
 import { byId, customer } from '../lib/guide.js';
 import { assertHeading, follow, sendEscalation, walkToEscalation } from '../lib/journey.js';
@@ -33,14 +33,7 @@ after(async () => {
   await smtp?.stop();
 });
 
-async function session(options, fn) {
-  const { context, page } = await openPage(browser, server.url, options);
-  try {
-    return await fn(page);
-  } finally {
-    await context.close();
-  }
-}
+const session = (options, fn) => inPage(browser, server.url, options, fn);
 
 test('the acknowledgement is mailed, and the manager sees it and chooses their mail', async () => {
   const problem = byId['cant-send'];

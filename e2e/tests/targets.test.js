@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import path from 'node:path';
-import { DESKTOP, PHONE, axeReportName, checkPage, launch, openPage, screenshot, screenshotDir } from '../lib/browser.js';
+import { DESKTOP, PHONE, axeReportName, checkPage, inPage, launch, screenshot, screenshotDir } from '../lib/browser.js';
 import { signIn } from '../lib/console.js';
 import { byId, customer } from '../lib/guide.js';
 import { assertHeading, follow, sendEscalation, walkToEscalation } from '../lib/journey.js';
@@ -27,14 +27,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function session(options, fn) {
-  const { context, page } = await openPage(browser, server.url, options);
-  try {
-    return await fn(page);
-  } finally {
-    await context.close();
-  }
-}
+const session = (options, fn) => inPage(browser, server.url, options, fn);
 
 test('a ticket is marked due soon, then overdue, in the queue and on its page', async () => {
   const problem = byId['cant-send'];
