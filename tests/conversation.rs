@@ -10,16 +10,7 @@ use std::time::Duration;
 
 use common::{TestApp, ok};
 use helpdesk::domain::manager::Role;
-use real_smtp::{Received, SmtpServer, free_port};
-
-/// The value of header `name` in a received mail's raw header block (unfolded).
-fn header(mail: &Received, name: &str) -> String {
-    let head = mail.head().replace("\r\n ", " ");
-    head.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .unwrap_or_default()
-        .to_string()
-}
+use real_smtp::{SmtpServer, free_port};
 
 #[tokio::test]
 async fn a_reply_reaches_the_customer_who_answers_and_reopens_until_the_ticket_closes() {
@@ -91,11 +82,11 @@ async fn a_reply_reaches_the_customer_who_answers_and_reopens_until_the_ticket_c
     );
     let ack_id = format!("<{}>", ack.message_id());
     assert_eq!(
-        header(reply, "In-Reply-To"),
+        reply.header("In-Reply-To"),
         ack_id,
         "threaded under the acknowledgement"
     );
-    assert!(header(reply, "References").contains(&ack_id));
+    assert!(reply.header("References").contains(&ack_id));
 
     // Ann reads it on her page (never the note), and answers after Rita asks her to.
     let mut ann = app.customer();

@@ -57,13 +57,7 @@ fn a_new_ticket_mails_the_customer_the_reference_the_status_link_and_the_path() 
     let mut ann = server.client();
     let sent = ann.escalate_download_stuck().unwrap();
     assert_eq!(sent.status, 303);
-    let status_link = sent
-        .header("location")
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let status_link = sent.location_path();
 
     let landing = ann.get(sent.header("location").unwrap()).unwrap();
     assert!(
@@ -130,14 +124,7 @@ fn a_mail_server_that_is_down_for_a_while_delays_mail_and_loses_none() {
         let sent = customer.escalate_download_stuck().unwrap();
         assert_eq!(sent.status, 303);
         assert!(started.elapsed() < Duration::from_secs(5));
-        links.push(
-            sent.header("location")
-                .unwrap()
-                .split('?')
-                .next()
-                .unwrap()
-                .to_string(),
-        );
+        links.push(sent.location_path());
     }
     std::thread::sleep(Duration::from_millis(2500));
     let waiting = mails_of(&dir.path().join("helpdesk.db"), &links[0]);
@@ -171,13 +158,7 @@ fn a_refusal_is_kept_with_the_servers_answer_and_not_tried_again() {
     let smtp = SmtpServer::start(&dir.path().join("mail"), free_port(), Some("example.com"));
     let server = serve_with_mail(&dir.path().join("helpdesk.db"), free_port(), smtp.port);
     let sent = server.client().escalate_download_stuck().unwrap();
-    let link = sent
-        .header("location")
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let link = sent.location_path();
     let db = dir.path().join("helpdesk.db");
     assert!(
         eventually(Duration::from_secs(10), || mails_of(&db, &link)[0].state
@@ -226,13 +207,7 @@ fn without_a_mail_server_nothing_is_queued() {
     let server = Server::start(&db, free_port());
     let mut ann = server.client();
     let sent = ann.escalate_download_stuck().unwrap();
-    let link = sent
-        .header("location")
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let link = sent.location_path();
     assert!(mails_of(&db, &link).is_empty());
     let landing = ann.get(sent.header("location").unwrap()).unwrap();
     assert_eq!(landing.status, 200);

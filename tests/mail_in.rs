@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use real_server::{Server, binary, free_port};
-use real_smtp::{Received, SmtpServer};
+use real_smtp::SmtpServer;
 
 /// Runs `helpdesk mail-in` on `db` with `raw` on its standard input: (exit status, stderr).
 fn mail_in(db: &Path, raw: &[u8]) -> (i32, String) {
@@ -31,16 +31,6 @@ fn mail_in(db: &Path, raw: &[u8]) -> (i32, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// A header's value in a received mail (unfolded).
-fn header(mail: &Received, name: &str) -> String {
-    let head = mail.head().replace("\r\n ", " ");
-    head.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
 }
 
 /// The bare address in `Name <address>`.
@@ -75,13 +65,7 @@ fn replies_by_mail_reach_their_ticket_and_everything_else_is_refused() {
     );
     let mut ann = server.client();
     let sent = ann.escalate_download_stuck().unwrap();
-    let link = sent
-        .header("location")
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let link = sent.location_path();
     let mut eve = server.client();
     eve.escalate_download_stuck().unwrap();
     let mails = smtp.wait_for(2, Duration::from_secs(10));
@@ -89,14 +73,14 @@ fn replies_by_mail_reach_their_ticket_and_everything_else_is_refused() {
         .iter()
         .find(|m| m.text().contains(&link))
         .expect("Ann's acknowledgement");
-    let reply_to = bare(&header(ack, "Reply-To"));
+    let reply_to = bare(&ack.header("Reply-To"));
     assert!(
         reply_to.starts_with("support+1-") && reply_to.ends_with("@iims.example"),
         "{reply_to}"
     );
-    let ack_id = header(ack, "Message-ID");
+    let ack_id = ack.header("Message-ID");
     let eve_ack = mails.iter().find(|m| !m.text().contains(&link)).unwrap();
-    let eve_reply_to = bare(&header(eve_ack, "Reply-To"));
+    let eve_reply_to = bare(&eve_ack.header("Reply-To"));
     let page = |ann: &mut real_server::Client| ann.get(&link).unwrap().body;
 
     // Thunderbird: plain text, the history quoted below "… wrote:".

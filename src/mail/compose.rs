@@ -166,8 +166,21 @@ pub async fn letter(
         .guides
         .version(&state.store, &ticket.guide_version)
         .await?;
-    let events = state.store.ticket_events(&ticket.id).await?;
-    let lines = describe_history(state, &history(&events)).await?;
+    // Only the acknowledgement and the managers' news tell the path; the other mails skip
+    // reading it.
+    let tells_path = matches!(
+        out.kind,
+        MailKind::TicketOpened
+            | MailKind::TicketRouted
+            | MailKind::TicketAssigned
+            | MailKind::TicketUnassigned
+    );
+    let lines = if tells_path {
+        let events = state.store.ticket_events(&ticket.id).await?;
+        describe_history(state, &history(&events)).await?
+    } else {
+        Vec::new()
+    };
     let message = match out.ticket_message_id {
         Some(id) => state.store.message(&ticket.id, id).await?,
         None => None,

@@ -165,6 +165,12 @@ pub struct Response {
 }
 
 impl Response {
+    /// The path a redirect leads to, without its query: a status link after an escalation.
+    pub fn location_path(&self) -> String {
+        let location = self.header("location").expect("a redirect");
+        location.split('?').next().unwrap_or(location).to_string()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

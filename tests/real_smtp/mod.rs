@@ -187,6 +187,16 @@ impl Received {
             .to_string()
     }
 
+    /// Header `name`'s value as sent, unfolded, trimmed; empty when absent.
+    pub fn header(&self, name: &str) -> String {
+        let head = self.head().replace("\r\n ", " ");
+        head.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
     /// The plain-text part.
     pub fn text(&self) -> String {
         self.parsed()
