@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 use crate::extract::Path;
+use crate::gzip::accepts_gzip;
 
 struct Asset {
     name: &'static str,
@@ -145,34 +146,6 @@ pub async fn serve(Path(name): Path<String>, headers: HeaderMap) -> Result<Respo
     Ok(response)
 }
 
-/// Whether the request's `Accept-Encoding` accepts gzip: listed with a weight above zero, or
-/// not listed and `*` is.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    let mut any = false;
-    for item in headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-    {
-        let mut parts = item.split(';');
-        let coding = parts.next().unwrap_or("").trim();
-        let accepted = !parts.any(|p| {
-            p.trim()
-                .strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        if coding.eq_ignore_ascii_case("gzip") {
-            return accepted;
-        }
-        if coding == "*" {
-            any = accepted;
-        }
-    }
-    any
-}
-
 /// What crawlers may read: the guide (the home page and every problem and step) is public
 /// help, worth finding from a search engine. Ticket status pages are each customer's own (their
 /// link is the secret), and the console is for managers.
@@ -200,29 +173,4 @@ pub async fn robots() -> Response {
         ROBOTS_TXT,
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::accepts_gzip;
-    use axum::http::{HeaderMap, HeaderValue, header};
-
-    fn with(value: &'static str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
-        h
-    }
-
-    #[test]
-    fn gzip_is_sent_only_where_accepted() {
-        assert!(accepts_gzip(&with("gzip")));
-        assert!(accepts_gzip(&with("br, gzip;q=0.5, deflate")));
-        assert!(accepts_gzip(&with("GZIP")));
-        assert!(accepts_gzip(&with("*")));
-        assert!(!accepts_gzip(&with("gzip;q=0")));
-        assert!(!accepts_gzip(&with("br, deflate")));
-        assert!(!accepts_gzip(&with("identity")));
-        assert!(!accepts_gzip(&with("*, gzip;q=0")));
-        assert!(!accepts_gzip(&HeaderMap::new()));
-    }
 }

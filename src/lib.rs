@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod guide;
+pub mod gzip;
 pub mod journey;
 pub mod limits;
 pub mod logging;

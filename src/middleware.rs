@@ -3,7 +3,7 @@
 //!
 //! It is one service, [`Site`], around the router, and each request passes through it in the
 //! order [`Site::answer`] reads: a request id, the body limit, the routes (under a time limit,
-//! with panics caught, their pages gzipped for clients that accept it), then the error page and
+//! with panics caught), their pages gzipped for clients that accept it, then the error page and
 //! the security headers on the way out. One
 //! service rather than a stack of layers: each layer applied to a router wraps every route and
 //! clones and boxes its inner service on every request, which on a step page cost more than
@@ -27,12 +27,11 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::FutureExt;
 use http_body_util::Limited;
 use tower::{BoxError, Service, ServiceExt};
-use tower_http::compression::predicate::Predicate;
-use tower_http::compression::{Compression, CompressionLevel};
 use tower_http::timeout::Timeout;
 
 use crate::AppState;
 use crate::error::{ErrorPage, Failure};
+use crate::gzip;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The longest request id taken from a client (a proxy's); a longer one is replaced.
@@ -63,12 +62,12 @@ const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
 pub struct Site(Arc<Parts>);
 
 struct Parts {
-    routes: Compression<Timeout<Router>, Compressible>,
+    routes: Timeout<Router>,
     state: AppState,
     ids: RequestIds,
 }
 
-// By hand: tower-http's `Compression` has no `Debug`.
+// By hand: tower-http's `Timeout` has no `Debug`.
 impl std::fmt::Debug for Parts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Parts")
@@ -87,16 +86,11 @@ pub fn wrap(router: Router<AppState>, state: AppState) -> Site {
         router
     };
     Site(Arc::new(Parts {
-        // Inside the error pages and the headers added on the way out, so those stay as they
-        // are for every response. Fastest level: on a 3-10 KB page it keeps most of the gain
-        // (as nginx's default level 1 does) at a fraction of the default level's CPU.
-        routes: Compression::new(Timeout::with_status_code(
+        routes: Timeout::with_status_code(
             router.with_state(state.clone()),
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ))
-        .quality(CompressionLevel::Fastest)
-        .compress_when(Compressible),
+        ),
         state,
         ids: RequestIds::new(),
     }))
@@ -162,27 +156,18 @@ impl Site {
             // extractors answer that with 413 too.
             let request = request.map(|body| Body::new(Limited::new(body, BODY_LIMIT)));
             let head = request.method() == Method::HEAD;
-            // Only pages are compressed. A form's answer (a redirect, the form again with its
-            // errors) goes as it is: the compression would turn it into a 406 for a client
-            // that refuses every encoding, after the form was acted on.
-            let compress = head || request.method() == Method::GET;
-            let routes = &self.0.routes;
-            let answer = async move {
-                if compress {
-                    routes
-                        .clone()
-                        .oneshot(request)
-                        .await
-                        .map(|r| r.map(Body::new))
-                } else {
-                    routes.get_ref().clone().oneshot(request).await
-                }
-            };
+            // Only pages are compressed (inside the error pages and the headers added on the
+            // way out, so those stay as they are). A form's answer (a redirect, the form again
+            // with its errors) goes as it is.
+            let gzip =
+                (head || request.method() == Method::GET) && gzip::accepts_gzip(request.headers());
+            let answer = self.0.routes.clone().oneshot(request);
             match AssertUnwindSafe(answer).catch_unwind().await {
-                // A HEAD answer has the GET's headers (its encoding too) and no body; the
-                // encoder would otherwise send the gzip framing of an empty body.
-                Ok(Ok(response)) if head => response.map(|_| Body::empty()),
-                Ok(Ok(response)) => response,
+                // A HEAD answer has the GET's headers (its encoding too) and no body.
+                Ok(Ok(response)) if head => {
+                    compress(response, gzip, head).await.map(|_| Body::empty())
+                }
+                Ok(Ok(response)) => compress(response, gzip, head).await,
                 Ok(Err(never)) => match never {},
                 Err(_) => {
                     let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -198,30 +183,56 @@ impl Site {
     }
 }
 
-/// Which responses are gzipped: pages and stylesheets of at least [`COMPRESS_MIN_BYTES`].
-/// Nothing else: images and the precompressed assets gain nothing (and a response that has a
+/// A page gzipped for a client that accepts it (`gzip`), with `Vary: Accept-Encoding` whether or
+/// not it was. Only pages and stylesheets of at least [`COMPRESS_MIN_BYTES`] whose length is
+/// known: images and the precompressed assets gain nothing (and a response that has a
 /// `Content-Encoding` is never touched), and the CSV exports stream page by page as they are
-/// read, which an encoder buffering its output would hold back.
-#[derive(Clone, Copy, Debug)]
-struct Compressible;
-
-impl Predicate for Compressible {
-    fn should_compress<B: HttpBody>(&self, response: &axum::http::Response<B>) -> bool {
-        let text = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| {
-                let v = v.as_bytes();
-                v.starts_with(b"text/html") || v.starts_with(b"text/css")
-            });
-        // The length header first: a HEAD answer has it, with an empty body, and must say
-        // what the GET would.
-        let size = response
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-            .or_else(|| response.body().size_hint().exact());
-        text && size.is_none_or(|size| size >= COMPRESS_MIN_BYTES)
+/// read, which would have to be held back to be compressed whole.
+async fn compress(response: Response, gzip: bool, head: bool) -> Response {
+    let headers = response.headers();
+    let text = headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"text/html") || v.starts_with(b"text/css")
+    });
+    // The length header first: a HEAD answer has it, with an empty body, and must say what the
+    // GET would.
+    let size = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .or_else(|| response.body().size_hint().exact());
+    if !text
+        || headers.contains_key(header::CONTENT_ENCODING)
+        || size.is_none_or(|size| size < COMPRESS_MIN_BYTES)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    parts
+        .headers
+        .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if !gzip {
+        return Response::from_parts(parts, body);
+    }
+    let gzip_header = HeaderValue::from_static("gzip");
+    if head {
+        // The GET's headers: gzipped, of a length only the GET's gzipping would tell.
+        parts.headers.insert(header::CONTENT_ENCODING, gzip_header);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, body);
+    }
+    // A page of known length is one buffer, rendered before it was answered: this reads it at
+    // once.
+    let Ok(page) = axum::body::to_bytes(body, usize::MAX).await else {
+        parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+        return Response::from_parts(parts, Body::empty());
+    };
+    match gzip::gzip(&page) {
+        Some(gzipped) => {
+            parts.headers.insert(header::CONTENT_ENCODING, gzip_header);
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(gzipped))
+        }
+        None => Response::from_parts(parts, Body::from(page)),
     }
 }
 

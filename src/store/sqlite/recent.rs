@@ -19,6 +19,9 @@ use super::rollups::Attempt;
 use crate::domain::path::{Event, Name};
 use crate::store::HeldEvents;
 
+/// The most events one click adds to a visit.
+const EVENTS_A_CLICK: usize = 2;
+
 /// A visit as the writer works on it.
 #[derive(Debug, Clone)]
 pub(super) struct VisitState {
@@ -44,7 +47,9 @@ pub(super) enum Known<T> {
 #[derive(Debug)]
 pub(super) struct HeldVisit {
     csrf_token: Box<str>,
-    events: Box<[Event]>,
+    /// A vector, not a boxed slice: the writer made it with room for the click's events, and
+    /// cutting it to size would move it once more on every click.
+    events: Vec<Event>,
     attempt: Known<Attempt>,
 }
 
@@ -69,7 +74,13 @@ impl HeldVisit {
     pub(super) fn state(&self) -> VisitState {
         VisitState {
             csrf_token: self.csrf_token.to_string(),
-            events: self.events.to_vec(),
+            events: {
+                // Room for what a click adds (a choice, perhaps an outcome), so the writer's
+                // pushes never move the path.
+                let mut events = Vec::with_capacity(self.events.len() + EVENTS_A_CLICK);
+                events.extend_from_slice(&self.events);
+                events
+            },
             attempt: self.attempt.clone(),
         }
     }
@@ -148,7 +159,7 @@ impl RecentVisits {
     pub(super) fn put(&self, id: Uuid, state: VisitState) {
         let held = Arc::new(HeldVisit {
             csrf_token: state.csrf_token.into_boxed_str(),
-            events: state.events.into_boxed_slice(),
+            events: state.events,
             attempt: state.attempt,
         });
         let mut g = lock(&self.inner);
