@@ -195,7 +195,10 @@ class Server:
             env["RUST_LOG"] = self.rust_log
         began = time.perf_counter()
         self.proc = subprocess.Popen(
-            [self.binary, "serve", "--listen", f"{HOST}:{self.port}", "--database-url", self.url],
+            # The load comes from loopback as from a local proxy: each simulated customer sends
+            # its own X-Forwarded-For, and the per-client limits count each customer apart.
+            [self.binary, "serve", "--listen", f"{HOST}:{self.port}", "--database-url", self.url,
+             "--trusted-proxy", "127.0.0.1"],
             stdout=self.logfile, stderr=subprocess.STDOUT, env=env, cwd=self.workdir,
         )
         try:

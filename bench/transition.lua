@@ -48,16 +48,24 @@ function init(args)
   checking = (tid == 1)
 end
 
+-- Each simulated customer is a client of its own, as the local proxy (the server trusts
+-- 127.0.0.1) tells it: its per-client limits count its own clicks.
+local function address(i)
+  return string.format("10.%d.%d.%d", math.floor(i / 65536) % 256, math.floor(i / 256) % 256, i % 256)
+end
+
 local function pair(n, k)
   local choice = k % 2
   local id = index[n] .. "-" .. (k + 1)
   local c = "helpdesk_visit=" .. cookie[n]
+  local client = address(index[n])
   return wrk.format("POST", CHOOSE, {
       ["Cookie"] = c,
       ["Content-Type"] = "application/x-www-form-urlencoded",
       ["X-Request-Id"] = "p" .. id,
+      ["X-Forwarded-For"] = client,
     }, "csrf=" .. csrf[n] .. "&choice=" .. choice)
-    .. wrk.format("GET", NEXT[choice], { ["Cookie"] = c, ["X-Request-Id"] = "g" .. id })
+    .. wrk.format("GET", NEXT[choice], { ["Cookie"] = c, ["X-Request-Id"] = "g" .. id, ["X-Forwarded-For"] = client })
 end
 
 function request()

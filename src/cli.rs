@@ -9,7 +9,9 @@ use clap::builder::{
 };
 use clap::{Args, Parser, Subcommand};
 
+use crate::client::TrustedProxies;
 use crate::domain::manager::Role;
+use crate::limits::LimitSettings;
 use crate::store::DEFAULT_DATABASE_URL;
 
 /// The address the server listens on when none is given.
@@ -194,9 +196,67 @@ pub struct ServeConfig {
         value_parser = clap::value_parser!(u64).range(1..=3600)
     )]
     pub mail_retry_seconds: u64,
+    /// A reverse proxy allowed to say who the client is (X-Forwarded-For) and that it came over
+    /// HTTPS (X-Forwarded-Proto): a network (10.0.0.0/8) or an address (127.0.0.1). Repeat the
+    /// flag or separate with commas. Unset: forwarded headers are ignored and the connection's
+    /// peer is the client.
+    #[arg(
+        long = "trusted-proxy",
+        env = "HELPDESK_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ',',
+        value_parser = crate::client::parse_network
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Visits one client may start per minute (0: no limit).
+    #[arg(long, env = "HELPDESK_LIMIT_VISITS", value_name = "N", help_heading = LIMITS,
+          default_value_t = LimitSettings::DEFAULT.visits)]
+    pub limit_visits: u32,
+    /// Answers (and steps back) one client may send per minute (0: no limit).
+    #[arg(long, env = "HELPDESK_LIMIT_CHOICES", value_name = "N", help_heading = LIMITS,
+          default_value_t = LimitSettings::DEFAULT.choices)]
+    pub limit_choices: u32,
+    /// Tickets one client may open per 10 minutes (0: no limit).
+    #[arg(long, env = "HELPDESK_LIMIT_TICKETS", value_name = "N", help_heading = LIMITS,
+          default_value_t = LimitSettings::DEFAULT.tickets)]
+    pub limit_tickets: u32,
+    /// Forms of ticket status pages (messages, contact corrections, ratings) one client may
+    /// send per minute (0: no limit).
+    #[arg(long, env = "HELPDESK_LIMIT_STATUS_FORMS", value_name = "N", help_heading = LIMITS,
+          default_value_t = LimitSettings::DEFAULT.status_forms)]
+    pub limit_status_forms: u32,
+    /// Lost status links one client may ask for per hour (0: no limit).
+    #[arg(long, env = "HELPDESK_LIMIT_LINK_REQUESTS", value_name = "N", help_heading = LIMITS,
+          default_value_t = LimitSettings::DEFAULT.link_requests)]
+    pub limit_link_requests: u32,
+    /// Console sign-in attempts one client may make per minute (0: no limit); failures are
+    /// also throttled per account.
+    #[arg(long, env = "HELPDESK_LIMIT_SIGN_INS", value_name = "N", help_heading = LIMITS,
+          default_value_t = LimitSettings::DEFAULT.sign_ins)]
+    pub limit_sign_ins: u32,
 }
 
+/// The heading of the limits in `helpdesk help serve`.
+const LIMITS: &str = "Limits per client (429 with Retry-After past them)";
+
 impl ServeConfig {
+    /// The trusted proxies as configured.
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        TrustedProxies::new(self.trusted_proxies.clone())
+    }
+
+    /// The per-client limits as configured.
+    pub fn limits(&self) -> LimitSettings {
+        LimitSettings {
+            visits: self.limit_visits,
+            choices: self.limit_choices,
+            tickets: self.limit_tickets,
+            status_forms: self.limit_status_forms,
+            link_requests: self.limit_link_requests,
+            sign_ins: self.limit_sign_ins,
+        }
+    }
+
     /// Mail as configured, `None` when it is off (no `--smtp-url`), or which setting is wrong.
     pub fn mail(&self) -> Result<Option<crate::mail::Mail>, String> {
         let Some(url) = self.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {

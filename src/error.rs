@@ -5,9 +5,10 @@
 //! 4xx pages say what happened in plain words; 5xx pages say nothing of the cause, which the
 //! response carries as a [`Failure`] for the middleware to log once, on the request's line.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::limits::{Action, Refused};
 use crate::store::StoreError;
 
 /// What a failed request answers.
@@ -31,9 +32,9 @@ pub enum AppError {
     /// The change contradicts the current state (e.g. it would leave no admin); nothing was saved.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// Too many attempts; the message says when to try again.
-    #[error("too many requests: {0}")]
-    TooManyRequests(String),
+    /// A client over one of its limits; the page says when to try again, as does `Retry-After`.
+    #[error("too many requests: {}", .0.action.as_str())]
+    Limited(Refused),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -69,7 +70,7 @@ impl AppError {
             AppError::Rejected(status, _) => *status,
             AppError::Forbidden(_) | AppError::Denied(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Limited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) | AppError::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -104,9 +105,9 @@ impl IntoResponse for AppError {
                 heading: "That change wasn't made",
                 message: message.clone(),
             },
-            AppError::TooManyRequests(message) => ErrorPage {
+            AppError::Limited(refused) => ErrorPage {
                 heading: "Too many attempts",
-                message: message.clone(),
+                message: limited_message(refused),
             },
             _ if status == StatusCode::SERVICE_UNAVAILABLE => ErrorPage {
                     heading: "The help site is briefly unavailable",
@@ -124,8 +125,39 @@ impl IntoResponse for AppError {
                 unavailable: status == StatusCode::SERVICE_UNAVAILABLE,
             });
         }
+        if let AppError::Limited(refused) = &self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(refused.retry_after_secs()),
+            );
+        }
         response.extensions_mut().insert(page);
         response
+    }
+}
+
+/// What a client over a limit is told: what was refused and how long to wait.
+pub fn limited_message(refused: &Refused) -> String {
+    let wait = refused.wait_in_words();
+    match refused.action {
+        Action::StartVisit => format!(
+            "Many visits of the guide have been started from your network in the last minute. Please wait {wait} and try again."
+        ),
+        Action::Choose => format!(
+            "Many answers have been sent from your network in the last minute. Please wait {wait} and answer again; your place in the guide is kept."
+        ),
+        Action::OpenTicket => format!(
+            "Many tickets have been sent from your network in the last few minutes. Please try again in {wait}; nothing you typed was lost."
+        ),
+        Action::StatusForm => format!(
+            "Many forms have been sent from your network in the last minute. Please wait {wait} and send it again."
+        ),
+        Action::FindLink => format!(
+            "Links have been asked for many times from your network. Please try again in {wait}."
+        ),
+        Action::SignIn => format!(
+            "Too many sign-in attempts have come from your network. Please wait {wait} and try again."
+        ),
     }
 }
 

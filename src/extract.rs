@@ -1,13 +1,14 @@
 //! Extractors that answer bad input with helpdesk's own error pages instead of framework text.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use crate::client::Origin;
 use crate::error::AppError;
 
 /// A URL-encoded form body; a malformed one is a 4xx page.
@@ -85,12 +86,14 @@ pub fn is_cross_site(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Whether the request reached us over HTTPS (directly or through a proxy that says so).
+/// Whether the request reached us over HTTPS: a trusted proxy said so (the middleware drops
+/// `X-Forwarded-Proto` from anyone else, [`crate::client`]).
 pub fn is_https(headers: &HeaderMap) -> bool {
     headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+        .and_then(|v| v.rsplit(',').next())
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
 /// Compares two secrets in time that does not depend on where they differ.
@@ -102,37 +105,20 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Who is asking, for per-client limits (sign-in throttling, tickets per client).
-///
-/// The peer address of the connection (`ConnectInfo`, which `helpdesk serve` provides). When the
-/// peer is a loopback address, i.e. a reverse proxy on the same host, or when there is no
-/// connection info (the router used in-process, as tests do), the first entry of
-/// `X-Forwarded-For` is used instead; with neither, all such requests share one key.
-#[derive(Debug, Clone)]
-pub struct Client(pub String);
+/// Who is asking, for per-client limits (rate limits, sign-in throttling): the client's
+/// address as the middleware resolved it through the trusted proxies ([`crate::client`]), an
+/// IPv6 address as its /64 network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Client(pub IpAddr);
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        let forwarded = || {
-            parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let key = match peer {
-            Some(ip) if !ip.is_loopback() => ip.to_string(),
-            Some(ip) => forwarded().unwrap_or_else(|| ip.to_string()),
-            None => forwarded().unwrap_or_else(|| "unknown".into()),
-        };
-        Ok(Client(key))
+        let origin = parts.extensions.get::<Origin>().copied().unwrap_or(Origin {
+            client: None,
+            https: false,
+        });
+        Ok(Client(origin.limit_key()))
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod cli;
+pub mod client;
 pub mod console;
 pub mod domain;
 pub mod error;
@@ -45,10 +46,10 @@ pub struct Shared {
     pub store: Store,
     /// The guide being served, and earlier versions.
     pub guides: Guides,
-    /// Tickets per client, against floods.
-    pub ticket_limit: limits::RateLimit,
-    /// Requests for a lost status link per client.
-    pub find_limit: limits::RateLimit,
+    /// Per-client limits on what changes something, against floods.
+    pub limits: limits::Limits,
+    /// The reverse proxies that may say who the client is.
+    pub proxies: client::TrustedProxies,
     /// The installation's time zone: every time shown to a person is in it, and a day is a
     /// local day in it.
     pub zone: Zone,
@@ -83,11 +84,8 @@ impl AppState {
         Ok(AppState(Arc::new(Shared {
             store,
             guides: Guides::new(guide),
-            ticket_limit: limits::RateLimit::new(limits::TICKETS_PER_CLIENT, limits::TICKET_WINDOW),
-            find_limit: limits::RateLimit::new(
-                tickets::find::FINDS_PER_CLIENT,
-                tickets::find::FIND_WINDOW,
-            ),
+            limits: limits::Limits::new(limits::LimitSettings::DEFAULT),
+            proxies: client::TrustedProxies::default(),
             zone,
             mail: None,
         })))
@@ -95,13 +93,30 @@ impl AppState {
 
     /// The same state with mail on. Call it before the state is shared.
     pub fn with_mail(self, mail: Arc<mail::Mail>) -> AppState {
+        self.change("mail", |shared| shared.mail = Some(mail))
+    }
+
+    /// The same state with these limits and trusted proxies. Call it before the state is shared.
+    pub fn with_network(
+        self,
+        proxies: client::TrustedProxies,
+        limits: limits::LimitSettings,
+    ) -> AppState {
+        self.change("the network settings", |shared| {
+            shared.proxies = proxies;
+            shared.limits = limits::Limits::new(limits);
+        })
+    }
+
+    /// The state changed by `f`, unless it is already shared (then it stays as it is).
+    fn change(self, what: &str, f: impl FnOnce(&mut Shared)) -> AppState {
         match Arc::try_unwrap(self.0) {
             Ok(mut shared) => {
-                shared.mail = Some(mail);
+                f(&mut shared);
                 AppState(Arc::new(shared))
             }
             Err(shared) => {
-                tracing::error!("mail was turned on after the state was shared; it stays off");
+                tracing::error!("{what} changed after the state was shared; left as it was");
                 AppState(shared)
             }
         }

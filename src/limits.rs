@@ -1,52 +1,219 @@
-//! Per-client rate limits, kept in memory: enough to stop one client flooding the queue with
-//! tickets, never noticed by a real customer. (Sign-in throttling is kept in the database
-//! instead, so that several server instances share it; see `console::sign_in`.)
+//! Per-client limits on what changes something: starting visits, choosing answers, opening
+//! tickets, the status page's forms, asking for a lost link, signing in. A client over a limit
+//! is answered `429` with `Retry-After`; other clients are served as before.
+//!
+//! Each limit is a token bucket per client ([`governor`]'s GCRA): a client may do `count`
+//! things at once and then one more each `per / count`. The defaults are far above what a person
+//! does (a customer clicks an answer every few seconds at most) and well below what a script in
+//! a loop does; an installation whose customers share few addresses (a campus, a carrier's NAT)
+//! raises them (`--limit-*`, README). Counts are kept in memory, per instance. Sign-in failures
+//! are also throttled in the database per account (`console::sign_in`).
+//!
+//! The client is who [`crate::client`] says it is: the peer, or behind a trusted proxy the
+//! address it forwarded; an IPv6 client is counted by its /64 network.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
-/// How many tickets one client may open per window.
-pub const TICKETS_PER_CLIENT: u32 = 20;
-/// The window for [`TICKETS_PER_CLIENT`].
-pub const TICKET_WINDOW: Duration = Duration::from_secs(10 * 60);
-/// Past this many tracked clients, expired windows are swept.
-const SWEEP_AT: usize = 10_000;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// A fixed-window counter per client key.
-#[derive(Debug)]
-pub struct RateLimit {
-    max: u32,
-    window: Duration,
-    clients: Mutex<HashMap<String, (Instant, u32)>>,
+/// What a limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Starting a visit of a problem.
+    StartVisit,
+    /// Answering a step (or going back one).
+    Choose,
+    /// Opening a ticket (an escalation or the contact form).
+    OpenTicket,
+    /// A form of a ticket's status page: a message, a corrected contact, a rating.
+    StatusForm,
+    /// Asking for a lost status link.
+    FindLink,
+    /// Trying to sign in to the console.
+    SignIn,
 }
 
-impl RateLimit {
-    /// `max` per `window` for each client.
-    pub fn new(max: u32, window: Duration) -> RateLimit {
-        RateLimit {
-            max,
-            window,
-            clients: Mutex::new(HashMap::new()),
+impl Action {
+    const ALL: [Action; 6] = [
+        Action::StartVisit,
+        Action::Choose,
+        Action::OpenTicket,
+        Action::StatusForm,
+        Action::FindLink,
+        Action::SignIn,
+    ];
+
+    /// The stored name, for the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::StartVisit => "start visit",
+            Action::Choose => "choose",
+            Action::OpenTicket => "open ticket",
+            Action::StatusForm => "status page form",
+            Action::FindLink => "find link",
+            Action::SignIn => "sign in",
         }
     }
 
-    /// Counts one more for `client`; `Err` with the time to wait when it is over the limit.
-    pub fn allow(&self, client: &str) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut clients = self.clients.lock().expect("rate limit lock");
-        if clients.len() >= SWEEP_AT {
-            clients.retain(|_, (started, _)| now.duration_since(*started) < self.window);
+    /// The time each setting counts over.
+    pub fn period(self) -> Duration {
+        match self {
+            Action::OpenTicket => Duration::from_secs(10 * 60),
+            Action::FindLink => Duration::from_secs(60 * 60),
+            _ => Duration::from_secs(60),
         }
-        let (started, count) = clients.entry(client.to_string()).or_insert((now, 0));
-        if now.duration_since(*started) >= self.window {
-            (*started, *count) = (now, 0);
+    }
+}
+
+/// How many of each action one client may do per its [`Action::period`]; 0 turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// Visits started per minute.
+    pub visits: u32,
+    /// Answers (and steps back) per minute.
+    pub choices: u32,
+    /// Tickets opened per 10 minutes.
+    pub tickets: u32,
+    /// Status page forms sent per minute.
+    pub status_forms: u32,
+    /// Lost-link requests per hour.
+    pub link_requests: u32,
+    /// Sign-in attempts per minute.
+    pub sign_ins: u32,
+}
+
+impl LimitSettings {
+    /// The defaults, documented in the README and `helpdesk help serve`.
+    pub const DEFAULT: LimitSettings = LimitSettings {
+        visits: 60,
+        choices: 300,
+        tickets: 20,
+        status_forms: 30,
+        link_requests: 5,
+        sign_ins: 30,
+    };
+
+    /// No limits at all: for tests and benchmarks that send everything from one address.
+    pub const OFF: LimitSettings = LimitSettings {
+        visits: 0,
+        choices: 0,
+        tickets: 0,
+        status_forms: 0,
+        link_requests: 0,
+        sign_ins: 0,
+    };
+
+    fn count(&self, action: Action) -> u32 {
+        match action {
+            Action::StartVisit => self.visits,
+            Action::Choose => self.choices,
+            Action::OpenTicket => self.tickets,
+            Action::StatusForm => self.status_forms,
+            Action::FindLink => self.link_requests,
+            Action::SignIn => self.sign_ins,
         }
-        if *count >= self.max {
-            return Err(self.window.saturating_sub(now.duration_since(*started)));
+    }
+}
+
+impl Default for LimitSettings {
+    fn default() -> LimitSettings {
+        LimitSettings::DEFAULT
+    }
+}
+
+/// A refusal: the client may try again after `retry_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    /// What was refused.
+    pub action: Action,
+    /// How long until one more is allowed.
+    pub retry_after: Duration,
+}
+
+impl Refused {
+    /// The wait in words: "30 seconds", "1 minute", "10 minutes".
+    pub fn wait_in_words(&self) -> String {
+        let secs = self.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+        match secs {
+            1 => "1 second".into(),
+            s if s < 90 => format!("{s} seconds"),
+            s => format!("{} minutes", s.div_ceil(60)),
         }
-        *count += 1;
-        Ok(())
+    }
+
+    /// `Retry-After` in whole seconds, at least 1.
+    pub fn retry_after_secs(&self) -> u64 {
+        (self.retry_after.as_secs_f64().ceil() as u64).max(1)
+    }
+}
+
+/// The limits of one server instance.
+pub struct Limits {
+    settings: LimitSettings,
+    buckets: [Option<DefaultKeyedRateLimiter<IpAddr>>; 6],
+    clock: DefaultClock,
+}
+
+impl std::fmt::Debug for Limits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limits")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Limits {
+    /// Limits as configured.
+    pub fn new(settings: LimitSettings) -> Limits {
+        let buckets = Action::ALL.map(|action| {
+            let count = NonZeroU32::new(settings.count(action))?;
+            let quota = Quota::with_period(action.period() / count.get())?.allow_burst(count);
+            Some(RateLimiter::keyed(quota))
+        });
+        Limits {
+            settings,
+            buckets,
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// The settings these limits were made from.
+    pub fn settings(&self) -> LimitSettings {
+        self.settings
+    }
+
+    /// Counts one `action` of `client`; `Err` when it is over its limit (and then it is not
+    /// counted).
+    pub fn check(&self, action: Action, client: IpAddr) -> Result<(), Refused> {
+        let Some(bucket) = &self.buckets[action as usize] else {
+            return Ok(());
+        };
+        bucket.check_key(&client).map_err(|not_until| {
+            // The request's own log line says 429; one more line per refusal would let a flood
+            // fill the log.
+            tracing::debug!(action = action.as_str(), "client over a rate limit");
+            Refused {
+                action,
+                retry_after: not_until.wait_time_from(self.clock.now()),
+            }
+        })
+    }
+
+    /// Forgets the clients whose buckets are full again, so memory holds only the clients of
+    /// the last period. Run every minute by the server.
+    pub fn sweep(&self) {
+        for bucket in self.buckets.iter().flatten() {
+            bucket.retain_recent();
+            bucket.shrink_to_fit();
+        }
+    }
+
+    /// How many clients are counted, over all limits.
+    pub fn clients(&self) -> usize {
+        self.buckets.iter().flatten().map(|b| b.len()).sum()
     }
 }
 
@@ -54,22 +221,76 @@ impl RateLimit {
 mod tests {
     use super::*;
 
-    #[test]
-    fn counts_per_client_and_refuses_past_the_limit() {
-        let limit = RateLimit::new(2, Duration::from_secs(60));
-        assert!(limit.allow("a").is_ok());
-        assert!(limit.allow("a").is_ok());
-        let wait = limit.allow("a").unwrap_err();
-        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
-        assert!(limit.allow("b").is_ok(), "another client is not affected");
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
     }
 
     #[test]
-    fn the_window_starts_again() {
-        let limit = RateLimit::new(1, Duration::from_millis(20));
-        assert!(limit.allow("a").is_ok());
-        assert!(limit.allow("a").is_err());
-        std::thread::sleep(Duration::from_millis(30));
-        assert!(limit.allow("a").is_ok());
+    fn a_client_gets_its_burst_then_a_refusal_with_the_wait_and_others_are_served() {
+        let limits = Limits::new(LimitSettings {
+            tickets: 3,
+            ..LimitSettings::OFF
+        });
+        for _ in 0..3 {
+            assert!(limits.check(Action::OpenTicket, ip("192.0.2.7")).is_ok());
+        }
+        let refused = limits
+            .check(Action::OpenTicket, ip("192.0.2.7"))
+            .unwrap_err();
+        assert_eq!(refused.action, Action::OpenTicket);
+        // One ticket every 200 s refills the bucket.
+        assert!(
+            refused.retry_after > Duration::from_secs(190)
+                && refused.retry_after <= Duration::from_secs(200),
+            "{:?}",
+            refused.retry_after
+        );
+        assert_eq!(refused.wait_in_words(), "4 minutes");
+        assert!(limits.check(Action::OpenTicket, ip("192.0.2.8")).is_ok());
+        // Another action is counted apart, and one that is off never refuses.
+        for _ in 0..1000 {
+            assert!(limits.check(Action::Choose, ip("192.0.2.7")).is_ok());
+        }
+    }
+
+    #[test]
+    fn the_bucket_refills_at_its_rate() {
+        let limits = Limits::new(LimitSettings {
+            // 600 a minute: one each 100 ms.
+            choices: 600,
+            ..LimitSettings::OFF
+        });
+        let client = ip("198.51.100.1");
+        while limits.check(Action::Choose, client).is_ok() {}
+        let wait = limits
+            .check(Action::Choose, client)
+            .unwrap_err()
+            .retry_after;
+        assert!(wait <= Duration::from_millis(100), "{wait:?}");
+        std::thread::sleep(wait + Duration::from_millis(20));
+        assert!(limits.check(Action::Choose, client).is_ok());
+    }
+
+    #[test]
+    fn sweeping_forgets_only_clients_whose_bucket_is_full_again() {
+        let limits = Limits::new(LimitSettings::DEFAULT);
+        assert!(limits.check(Action::SignIn, ip("192.0.2.1")).is_ok());
+        assert_eq!(limits.clients(), 1);
+        limits.sweep();
+        // Its one try is not yet back: still counted.
+        assert_eq!(limits.clients(), 1);
+    }
+
+    #[test]
+    fn waits_read_as_a_person_would_say_them() {
+        let r = |secs: f64| Refused {
+            action: Action::Choose,
+            retry_after: Duration::from_secs_f64(secs),
+        };
+        assert_eq!(r(0.2).wait_in_words(), "1 second");
+        assert_eq!(r(0.2).retry_after_secs(), 1);
+        assert_eq!(r(12.5).wait_in_words(), "13 seconds");
+        assert_eq!(r(600.0).wait_in_words(), "10 minutes");
+        assert_eq!(r(3599.0).retry_after_secs(), 3599);
     }
 }

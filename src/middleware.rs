@@ -1,16 +1,19 @@
-//! Everything wrapped around every request: request ids, one log line per request, time and size
-//! limits, panic recovery, compression, security headers, and the error pages.
+//! Everything wrapped around every request: who is asking, request ids, one log line per
+//! request, time and size limits, panic recovery, compression, security headers, and the error
+//! pages.
 //!
 //! It is one service, [`Site`], around the router, and each request passes through it in the
-//! order [`Site::answer`] reads: a request id, the body limit, the routes (under a time limit,
-//! with panics caught), their pages gzipped for clients that accept it, then the error page and
-//! the security headers on the way out. One
+//! order [`Site::answer`] reads: the client (as trusted proxies tell it, [`crate::client`]), a
+//! request id, the body limit, the routes (under a time limit, with panics caught), their pages
+//! gzipped for clients that accept it, then the error page and the security headers on the way
+//! out. One
 //! service rather than a stack of layers: each layer applied to a router wraps every route and
 //! clones and boxes its inner service on every request, which on a step page cost more than
 //! the page's own work.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,11 +24,11 @@ use std::time::{Duration, Instant};
 use askama::Template;
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use futures_util::FutureExt;
-use http_body_util::Limited;
+use http_body_util::{BodyExt, Limited};
 use tower::{BoxError, Service, ServiceExt};
 use tower_http::timeout::Timeout;
 
@@ -38,6 +41,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const REQUEST_ID_MAX: usize = 128;
 /// The largest request body accepted: the escalation form is the biggest, well under this.
 const BODY_LIMIT: usize = 64 * 1024;
+/// The most of a too large body read (and dropped) before its `413` is sent.
+const DRAIN_LIMIT: u64 = 32 * 1024 * 1024;
+/// The longest a too large body is read before its `413` is sent.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 /// How long a request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 /// The smallest body worth compressing: below this it fits one TCP segment either way, and the
@@ -48,13 +55,35 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img
      script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers that make the browser refuse what this site never does: inline scripts, framing,
-/// content sniffing, leaking status links through the referrer.
-const SECURITY_HEADERS: [(HeaderName, &str); 4] = [
+/// content sniffing, leaking status links through the referrer, sharing its window with a page
+/// of another site that opened it, and the device features (camera, location...) no page here
+/// uses.
+const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
     (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::REFERRER_POLICY, "same-origin"),
     (header::X_FRAME_OPTIONS, "DENY"),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+    (
+        HeaderName::from_static("permissions-policy"),
+        PERMISSIONS_POLICY,
+    ),
 ];
+
+/// Only features every current browser knows: one it does not know is reported in its console.
+const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+
+/// For a request that a trusted proxy says came over HTTPS: browsers keep to HTTPS for a year.
+/// Not `includeSubDomains`: the help site cannot speak for the rest of the domain.
+const HSTS: &str = "max-age=31536000";
+
+/// The paths of ticket status pages (a customer's personal data, behind the secret in the link)
+/// and their forms: search engines must neither index them nor follow their links, even if a
+/// link leaks.
+const TICKET_PATHS: &str = "/tickets/";
 
 /// The site: the routes inside everything every request goes through. Cloned for every
 /// request, so it is one shared pointer.
@@ -116,7 +145,16 @@ where
 }
 
 impl Site {
-    async fn answer(self, request: Request) -> Response {
+    async fn answer(self, mut request: Request) -> Response {
+        // Who is asking, as the trusted proxies tell it; what anyone else forwarded is dropped
+        // here, before any handler can read it.
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let origin = self.0.state.proxies.resolve(peer, request.headers_mut());
+        request.extensions_mut().insert(origin);
+        let ticket_page = request.uri().path().starts_with(TICKET_PATHS);
         // The id the request is logged under and its error page shows: the one a proxy sent,
         // or one of ours. Every response carries it back.
         let id = request
@@ -130,9 +168,21 @@ impl Site {
         let mut response = self.route(request, &id).await;
         log_request(&method, &response, &id, started);
         let headers = response.headers_mut();
-        headers.reserve(SECURITY_HEADERS.len() + 2);
+        headers.reserve(SECURITY_HEADERS.len() + 4);
         for (name, value) in SECURITY_HEADERS {
             headers.insert(name, HeaderValue::from_static(value));
+        }
+        if origin.https {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static(HSTS),
+            );
+        }
+        if ticket_page {
+            headers.insert(
+                HeaderName::from_static("x-robots-tag"),
+                HeaderValue::from_static("noindex, nofollow"),
+            );
         }
         // Pages show a customer's own path; no shared cache may keep them. Assets set their own.
         if !headers.contains_key(header::CACHE_CONTROL) {
@@ -144,42 +194,122 @@ impl Site {
 
     /// The routes' answer to `request`, as a page if it is an error.
     async fn route(&self, request: Request, id: &HeaderValue) -> Response {
-        let too_large = request
+        let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-            .is_some_and(|length| length > BODY_LIMIT as u64);
-        let response = if too_large {
-            StatusCode::PAYLOAD_TOO_LARGE.into_response()
-        } else {
-            // A body without a length (chunked) is cut off at the limit as it is read; the form
-            // extractors answer that with 413 too.
-            let request = request.map(|body| Body::new(Limited::new(body, BODY_LIMIT)));
-            let head = request.method() == Method::HEAD;
-            // Only pages are compressed (inside the error pages and the headers added on the
-            // way out, so those stay as they are). A form's answer (a redirect, the form again
-            // with its errors) goes as it is.
-            let gzip =
-                (head || request.method() == Method::GET) && gzip::accepts_gzip(request.headers());
-            let answer = self.0.routes.clone().oneshot(request);
-            match AssertUnwindSafe(answer).catch_unwind().await {
-                // A HEAD answer has the GET's headers (its encoding too) and no body.
-                Ok(Ok(response)) if head => {
-                    compress(response, gzip, head).await.map(|_| Body::empty())
-                }
-                Ok(Ok(response)) => compress(response, gzip, head).await,
-                Ok(Err(never)) => match never {},
-                Err(_) => {
-                    let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                    response.extensions_mut().insert(Failure {
-                        cause: "a handler panicked".into(),
-                        unavailable: false,
-                    });
-                    response
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        let chunked = declared.is_none() && !request.body().is_end_stream();
+        let request = match declared {
+            Some(length) if length > BODY_LIMIT as u64 => Err(too_large_answer(request).await),
+            // A body without a length is read here, up to the limit, so that one too large is
+            // read to its end like one declared too large.
+            _ if chunked => read_chunked(request).await,
+            // Hyper holds a body to its declared length; the limit is the seatbelt.
+            _ => Ok(request.map(|body| Body::new(Limited::new(body, BODY_LIMIT)))),
+        };
+        let response = match request {
+            Err(answer) => answer,
+            Ok(request) => {
+                let head = request.method() == Method::HEAD;
+                // Only pages are compressed (inside the error pages and the headers added on the
+                // way out, so those stay as they are). A form's answer (a redirect, the form again
+                // with its errors) goes as it is.
+                let gzip = (head || request.method() == Method::GET)
+                    && gzip::accepts_gzip(request.headers());
+                let answer = self.0.routes.clone().oneshot(request);
+                match AssertUnwindSafe(answer).catch_unwind().await {
+                    // A HEAD answer has the GET's headers (its encoding too) and no body.
+                    Ok(Ok(response)) if head => {
+                        compress(response, gzip, head).await.map(|_| Body::empty())
+                    }
+                    Ok(Ok(response)) => compress(response, gzip, head).await,
+                    Ok(Err(never)) => match never {},
+                    Err(_) => {
+                        let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                        response.extensions_mut().insert(Failure {
+                            cause: "a handler panicked".into(),
+                            unavailable: false,
+                        });
+                        response
+                    }
                 }
             }
         };
         error_page(&self.0.state, response, id)
+    }
+}
+
+/// The `413` for a body declared larger than [`BODY_LIMIT`], once the body has been read and
+/// dropped: a client still sending when the server answers and closes gets its connection
+/// reset, and a browser shows that as a network error instead of the page. As nginx's lingering
+/// close does, at most [`DRAIN_LIMIT`] bytes are read, within [`DRAIN_TIME`]; past either the
+/// connection is closed after the answer. A client that waits for `100 Continue` sends nothing
+/// and is answered at once.
+async fn too_large_answer(request: Request) -> Response {
+    let waits = request
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    // Having had no `100 Continue`, such a client may still send its body after the answer.
+    let drained = !waits && drain(&mut request.into_body()).await;
+    too_large(drained)
+}
+
+/// The `413`, closing the connection after it unless the body was read to its end.
+fn too_large(drained: bool) -> Response {
+    let mut response = StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    if !drained {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// Reads the rest of `body` and drops it, up to [`DRAIN_LIMIT`] bytes within [`DRAIN_TIME`];
+/// whether it was read to its end.
+async fn drain(body: &mut Body) -> bool {
+    let mut read = 0u64;
+    let to_end = async {
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else { return false };
+            if let Some(data) = frame.data_ref() {
+                read += data.len() as u64;
+                if read > DRAIN_LIMIT {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_TIME, to_end)
+        .await
+        .unwrap_or(false)
+}
+
+/// A request whose body comes without a length, with its body read whole: up to [`BODY_LIMIT`]
+/// within [`REQUEST_TIMEOUT`], or else the answer (413, 408, or 400 for a body cut off).
+async fn read_chunked(request: Request) -> Result<Request, Response> {
+    let (parts, mut body) = request.into_parts();
+    let mut whole = Vec::new();
+    let read = async {
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Err(StatusCode::BAD_REQUEST.into_response());
+            };
+            if let Some(data) = frame.data_ref() {
+                if whole.len() + data.len() > BODY_LIMIT {
+                    return Err(too_large(drain(&mut body).await));
+                }
+                whole.extend_from_slice(data);
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(REQUEST_TIMEOUT, read).await {
+        Ok(Ok(())) => Ok(Request::from_parts(parts, Body::from(whole))),
+        Ok(Err(answer)) => Err(answer),
+        Err(_) => Err(StatusCode::REQUEST_TIMEOUT.into_response()),
     }
 }
 

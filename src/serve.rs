@@ -49,6 +49,17 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     let (state, listener) = main.block_on(open(&config))?;
     let workers =
         Workers::start(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))?;
+    // Every minute, the limits forget the clients that are back to a full allowance.
+    let sweeper = main.spawn({
+        let state = state.clone();
+        async move {
+            let mut every = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                state.limits.sweep();
+            }
+        }
+    });
     let (stop_mail, mail_stops) = watch::channel(false);
     let sender = state
         .mail
@@ -61,6 +72,7 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
         shutdown_signal(),
     ));
     drop(workers);
+    sweeper.abort();
     // The mail being sent is finished (or its claim runs out and the next start sends it).
     let _ = stop_mail.send(true);
     if let Some(sender) = sender {
@@ -93,6 +105,7 @@ async fn open(config: &ServeConfig) -> Result<(AppState, TcpListener), String> {
     if let Some(mail) = mail {
         state = state.with_mail(Arc::new(mail));
     }
+    state = state.with_network(config.trusted_proxies(), config.limits());
     let listener = TcpListener::bind(&config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;

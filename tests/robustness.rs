@@ -619,7 +619,48 @@ async fn every_response_carries_the_security_headers() {
             "{uri}"
         );
         assert_eq!(page.header("referrer-policy"), Some("same-origin"), "{uri}");
+        assert_eq!(page.header("x-frame-options"), Some("DENY"), "{uri}");
+        assert_eq!(
+            page.header("cross-origin-opener-policy"),
+            Some("same-origin"),
+            "{uri}"
+        );
+        let features = page.header("permissions-policy").unwrap_or_default();
+        for feature in ["camera=()", "microphone=()", "geolocation=()"] {
+            assert!(features.contains(feature), "{uri}: {features}");
+        }
         assert!(page.header("x-request-id").is_some(), "{uri}");
+        // Pages show a customer's own path: no cache keeps them. The stylesheet is cached.
+        let cache = page.header("cache-control").unwrap_or_default();
+        if uri.starts_with("/static/") {
+            assert!(cache.contains("immutable"), "{uri}: {cache}");
+        } else {
+            assert_eq!(cache, "no-store", "{uri}");
+        }
+        // Without a trusted proxy saying so, nothing came over HTTPS.
+        assert_eq!(page.header("strict-transport-security"), None, "{uri}");
+        // The guide is public: search engines may index it.
+        assert_eq!(page.header("x-robots-tag"), None, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn ticket_pages_are_kept_out_of_search_engines() {
+    let app = TestApp::new().await;
+    let mut c = customer_at_escalation(&app).await;
+    // The status page, where the form's answer leads.
+    let status = c.escalate(common::ANN).await;
+    assert!(status.shows("your reference is"), "{}", status.body);
+    assert_eq!(status.header("x-robots-tag"), Some("noindex, nofollow"));
+    for uri in ["/tickets/find", "/tickets/not-a-token"] {
+        let page = app
+            .send(request("GET", uri, Some(&c)).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(
+            page.header("x-robots-tag"),
+            Some("noindex, nofollow"),
+            "{uri}"
+        );
     }
 }
 

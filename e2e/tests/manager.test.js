@@ -19,7 +19,8 @@ const ZOE = { email: 'zoe@example.com', name: 'Zoe Manager', password: 'zoe-firs
 let server;
 let browser;
 before(async () => {
-  server = await startServer();
+  // The test's requests come as through a local proxy (X-Forwarded-For per customer).
+  server = await startServer({ args: ['--trusted-proxy', '127.0.0.1'] });
   browser = await launch();
   helpdeskCli(server, ['manager', 'add', '--email', MIA.email, '--name', MIA.name, '--role', 'admin', '--password-stdin'], `${MIA.password}\n`);
   helpdeskCli(server, ['manager', 'add', '--email', MAX.email, '--name', MAX.name, '--role', 'manager', '--password-stdin'], `${MAX.password}\n`);
@@ -32,7 +33,7 @@ before(async () => {
  */
 async function quickTicket(person, n) {
   // Each from its own address behind the proxy, as real customers are: the site limits tickets
-  // per client, and on loopback it reads the client from X-Forwarded-For.
+  // per client, and reads the client from the trusted proxy's X-Forwarded-For.
   const api = await request.newContext({ baseURL: server.url, extraHTTPHeaders: { 'X-Forwarded-For': `192.0.2.${n + 1}` } });
   try {
     const url = '/problems/password-prompts/steps/contact-account-manager';

@@ -93,6 +93,48 @@ fn every_setting_names_its_variable_and_default() {
             "30",
         ),
         (
+            &["serve"],
+            "trusted_proxies",
+            env("HELPDESK_TRUSTED_PROXIES"),
+            "",
+        ),
+        (
+            &["serve"],
+            "limit_visits",
+            env("HELPDESK_LIMIT_VISITS"),
+            "60",
+        ),
+        (
+            &["serve"],
+            "limit_choices",
+            env("HELPDESK_LIMIT_CHOICES"),
+            "300",
+        ),
+        (
+            &["serve"],
+            "limit_tickets",
+            env("HELPDESK_LIMIT_TICKETS"),
+            "20",
+        ),
+        (
+            &["serve"],
+            "limit_status_forms",
+            env("HELPDESK_LIMIT_STATUS_FORMS"),
+            "30",
+        ),
+        (
+            &["serve"],
+            "limit_link_requests",
+            env("HELPDESK_LIMIT_LINK_REQUESTS"),
+            "5",
+        ),
+        (
+            &["serve"],
+            "limit_sign_ins",
+            env("HELPDESK_LIMIT_SIGN_INS"),
+            "30",
+        ),
+        (
             &["manager"],
             "database_url",
             env("DATABASE_URL"),
@@ -137,6 +179,13 @@ fn serve_takes_its_flags_and_defaults() {
             mail_from: None,
             public_url: None,
             mail_retry_seconds: 30,
+            trusted_proxies: Vec::new(),
+            limit_visits: 60,
+            limit_choices: 300,
+            limit_tickets: 20,
+            limit_status_forms: 30,
+            limit_link_requests: 5,
+            limit_sign_ins: 30,
         })
     );
     assert_eq!(
@@ -153,6 +202,15 @@ fn serve_takes_its_flags_and_defaults() {
             "IIMS Support <support@iims.example>",
             "--public-url=https://help.iims.example",
             "--mail-retry-seconds=5",
+            "--trusted-proxy=127.0.0.1",
+            "--trusted-proxy",
+            "10.0.0.0/8,2001:db8::/32",
+            "--limit-visits=1",
+            "--limit-choices=2",
+            "--limit-tickets=3",
+            "--limit-status-forms=4",
+            "--limit-link-requests=5",
+            "--limit-sign-ins=0",
         ])
         .unwrap(),
         Command::Serve(ServeConfig {
@@ -164,6 +222,15 @@ fn serve_takes_its_flags_and_defaults() {
             mail_from: Some("IIMS Support <support@iims.example>".into()),
             public_url: Some("https://help.iims.example".into()),
             mail_retry_seconds: 5,
+            trusted_proxies: ["127.0.0.1/32", "10.0.0.0/8", "2001:db8::/32"]
+                .map(|n| n.parse().unwrap())
+                .to_vec(),
+            limit_visits: 1,
+            limit_choices: 2,
+            limit_tickets: 3,
+            limit_status_forms: 4,
+            limit_link_requests: 5,
+            limit_sign_ins: 0,
         })
     );
     let Command::Serve(config) = run(&["serve", "--guide="]).unwrap() else {
@@ -179,6 +246,14 @@ fn serve_takes_its_flags_and_defaults() {
     assert_eq!(mistake(&["serve", "extra"]), ErrorKind::UnknownArgument);
     assert_eq!(
         mistake(&["serve", "--mail-retry-seconds=0"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        mistake(&["serve", "--trusted-proxy=proxy.example"]),
+        ErrorKind::ValueValidation
+    );
+    assert_eq!(
+        mistake(&["serve", "--limit-choices=-1"]),
         ErrorKind::ValueValidation
     );
 }

@@ -22,6 +22,7 @@ use crate::domain::manager::ManagerEmail;
 use crate::domain::time::Timestamp;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form, cookie, is_cross_site, is_https, same_secret};
+use crate::limits::Action;
 use crate::store::RecentFailures;
 
 /// Failed sign-ins are counted over this window; a refusal lasts until enough of them age out.
@@ -192,8 +193,12 @@ pub async fn submit(
             "The sign-in page had expired. Please reload it and sign in again.".into(),
         ));
     }
+    state
+        .limits
+        .check(Action::SignIn, client)
+        .map_err(AppError::Limited)?;
     let account_key = account_key(&form.email);
-    let client_key = client_key(&client);
+    let client_key = client_key(&client.to_string());
     let now = Timestamp::now();
     let failures = state
         .store

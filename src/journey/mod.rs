@@ -20,8 +20,9 @@ use crate::domain::outcome::OutcomeKind;
 use crate::domain::path::{Event, EventKind, Path as VisitPath};
 use crate::domain::time::Timestamp;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path};
+use crate::extract::{Client, Form, Path};
 use crate::guide::{Guide, Node, Problem};
+use crate::limits::Action;
 use crate::store::{ABANDONED_AFTER_MS, Decision, NewEvent};
 use visit::CustomerVisit;
 
@@ -138,6 +139,7 @@ pub struct TokenForm {
 pub async fn start(
     State(state): State<AppState>,
     mut visit: CustomerVisit,
+    client: Client,
     Path(problem): Path<String>,
     Form(form): Form<TokenForm>,
 ) -> AppResult<Response> {
@@ -146,6 +148,10 @@ pub async fn start(
     if let Err(e) = visit.check_form(&form.csrf) {
         return Ok(visit.respond(e));
     }
+    state
+        .limits
+        .check(Action::StartVisit, client.0)
+        .map_err(AppError::Limited)?;
     let pid = problem.id.clone();
     let start = problem
         .steps
@@ -183,6 +189,7 @@ pub struct ChoiceForm {
 pub async fn choose(
     State(state): State<AppState>,
     mut visit: CustomerVisit,
+    client: Client,
     Path((problem, step)): Path<(String, String)>,
     Form(form): Form<ChoiceForm>,
 ) -> AppResult<Response> {
@@ -191,6 +198,10 @@ pub async fn choose(
     if let Err(e) = visit.check_form(&form.csrf) {
         return Ok(visit.respond(e));
     }
+    state
+        .limits
+        .check(Action::Choose, client.0)
+        .map_err(AppError::Limited)?;
     let index = form
         .choice
         .trim()
@@ -267,6 +278,7 @@ pub struct BackForm {
 pub async fn back(
     State(state): State<AppState>,
     mut visit: CustomerVisit,
+    client: Client,
     Path(problem): Path<String>,
     Form(form): Form<BackForm>,
 ) -> AppResult<Response> {
@@ -275,6 +287,10 @@ pub async fn back(
     if let Err(e) = visit.check_form(&form.csrf) {
         return Ok(visit.respond(e));
     }
+    state
+        .limits
+        .check(Action::Choose, client.0)
+        .map_err(AppError::Limited)?;
     let (pid, from) = (problem.id.clone(), form.from.clone());
     let guide_then = guide.clone();
     state

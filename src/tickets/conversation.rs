@@ -9,12 +9,13 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::page::{Wrote, contact_form, render, ticket_by_link};
-use super::status_url;
+use super::{limited, status_url};
 use crate::AppState;
 use crate::domain::manager::first_name;
 use crate::domain::text::multiline;
-use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path, is_cross_site, same_secret};
+use crate::error::{AppError, AppResult, limited_message};
+use crate::extract::{Client, Form, Path, is_cross_site, same_secret};
+use crate::limits::Action;
 use crate::store::{Author, CustomerMessage, TicketSummary};
 
 /// The longest message accepted, in characters.
@@ -95,9 +96,11 @@ pub struct MessagePost {
 pub async fn write(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(token): Path<String>,
     Form(form): Form<MessagePost>,
 ) -> AppResult<Response> {
+    let refused = state.limits.check(Action::StatusForm, client.0).err();
     let ticket = ticket_by_link(&state, &token).await?;
     if is_cross_site(&headers) || !same_secret(&form.csrf, &reply_csrf(&token)) {
         return Err(AppError::Forbidden(
@@ -106,7 +109,10 @@ pub async fn write(
     }
     let body = multiline(&form.body);
     let count = body.chars().count();
-    let mistake = if body.is_empty() {
+    // Over the limit, the page comes back with what was typed still in the box.
+    let mistake = if let Some(refused) = &refused {
+        Some(limited_message(refused))
+    } else if body.is_empty() {
         Some("Your message is empty. Write what you want to tell us, then send it.".to_string())
     } else if count > MESSAGE_MAX {
         Some(format!(
@@ -124,7 +130,11 @@ pub async fn write(
         let said = (false, false, Wrote::default());
         let contact = contact_form(&state, &ticket, &token).await?;
         let html = render(&state, &ticket, &token, said, contact, reply).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+        let page = (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response();
+        return Ok(match &refused {
+            Some(refused) => limited(page, refused),
+            None => page,
+        });
     }
     let notify = state.mail.is_some();
     match state

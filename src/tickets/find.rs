@@ -3,8 +3,6 @@
 //! the same whether or not the pair matched (so it tells a stranger nothing), and a client may
 //! ask a few times an hour.
 
-use std::time::Duration;
-
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -15,11 +13,7 @@ use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form};
 use crate::journey::visit::CustomerVisit;
-
-/// How many links one client may ask for per [`FIND_WINDOW`].
-pub const FINDS_PER_CLIENT: u32 = 5;
-/// The window for [`FINDS_PER_CLIENT`].
-pub const FIND_WINDOW: Duration = Duration::from_secs(60 * 60);
+use crate::limits::Action;
 
 const FIND_URL: &str = "/tickets/find";
 
@@ -119,13 +113,10 @@ pub async fn ask(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
-    if let Err(wait) = state.find_limit.allow(&client.0) {
-        tracing::warn!("status link requests limited for a client");
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        return Err(AppError::TooManyRequests(format!(
-            "Links have been asked for many times from your network. Please try again in {minutes} minutes."
-        )));
-    }
+    state
+        .limits
+        .check(Action::FindLink, client.0)
+        .map_err(AppError::Limited)?;
     if let Some(number) = number
         && state.store.queue_status_link(number, &email).await?
     {

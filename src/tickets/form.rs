@@ -46,9 +46,19 @@ pub struct FieldErrors {
     pub email_program: Option<String>,
     /// About the description.
     pub description: Option<String>,
+    /// About sending at all: the client is over its limit, and when to try again.
+    pub wait: Option<String>,
 }
 
 impl FieldErrors {
+    /// No field is wrong, but the form cannot be sent yet: its client is over a limit.
+    pub fn waiting(refused: &crate::limits::Refused) -> FieldErrors {
+        FieldErrors {
+            wait: Some(crate::error::limited_message(refused)),
+            ..FieldErrors::default()
+        }
+    }
+
     /// Whether any field needs fixing.
     pub fn any(&self) -> bool {
         [

@@ -11,7 +11,7 @@ pub mod something_else;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -24,6 +24,7 @@ use crate::guide::{Guide, Node, Problem};
 use crate::journey::ending_page;
 use crate::journey::sidebar::sidebar;
 use crate::journey::visit::CustomerVisit;
+use crate::limits::{Action, Refused};
 use crate::store::{Contact, ContactChange, Corrector, NewEvent, NewTicket, TicketCreated};
 use form::{Escalation, EscalationValues, FieldErrors};
 
@@ -82,28 +83,46 @@ pub async fn escalate(
         text => Some(text.parse::<i64>().map_err(|_| stale())?),
     };
     let after = form.after.trim().parse::<i64>().unwrap_or(0);
-    let escalation = match form.values.parse(&guide.email_programs) {
-        Ok(escalation) => escalation,
-        Err(errors) => {
-            return show_errors(
+    let parsed = form.values.parse(&guide.email_programs);
+    // A new ticket counts against the client's limit; a double submit of a sent form does not.
+    let refused = match (&parsed, given) {
+        (Err(_), _) => None,
+        (Ok(_), Some(event))
+            if state
+                .store
+                .ticket_for_escalation(visit.id(), event)
+                .await?
+                .is_some() =>
+        {
+            None
+        }
+        (Ok(_), _) => state.limits.check(Action::OpenTicket, client.0).err(),
+    };
+    let escalation = match parsed {
+        Ok(escalation) if refused.is_none() => escalation,
+        parsed => {
+            // The form again, with what was typed: its mistakes, or how long to wait.
+            let errors = match (parsed, &refused) {
+                (_, Some(refused)) => FieldErrors::waiting(refused),
+                (Err(errors), None) => *errors,
+                (Ok(_), None) => FieldErrors::default(),
+            };
+            let page = show_errors(
                 &state,
                 &mut visit,
                 &guide,
                 (problem, node),
                 (given, after),
                 form.values,
-                *errors,
+                errors,
             )
-            .await;
+            .await?;
+            return Ok(match refused {
+                Some(refused) => limited(page, &refused),
+                None => page,
+            });
         }
     };
-    let already = match given {
-        Some(event) => state.store.ticket_for_escalation(visit.id(), event).await?,
-        None => None,
-    };
-    if already.is_none() {
-        within_limit(&state, &client)?;
-    }
     // Reached by answering the guide, the page named its outcome event; opened directly, the
     // outcome is recorded now, once for a double submit of the same page.
     let outcome_event = match given {
@@ -159,16 +178,14 @@ pub async fn escalate(
     ))))
 }
 
-/// Refuses a new ticket from a client that sent too many in the last minutes.
-pub(crate) fn within_limit(state: &AppState, client: &Client) -> AppResult<()> {
-    if let Err(wait) = state.ticket_limit.allow(&client.0) {
-        tracing::warn!("ticket limit reached for a client");
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        return Err(AppError::TooManyRequests(format!(
-            "Many tickets have been sent from your network in the last few minutes. Please try again in {minutes} minutes; nothing you typed was lost: go back to find the form as you left it."
-        )));
-    }
-    Ok(())
+/// A form shown again because its client is over a limit: `429`, with `Retry-After`.
+pub(crate) fn limited(mut page: Response, refused: &Refused) -> Response {
+    *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    page.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(refused.retry_after_secs()),
+    );
+    page
 }
 
 /// Records that the customer reached the ending `node` without an answer leading there, unless

@@ -13,9 +13,10 @@ use crate::domain::outcome::OutcomeKind;
 use crate::domain::path::history;
 use crate::domain::ticket::TicketStatus;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path, is_cross_site, same_secret};
+use crate::extract::{Client, Form, Path, is_cross_site, same_secret};
 use crate::guide::Guide;
 use crate::journey::describe::{HistoryLine, describe_history};
+use crate::limits::Action;
 use crate::store::{Contact, ContactChange, Corrector, TicketSummary};
 use crate::tickets::conversation::{ConversationLine, ReplyBox, conversation_lines};
 use crate::tickets::form::{ContactValues, FieldErrors};
@@ -251,9 +252,14 @@ pub struct ContactPost {
 pub async fn correct_contact(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(token): Path<String>,
     Form(form): Form<ContactPost>,
 ) -> AppResult<Response> {
+    state
+        .limits
+        .check(Action::StatusForm, client.0)
+        .map_err(AppError::Limited)?;
     let ticket = ticket_by_link(&state, &token).await?;
     if is_cross_site(&headers) || !same_secret(&form.csrf, &contact_csrf(&token)) {
         return Err(AppError::Forbidden(

@@ -16,7 +16,8 @@ use crate::AppState;
 use crate::domain::text::multiline;
 use crate::domain::ticket::TicketStatus;
 use crate::error::{AppError, AppResult};
-use crate::extract::{Form, Path, is_cross_site, same_secret};
+use crate::extract::{Client, Form, Path, is_cross_site, same_secret};
+use crate::limits::Action;
 use crate::store::TicketSummary;
 
 /// The longest comment kept, in characters.
@@ -121,9 +122,14 @@ pub struct RatingPost {
 pub async fn rate(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(token): Path<String>,
     Form(form): Form<RatingPost>,
 ) -> AppResult<Response> {
+    state
+        .limits
+        .check(Action::StatusForm, client.0)
+        .map_err(AppError::Limited)?;
     let ticket = ticket_by_link(&state, &token).await?;
     if is_cross_site(&headers) || !same_secret(&form.csrf, &rating_csrf(&token)) {
         return Err(AppError::Forbidden(

@@ -15,9 +15,10 @@ use crate::error::{AppError, AppResult};
 use crate::extract::{Client, Form};
 use crate::guide::{Guide, SomethingElse};
 use crate::journey::visit::CustomerVisit;
+use crate::limits::Action;
 use crate::store::NewEvent;
 use crate::tickets::form::{EscalationValues, FieldErrors};
-use crate::tickets::{open_ticket, status_url, within_limit};
+use crate::tickets::{limited, open_ticket, status_url};
 
 /// The node id the outcome event of a "something else" ticket names.
 pub const NODE: &str = "something-else";
@@ -123,7 +124,16 @@ pub async fn contact(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
         }
     };
-    within_limit(&state, &client)?;
+    if let Err(refused) = state.limits.check(Action::OpenTicket, client.0) {
+        let page = page(
+            &guide,
+            visit.csrf(),
+            after,
+            form.values,
+            FieldErrors::waiting(&refused),
+        )?;
+        return Ok(limited(Html(page.render()?).into_response(), &refused));
+    }
     let outcome_event = state
         .store
         .record_event(

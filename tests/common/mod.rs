@@ -2,12 +2,16 @@
 //! customers whose methods read like what a person does on the site.
 #![allow(dead_code)]
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use helpdesk::domain::time::{Timestamp, Zone};
 use helpdesk::guide::Guide;
+use helpdesk::limits::LimitSettings;
 use helpdesk::store::Store;
 use helpdesk::{AppState, Site, app};
 use http_body_util::BodyExt;
@@ -28,6 +32,29 @@ impl TestApp {
     /// The app serving the embedded IIMS guide.
     pub async fn new() -> TestApp {
         TestApp::with_guide(Guide::embedded()).await
+    }
+
+    /// The app behind the reverse proxies `proxies` (as `--trusted-proxy` takes them), with
+    /// `limits`, on a fresh database.
+    pub async fn with_network(proxies: &str, limits: LimitSettings) -> TestApp {
+        let TestApp { dir, db_url, .. } = TestApp::new().await;
+        let store = Store::open(&db_url).await.expect("open store");
+        let state = AppState::new(store, Guide::embedded(), Zone::utc())
+            .await
+            .expect("state")
+            .with_network(proxies.parse().expect("proxies"), limits);
+        TestApp::serving(state, dir, db_url)
+    }
+
+    /// The app around `state`, whose database is `db_url` in `dir`.
+    fn serving(state: AppState, dir: TempDir, db_url: String) -> TestApp {
+        TestApp {
+            router: app(state.clone()),
+            state,
+            db_url,
+            dir,
+            mail_stop: None,
+        }
     }
 
     /// The app serving `guide`, on a fresh database.
@@ -56,13 +83,7 @@ impl TestApp {
         let zone = Zone::parse(zone).expect("a known zone");
         let store = Store::open(&db_url).await.expect("open store");
         let state = AppState::new(store, guide, zone).await.expect("state");
-        TestApp {
-            router: app(state.clone()),
-            state,
-            db_url,
-            dir,
-            mail_stop: None,
-        }
+        TestApp::serving(state, dir, db_url)
     }
 
     /// The app with mail on, sending through the SMTP server on 127.0.0.1:`smtp_port` from
@@ -112,6 +133,7 @@ impl TestApp {
     pub fn customer(&self) -> Customer {
         Customer {
             router: self.router.clone(),
+            peer: next_peer(),
             cookie: None,
             csrf: None,
             page: Page::default(),
@@ -255,6 +277,14 @@ fn urlencode(s: &str) -> String {
     out
 }
 
+/// A new client address (10.x.y.z, a private range), as a browser on
+/// another machine would connect from.
+pub fn next_peer() -> SocketAddr {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    SocketAddr::from(([10, (n >> 16) as u8, (n >> 8) as u8, n as u8], 40000))
+}
+
 /// Sends one request to `router` and reads the whole response.
 pub async fn send(router: &Site, request: Request<Body>) -> Page {
     let response = router.clone().oneshot(request).await.expect("infallible");
@@ -318,6 +348,9 @@ fn see_other(page: &Page) -> Option<String> {
 #[derive(Clone)]
 pub struct Customer {
     router: Site,
+    /// The address the customer connects from, as the server would see it: each customer its
+    /// own, so that per-client limits count each apart.
+    pub peer: SocketAddr,
     pub cookie: Option<String>,
     pub csrf: Option<String>,
     /// The last page seen after following redirects.
@@ -342,7 +375,8 @@ impl Customer {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
-            .header(header::HOST, "help.example.com");
+            .header(header::HOST, "help.example.com")
+            .extension(ConnectInfo(self.peer));
         if let Some(c) = &self.cookie {
             request = request.header(header::COOKIE, c);
         }
@@ -536,7 +570,7 @@ impl TestApp {
             email: email.into(),
             password: PASSWORD.into(),
             cookies: Vec::new(),
-            forwarded_for: None,
+            peer: next_peer(),
             csrf: None,
             page: Page::default(),
         }
@@ -669,8 +703,8 @@ pub struct Manager {
     pub password: String,
     /// (name, value) of each cookie the site set.
     pub cookies: Vec<(String, String)>,
-    /// Sent as `X-Forwarded-For`, to act as a particular client.
-    pub forwarded_for: Option<String>,
+    /// The address the browser connects from (each manager its own).
+    pub peer: SocketAddr,
     pub csrf: Option<String>,
     pub page: Page,
 }
@@ -717,12 +751,10 @@ impl Manager {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
-            .header(header::HOST, "help.example.com");
+            .header(header::HOST, "help.example.com")
+            .extension(ConnectInfo(self.peer));
         if let Some(c) = self.cookie_header() {
             request = request.header(header::COOKIE, c);
-        }
-        if let Some(ip) = &self.forwarded_for {
-            request = request.header("x-forwarded-for", ip.as_str());
         }
         request
     }

@@ -7,6 +7,7 @@ use axum::body::Body;
 use helpdesk::console::sign_in::{self, FAILURE_WINDOW, MAX_ACCOUNT_FAILURES, MAX_CLIENT_FAILURES};
 use helpdesk::domain::manager::Role;
 use helpdesk::domain::time::Timestamp;
+use helpdesk::limits::LimitSettings;
 
 use crate::common::{self, PASSWORD, TestApp, ago, ok};
 
@@ -147,16 +148,16 @@ async fn a_manager_signs_in_with_a_new_session_and_signs_out() {
     assert_eq!(replay.get("/console/tickets").await.status, 303);
 }
 
-#[tokio::test]
-async fn over_https_the_session_cookie_is_secure() {
-    let app = TestApp::new().await;
-    app.add_manager("ann@iims.example", "Ann", Role::Manager)
-        .await;
+/// Signs in through `peer` saying the request came over HTTPS; the session cookie and the
+/// response's `Strict-Transport-Security`.
+async fn sign_in_saying_https(app: &TestApp, peer: &str) -> (String, Option<String>) {
     let mut m = app.manager("ann@iims.example");
+    m.peer = peer.parse().unwrap();
     let form = m.get("/console/sign-in").await;
     let request = m
         .request("POST", "/console/sign-in")
         .header("x-forwarded-proto", "https")
+        .header("x-forwarded-for", "198.51.100.7")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(common::form_body(&[
             ("csrf", &form.hidden("csrf").unwrap()),
@@ -171,7 +172,24 @@ async fn over_https_the_session_cookie_is_secure() {
         .find(|c| c.starts_with("helpdesk_console="))
         .unwrap()
         .to_string();
+    (
+        cookie,
+        page.header("strict-transport-security").map(str::to_string),
+    )
+}
+
+#[tokio::test]
+async fn over_https_through_a_trusted_proxy_the_session_cookie_is_secure() {
+    let app = TestApp::with_network("127.0.0.1", LimitSettings::DEFAULT).await;
+    app.add_manager("ann@iims.example", "Ann", Role::Manager)
+        .await;
+    let (cookie, hsts) = sign_in_saying_https(&app, "127.0.0.1:50000").await;
     assert!(cookie.contains("; Secure"), "{cookie}");
+    assert_eq!(hsts.as_deref(), Some("max-age=31536000"));
+    // Anyone else saying so is not believed: no Secure cookie, no HSTS.
+    let (cookie, hsts) = sign_in_saying_https(&app, "203.0.113.5:50000").await;
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert_eq!(hsts, None);
 }
 
 #[tokio::test]
@@ -349,7 +367,6 @@ async fn one_client_spraying_many_accounts_is_refused() {
     app.add_manager("ann@iims.example", "Ann", Role::Manager)
         .await;
     let mut sprayer = app.manager("ann@iims.example");
-    sprayer.forwarded_for = Some("203.0.113.9".into());
     for i in 1..=MAX_CLIENT_FAILURES {
         let page = sprayer
             .sign_in_with(&format!("user{i}@iims.example"), "a guessed password")
@@ -364,6 +381,54 @@ async fn one_client_spraying_many_accounts_is_refused() {
     );
     // The same account from another client signs in.
     let mut elsewhere = app.manager("ann@iims.example");
-    elsewhere.forwarded_for = Some("198.51.100.7".into());
     ok(&elsewhere.sign_in().await);
+}
+
+/// A failed sign-in by `m` sending `X-Forwarded-For: forwarded`; its status.
+async fn fail_forwarded(app: &TestApp, m: &mut common::Manager, i: usize, forwarded: &str) -> u16 {
+    let form = m.get("/console/sign-in").await;
+    let request = m
+        .request("POST", "/console/sign-in")
+        .header("x-forwarded-for", forwarded)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(common::form_body(&[
+            ("csrf", &form.hidden("csrf").unwrap()),
+            ("email", &format!("user{i}@iims.example")),
+            ("password", "a guessed password"),
+        ])))
+        .unwrap();
+    app.send(request).await.status
+}
+
+#[tokio::test]
+async fn a_new_x_forwarded_for_each_try_does_not_escape_the_throttling() {
+    // No trusted proxy: the header is the client's own words, and ignored.
+    let app = TestApp::new().await;
+    let mut sprayer = app.manager("ann@iims.example");
+    for i in 1..=MAX_CLIENT_FAILURES {
+        let status = fail_forwarded(&app, &mut sprayer, i, &format!("192.0.2.{i}")).await;
+        let expected = if i < MAX_CLIENT_FAILURES { 401 } else { 429 };
+        assert_eq!(status, expected, "attempt {i}");
+    }
+    // Nor does a chain that ends in a loopback address.
+    let status = fail_forwarded(&app, &mut sprayer, 99, "198.51.100.24, 127.0.0.1").await;
+    assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn behind_two_trusted_proxies_the_client_they_name_is_throttled() {
+    let app = TestApp::with_network("127.0.0.1, 10.0.0.0/8", LimitSettings::DEFAULT).await;
+    let mut through_proxy = app.manager("ann@iims.example");
+    through_proxy.peer = "127.0.0.1:50000".parse().unwrap();
+    // client 203.0.113.9 -> edge proxy 10.0.0.7 -> local proxy 127.0.0.1 -> helpdesk; each try
+    // also sends a spoofed left-most entry of its own.
+    for i in 1..=MAX_CLIENT_FAILURES {
+        let chain = format!("192.0.2.{i}, 203.0.113.9, 10.0.0.7");
+        let status = fail_forwarded(&app, &mut through_proxy, i, &chain).await;
+        let expected = if i < MAX_CLIENT_FAILURES { 401 } else { 429 };
+        assert_eq!(status, expected, "attempt {i}");
+    }
+    // Another client behind the same proxies is not affected.
+    let status = fail_forwarded(&app, &mut through_proxy, 1, "198.51.100.7, 10.0.0.7").await;
+    assert_eq!(status, 401);
 }
