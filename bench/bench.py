@@ -58,6 +58,10 @@ TARGET_CONSOLE_P99_MS = 20
 TARGET_IDLE_RSS_MB = 20
 TARGET_LOADED_RSS_MB = 60
 TARGET_LOGGED_VS_WARN = 0.9
+# The flooding client of row 2f: its connections, each waiting this long between posts (about
+# 4,000 posts a second in all, 800 times what the choice limit allows one client).
+FLOOD_CONNS = 8
+FLOOD_DELAY_MS = 2
 TARGET_START_MS = 50
 
 
@@ -528,6 +532,33 @@ class Load:
         return r
 
 
+    def run_with_flood(self, server, base, conns, duration, visits_file):
+        """The transition load of `visits_file`, while one more client (one visit, one address)
+        posts the same answer in a loop on FLOOD_CONNS connections of its own; returns
+        the transitions' figures and the flood's."""
+        flooder = os.path.join(self.workdir, f"flooder-{conns}.txt")
+        prepare_visits(server.port, server.db_path, 1, flooder)
+        with open(flooder) as f:
+            visit = f.readline().strip()
+        out = os.path.join(self.workdir, f"flood-{conns}.json")
+        cmd = ["wrk", "-t", "1", "-c", str(FLOOD_CONNS), "-d", f"{duration}s", "--timeout", "10s",
+               "-s", os.path.join(HERE, "flood.lua"), base + "/"]
+        flood = subprocess.Popen(cmd, env=dict(os.environ, BENCH_OUT=out, BENCH_FLOOD=visit,
+                                          BENCH_FLOOD_DELAY_MS=str(FLOOD_DELAY_MS)),
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            t = self.run(server, base + "/", conns, duration, script="transition.lua",
+                         env={"BENCH_VISITS": visits_file}, unit="transition")
+        finally:
+            output, _ = flood.communicate(timeout=duration + 30)
+        if flood.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"the flood's wrk failed: {output}")
+        with open(out) as f:
+            r = json.load(f)
+        r["rate"] = r["requests"] / (r["duration_us"] / 1e6)
+        return t, r
+
+
 def paired(runs, baselines):
     """The median of `runs`, with its ratio to the baseline run beside it, round by round."""
     m = median_run(runs)
@@ -826,6 +857,26 @@ def main():
                 log(f"   warning: {t['starved']} requests found no idle customer")
             rows.append(("2. step transition (POST + GET)", t))
 
+            # 2f: the same load while one client floods the same form.
+            log(f"-- {conns} connections: step transitions while one client floods ({count} customers,"
+                f" the flood on {FLOOD_CONNS} more connections)")
+            flood_visits = os.path.join(workdir, f"visits-{conns}-flood.txt")
+            prepare_visits(server.port, db_path, count, flood_visits)
+            tf, flood = load.run_with_flood(server, base, conns, args.duration, flood_visits)
+            check = check_choices(db_path, flood_visits, tf)
+            results["checks"][f"choices-{conns}-flood"] = check
+            tf["check"], tf["flood"] = check, flood
+            results.setdefault("flood", {})[conns] = {
+                "p99_ms": tf["p99_ms"], "p99_ms_alone": t["p99_ms"], "rate": tf["rate"], "rate_alone": t["rate"],
+                "flood_rate": flood["rate"], "accepted": flood["accepted"], "refused": flood["refused"],
+                "other": flood["other"],
+            }
+            log(f"   {tf['rate']:,.0f} transitions/s (alone {t['rate']:,.0f}/s), p99 {tf['p99_ms']:.1f} ms (alone"
+                f" {t['p99_ms']:.1f} ms); the flood: {flood['rate']:,.0f} posts/s, {flood['accepted']} accepted,"
+                f" {flood['refused']} refused with 429, {flood['other']} other; choices lost {check['lost']},"
+                f" duplicated {check['duplicated']}")
+            rows.append(("2f. transition, one client flooding", tf))
+
             # 3: escalations.
             expected = max(500, int(args.duration * 1.5 * max(4000, results.get("ticket_rate", 0))))
             esc_file = os.path.join(workdir, f"escalations-{conns}.txt")
@@ -956,8 +1007,12 @@ def main():
 
 
 def correctness(results):
-    """What must hold in every run, smoke or full: the writes are all there, once."""
+    """What must hold in every run, smoke or full: the writes are all there, once, and a
+    flooding client is refused past its allowance."""
     failures = []
+    for conns, f in results.get("flood", {}).items():
+        if f["refused"] == 0 or f["other"]:
+            failures.append(f"flood at {conns} connections: {f['refused']} refused with 429, {f['other']} other answers")
     for key, c in results["checks"].items():
         if key.startswith("choices"):
             if c["lost"] or c["duplicated"] or c["out_of_order"]:
@@ -1010,6 +1065,11 @@ def targets(rows, results, conns_list, use_nginx):
     line(t["rate"] >= TARGET_TRANSITIONS and t["p99_ms"] <= TARGET_TRANSITION_P99_MS,
          f"transitions at {top} connections >= {TARGET_TRANSITIONS:,}/s with p99 <= {TARGET_TRANSITION_P99_MS} ms:"
          f" {t['rate']:,.0f}/s, p99 {t['p99_ms']:.1f} ms; lost {t['check']['lost']}, duplicated {t['check']['duplicated']}")
+    for conns, f in sorted(results.get("flood", {}).items()):
+        print(f"  [info] one client flooding at {conns} connections: the other customers' p99"
+              f" {f['p99_ms']:.1f} ms against {f['p99_ms_alone']:.1f} ms alone ({f['p99_ms'] / f['p99_ms_alone']:.2f}x),"
+              f" {f['rate']:,.0f} transitions/s against {f['rate_alone']:,.0f}/s ({f['rate'] / f['rate_alone']:.2f}x);"
+              f" the flood sent {f['flood_rate']:,.0f} posts/s, {f['refused']:,} refused with 429, {f['accepted']} accepted")
     e = max((r for n, r in rows if n.startswith("3.")), key=lambda r: r["rate"])
     line(e["rate"] >= TARGET_TICKETS, f"escalations >= {TARGET_TICKETS:,} tickets/s: {e['rate']:,.0f}/s at {e['conns']} connections")
     console = [(n, r) for n, r in rows if n.startswith("4.")]

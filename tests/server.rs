@@ -160,14 +160,16 @@ fn slow_clients_are_cut_off() {
         }
     });
     let (took, answer) = slow_headers.join().unwrap();
+    // Cut at the header timeout (10 s), not by the request timeout (15 s) or the client's own.
     assert!(
-        took < Duration::from_secs(20),
+        took >= Duration::from_secs(9) && took < Duration::from_secs(13),
         "slow headers held the connection for {took:?}"
     );
     assert!(!answer.contains("200 OK"), "{answer}");
     let (took, answer) = slow_body.join().unwrap();
+    // Answered at the request timeout (15 s).
     assert!(
-        took < Duration::from_secs(30),
+        took >= Duration::from_secs(14) && took < Duration::from_secs(18),
         "a slow body held the request for {took:?}"
     );
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");

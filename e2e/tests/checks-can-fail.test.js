@@ -63,6 +63,58 @@ test('the page checks fail on sideways scrolling, a missing lang and a second h1
   await assert.rejects(checkPage(page, 'two h1'), /exactly one h1/);
 }));
 
+test('the page checks fail without a main landmark, without a title, and on a lang other than en', () => onHome({}, async (page) => {
+  await checkPage(page, 'home as served');
+  await page.evaluate(() => {
+    const main = document.querySelector('main');
+    const div = document.createElement('div');
+    div.append(...main.childNodes);
+    main.replaceWith(div);
+  });
+  await assert.rejects(checkPage(page, 'no main'), /one main landmark/);
+  await page.reload();
+  await page.evaluate(() => { document.title = ''; });
+  await assert.rejects(checkPage(page, 'no title'), /a page title/);
+  for (const lang of ['fr', 'en-x-broken', 'EN ']) {
+    await page.reload();
+    await page.evaluate((l) => document.documentElement.setAttribute('lang', l), lang);
+    await assert.rejects(checkPage(page, `lang ${JSON.stringify(lang)}`), /<html lang>/);
+  }
+}));
+
+test('the clean-load check fails on a console error and on an uncaught page error', async () => {
+  await onHome({}, async (page) => {
+    await page.evaluate(() => console.error('broken on purpose'));
+    await assert.rejects(checkPage(page, 'console error'), /console error on .*broken on purpose/);
+  });
+  await onHome({}, async (page) => {
+    await page.evaluate(() => setTimeout(() => { throw new Error('thrown on purpose'); }));
+    await page.waitForTimeout(100);
+    await assert.rejects(checkPage(page, 'page error'), /page error on .*thrown on purpose/);
+  });
+});
+
+test('the clean-load check fails on a request to another origin, a failed request and an HTTP error', async () => {
+  // The site's own Content-Security-Policy would stop the first; bypassed here to see the check.
+  await onHome({ bypassCSP: true }, async (page) => {
+    await page.evaluate(() => { new Image().src = 'http://127.0.0.2:9/elsewhere.png'; });
+    await page.waitForTimeout(200);
+    await assert.rejects(checkPage(page, 'another origin'), /request to another origin: http:\/\/127\.0\.0\.2:9\/elsewhere\.png/);
+  });
+  await onHome({}, async (page) => {
+    // Same-origin images are what the page's policy allows.
+    await page.route('**/static/broken-on-purpose.png', (route) => route.abort('failed'));
+    await page.evaluate(() => { new Image().src = '/static/broken-on-purpose.png'; });
+    await page.waitForTimeout(200);
+    await assert.rejects(checkPage(page, 'failed request'), /request failed: .*broken-on-purpose\.png \(net::ERR_FAILED\)/);
+  });
+  await onHome({}, async (page) => {
+    await page.evaluate(() => { new Image().src = '/static/missing.png'; });
+    await page.waitForTimeout(200);
+    await assert.rejects(checkPage(page, 'HTTP error'), /HTTP 404 for .*\/static\/missing\.png/);
+  });
+});
+
 test('the focus check sees a focus ring removed', () => onHome({}, async (page) => {
   await page.keyboard.press('Tab');
   assert.equal((await focused(page)).indicator, true, 'the skip link shows its focus');
