@@ -626,21 +626,34 @@ ESCALATION_PATH = ["check-smtp-settings", "use-isp-smtp", "contact-iims"]
 
 
 def check_tickets(db_path, visit_ids, result):
-    """Counts the tickets opened for the prepared visits and checks each carries its whole path."""
+    """Checks the tickets opened for the prepared visits: each acknowledged one is in the database
+    once, for its own visit, behind the status link the customer was sent to; no visit has two;
+    and each carries its whole path."""
     time.sleep(0.5)
+    acked = {}
+    with open(result["out"] + ".tickets") as f:
+        for line in f:
+            idx, link = line.split()
+            acked[int(idx)] = link
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
-    db.execute("CREATE TEMP TABLE bench_visits (id TEXT PRIMARY KEY)")
-    db.executemany("INSERT INTO bench_visits VALUES (?)", [(v,) for v in visit_ids])
-    paths = db.execute(
-        "SELECT (SELECT group_concat(node_id, ' ') FROM"
+    db.execute("CREATE TEMP TABLE bench_visits (id TEXT PRIMARY KEY, idx INTEGER)")
+    db.executemany("INSERT INTO bench_visits VALUES (?, ?)", [(v, i) for i, v in enumerate(visit_ids)])
+    rows = db.execute(
+        "SELECT b.idx, t.status_token, (SELECT group_concat(node_id, ' ') FROM"
         "  (SELECT node_id FROM ticket_path p WHERE p.ticket_id = t.id ORDER BY p.position))"
         " FROM tickets t JOIN bench_visits b ON b.id = t.visit_id"
     ).fetchall()
     db.close()
+    stored = {}
+    for idx, link, _ in rows:
+        stored.setdefault(idx, []).append(link)
+    lost = sum(1 for idx, link in acked.items() if link not in stored.get(idx, []))
+    doubled = sum(1 for links in stored.values() if len(links) > 1)
     want = " ".join(ESCALATION_PATH)
-    return {"db": len(paths), "answered": result["answered"], "sent": result["sent"],
-            "path_rows": sum(1 for (p,) in paths if p == want) * len(ESCALATION_PATH),
-            "path_rows_expected": len(paths) * len(ESCALATION_PATH)}
+    return {"db": len(rows), "answered": result["answered"], "sent": result["sent"],
+            "acknowledged": len(acked), "lost": lost, "doubled": doubled,
+            "path_rows": sum(1 for (_, _, p) in rows if p == want) * len(ESCALATION_PATH),
+            "path_rows_expected": len(rows) * len(ESCALATION_PATH)}
 
 
 def db_size_mb(db_path):
@@ -889,7 +902,8 @@ def main():
             results["checks"][f"tickets-{conns}"] = check
             e["check"] = check
             log(f"   {e['rate']:,.0f} tickets/s; tickets in the database {check['db']}, answered {check['answered']},"
-                f" path rows {check['path_rows']} of {check['path_rows_expected']}")
+                f" each behind its link: {check['acknowledged'] - check['lost']} of {check['acknowledged']},"
+                f" visits with two {check['doubled']}; path rows {check['path_rows']} of {check['path_rows_expected']}")
             if e["starved"]:
                 log(f"   warning: ran out of prepared customers ({e['starved']} requests)")
             rows.append(("3. escalation (opens a ticket)", e))
@@ -961,12 +975,14 @@ def main():
         print("bytes of the step page: " + ", ".join(f"{k} {v:,}" for k, v in results["page_bytes"].items()))
         for key, c in results["checks"].items():
             if key.startswith("choices"):
-                print(f"choices at {key.split('-')[1]} connections: {c['db']} in the database, {c['answered']} answered to wrk"
+                flooded = " while one client floods" if key.endswith("-flood") else ""
+                print(f"choices at {key.split('-')[1]} connections{flooded}: {c['db']} in the database, {c['answered']} answered to wrk"
                       f" (+{c['committed_unseen']} committed while wrk stopped); lost {c['lost']}, duplicated {c['duplicated']},"
                       f" out of order {c['out_of_order']}")
             else:
-                print(f"tickets at {key.split('-')[1]} connections: {c['db']} in the database, {c['answered']} answered;"
-                      f" path rows {c['path_rows']} of {c['path_rows_expected']}")
+                print(f"tickets at {key.split('-')[1]} connections: {c['db']} in the database, {c['answered']} answered,"
+                      f" each behind its link: {c['acknowledged'] - c['lost']} of {c['acknowledged']}, visits with two"
+                      f" {c['doubled']}; path rows {c['path_rows']} of {c['path_rows_expected']}")
         mem = (f"memory: idle {results['idle_rss_fresh_mb']:.1f} MB after start,"
                f" {results['idle_rss_after_mb']:.1f} MB idle after the load")
         if "idle_rss_seeded_mb" in results:
@@ -1026,6 +1042,9 @@ def correctness(results):
                 failures.append(f"{key}: no ticket was opened")
             if not (c["answered"] <= c["db"] <= c["sent"]):
                 failures.append(f"{key}: {c['db']} tickets in the database for {c['answered']} answered, {c['sent']} sent")
+            if c["acknowledged"] != c["answered"] or c["lost"] or c["doubled"]:
+                failures.append(f"{key}: of {c['acknowledged']} acknowledged tickets ({c['answered']} answered),"
+                                f" {c['lost']} not behind the link the customer was sent, {c['doubled']} visits with two")
             if c["path_rows"] != c["path_rows_expected"]:
                 failures.append(f"{key}: a ticket without its whole path")
     return failures
