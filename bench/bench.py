@@ -870,24 +870,38 @@ def main():
                 log(f"   warning: {t['starved']} requests found no idle customer")
             rows.append(("2. step transition (POST + GET)", t))
 
-            # 2f: the same load while one client floods the same form.
-            log(f"-- {conns} connections: step transitions while one client floods ({count} customers,"
-                f" the flood on {FLOOD_CONNS} more connections)")
-            flood_visits = os.path.join(workdir, f"visits-{conns}-flood.txt")
-            prepare_visits(server.port, db_path, count, flood_visits)
-            tf, flood = load.run_with_flood(server, base, conns, args.duration, flood_visits)
-            check = check_choices(db_path, flood_visits, tf)
-            results["checks"][f"choices-{conns}-flood"] = check
-            tf["check"], tf["flood"] = check, flood
+            # 2f: transitions while one client floods the same form, on a server of their own
+            # (so the main server's memory and database go on as the other rows left them):
+            # the same load alone, then with the flood, each with customers of its own.
+            log(f"-- {conns} connections: step transitions alone, then while one client floods"
+                f" ({count} customers each, the flood on {FLOOD_CONNS} more connections), on a fresh server")
+            fs = Server(binary, os.path.join(workdir, f"flood-{conns}.db"), workdir, f"flood-{conns}").start()
+            servers.append(fs)
+            fbase = f"http://{HOST}:{fs.port}"
+            runs = {}
+            for label in ("alone", "flooded"):
+                visits = os.path.join(workdir, f"visits-{conns}-{label}.txt")
+                prepare_visits(fs.port, fs.db_path, count, visits)
+                if label == "alone":
+                    r = load.run(fs, fbase + "/", conns, args.duration, script="transition.lua",
+                                 env={"BENCH_VISITS": visits}, unit="transition")
+                else:
+                    r, flood = load.run_with_flood(fs, fbase, conns, args.duration, visits)
+                check = check_choices(fs.db_path, visits, r)
+                results["checks"][f"choices-{conns}-{label}"] = check
+                r["check"] = check
+                runs[label] = r
+            fs.stop()
+            alone, tf = runs["alone"], runs["flooded"]
             results.setdefault("flood", {})[conns] = {
-                "p99_ms": tf["p99_ms"], "p99_ms_alone": t["p99_ms"], "rate": tf["rate"], "rate_alone": t["rate"],
+                "p99_ms": tf["p99_ms"], "p99_ms_alone": alone["p99_ms"], "rate": tf["rate"], "rate_alone": alone["rate"],
                 "flood_rate": flood["rate"], "accepted": flood["accepted"], "refused": flood["refused"],
                 "other": flood["other"],
             }
-            log(f"   {tf['rate']:,.0f} transitions/s (alone {t['rate']:,.0f}/s), p99 {tf['p99_ms']:.1f} ms (alone"
-                f" {t['p99_ms']:.1f} ms); the flood: {flood['rate']:,.0f} posts/s, {flood['accepted']} accepted,"
-                f" {flood['refused']} refused with 429, {flood['other']} other; choices lost {check['lost']},"
-                f" duplicated {check['duplicated']}")
+            log(f"   {tf['rate']:,.0f} transitions/s (alone {alone['rate']:,.0f}/s), p99 {tf['p99_ms']:.1f} ms (alone"
+                f" {alone['p99_ms']:.1f} ms); the flood: {flood['rate']:,.0f} posts/s, {flood['accepted']} accepted,"
+                f" {flood['refused']} refused with 429, {flood['other']} other; choices lost"
+                f" {tf['check']['lost'] + alone['check']['lost']}, duplicated {tf['check']['duplicated'] + alone['check']['duplicated']}")
             rows.append(("2f. transition, one client flooding", tf))
 
             # 3: escalations.
@@ -975,7 +989,8 @@ def main():
         print("bytes of the step page: " + ", ".join(f"{k} {v:,}" for k, v in results["page_bytes"].items()))
         for key, c in results["checks"].items():
             if key.startswith("choices"):
-                flooded = " while one client floods" if key.endswith("-flood") else ""
+                flooded = {"alone": " on the flood's server, alone", "flooded": " while one client floods"}.get(
+                    key.split("-")[-1], "")
                 print(f"choices at {key.split('-')[1]} connections{flooded}: {c['db']} in the database, {c['answered']} answered to wrk"
                       f" (+{c['committed_unseen']} committed while wrk stopped); lost {c['lost']}, duplicated {c['duplicated']},"
                       f" out of order {c['out_of_order']}")

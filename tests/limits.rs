@@ -178,3 +178,56 @@ fn the_defaults_let_a_busy_customer_through() {
         assert_eq!(r.status, 303, "answer {i}");
     }
 }
+
+#[test]
+fn past_the_status_form_limit_a_message_stays_in_its_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(
+        &dir.path().join("helpdesk.db"),
+        free_port(),
+        &["--limit-status-forms=1"],
+    );
+    let mut c = Client::new(&server.address);
+    let sent = c.escalate_download_stuck().unwrap();
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let status = sent.location_path();
+    let page = c.get(&status).unwrap();
+    // The message form's own token, derived from the status link.
+    let form = &page.body[page
+        .body
+        .find("class=\"message-form\"")
+        .expect("a message form")..];
+    let marker = r#"name="csrf" value=""#;
+    let start = form.find(marker).unwrap() + marker.len();
+    let token = form[start..].split('"').next().unwrap().to_string();
+    let messages = format!("{status}/messages");
+    let first = c
+        .send(
+            "POST",
+            &messages,
+            Some(&format!("csrf={token}&body=First+message")),
+        )
+        .unwrap();
+    assert_eq!(first.status, 303, "{}", first.body);
+    let second = c
+        .send(
+            "POST",
+            &messages,
+            Some(&format!("csrf={token}&body=Second+message")),
+        )
+        .unwrap();
+    assert_eq!(second.status, 429, "{}", second.body);
+    assert!(second.header("retry-after").is_some());
+    assert!(
+        second
+            .body
+            .contains("Many forms have been sent from your network"),
+        "{}",
+        second.body
+    );
+    assert!(
+        second.body.contains(">Second message</textarea>"),
+        "the message typed is kept: {}",
+        second.body
+    );
+}

@@ -67,8 +67,14 @@ fn each_request_has_one_line_with_its_route_status_and_id_and_no_secrets() {
         .next()
         .unwrap();
     let log = server.lines().join("\n");
+    // Nor the visit's cookie or its form token.
+    let cookie = customer.cookie.clone().expect("a visit cookie");
+    let visit = cookie.split_once('=').expect("name=value").1.to_string();
+    let form_token = customer.csrf.clone().expect("a form token");
     for private in [
         secret,
+        visit.as_str(),
+        form_token.as_str(),
         "ann@example.com",
         "ann%40example.com",
         "Apple Mail",
