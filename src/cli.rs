@@ -125,6 +125,16 @@ pub enum Command {
         #[arg(long, value_name = "MB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
         max_megabytes: u64,
     },
+    /// Write out, or erase, what is held about one customer.
+    ///
+    /// privacy answers a customer's requests about their data, found by their email address on
+    /// every ticket whose reply address it is or was. `export` writes everything held as JSON on
+    /// standard output. `erase` removes their name, address, phone, account and description,
+    /// their messages and rating comment, and their details wherever a note, reply, mail or audit
+    /// entry quotes them; the status link stops working. The guide path, the ticket numbers and
+    /// the insight figures stay, and each ticket's audit trail records the erasure without the
+    /// data. Erasing cannot be undone.
+    Privacy(PrivacyCommand),
     /// Fill a database with synthetic visits and tickets.
     ///
     /// seed fills a database with synthetic, realistic visits, paths and tickets, for
@@ -278,6 +288,41 @@ impl ServeConfig {
         )
         .map(Some)
     }
+}
+
+/// `privacy export` and `privacy erase`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct PrivacyCommand {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: PrivacyAction,
+    /// The database of the help desk.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        value_name = "URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: String,
+}
+
+/// What `privacy` does.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum PrivacyAction {
+    /// Write everything held about the customer as JSON on standard output.
+    Export {
+        /// The customer's email address.
+        #[arg(long, value_name = "ADDRESS")]
+        email: String,
+    },
+    /// Erase the customer's personal data (cannot be undone).
+    Erase {
+        /// The customer's email address.
+        #[arg(long, value_name = "ADDRESS")]
+        email: String,
+    },
 }
 
 /// Settings for `seed`.

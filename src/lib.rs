@@ -19,6 +19,7 @@ pub mod logging;
 pub mod mail;
 pub mod maintenance;
 mod middleware;
+pub mod privacy;
 pub mod router;
 pub mod seed;
 pub mod serve;

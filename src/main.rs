@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use helpdesk::cli::{self, Command};
+use helpdesk::cli::{self, Command, PrivacyAction, PrivacyCommand};
 
 fn main() -> ExitCode {
     match cli::parse() {
@@ -51,6 +51,17 @@ fn main() -> ExitCode {
             target,
         } => one_shot(helpdesk::maintenance::backup(&database_url, &target)),
         Command::Seed(command) => one_shot(helpdesk::maintenance::seed(command)),
+        Command::Privacy(PrivacyCommand {
+            action,
+            database_url,
+        }) => match action {
+            PrivacyAction::Export { email } => {
+                one_shot(helpdesk::privacy::export(&database_url, &email))
+            }
+            PrivacyAction::Erase { email } => {
+                one_shot(helpdesk::privacy::erase(&database_url, &email))
+            }
+        },
         Command::MailIn {
             database_url,
             max_megabytes,

@@ -289,6 +289,43 @@ fn mail_is_off_without_a_server_and_needs_a_sender_and_an_address() {
 }
 
 #[test]
+fn privacy_takes_an_action_and_an_address() {
+    assert_eq!(
+        run(&["privacy", "export", "--email", "ann@example.com"]).unwrap(),
+        Command::Privacy(PrivacyCommand {
+            action: PrivacyAction::Export {
+                email: "ann@example.com".into()
+            },
+            database_url: DEFAULT_DATABASE_URL.into(),
+        })
+    );
+    assert_eq!(
+        run(&[
+            "privacy",
+            "erase",
+            "--email=ann@example.com",
+            "--database-url",
+            "sqlite://x.db"
+        ])
+        .unwrap(),
+        Command::Privacy(PrivacyCommand {
+            action: PrivacyAction::Erase {
+                email: "ann@example.com".into()
+            },
+            database_url: "sqlite://x.db".into(),
+        })
+    );
+    assert_eq!(
+        mistake(&["privacy", "erase"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    assert_eq!(
+        mistake(&["privacy", "forget", "--email", "a@b.c"]),
+        ErrorKind::InvalidSubcommand
+    );
+}
+
+#[test]
 fn check_guide_and_backup_take_one_file() {
     assert_eq!(
         run(&["check-guide", "my-guide.toml"]).unwrap(),

@@ -35,6 +35,7 @@ mod maintenance;
 mod managers;
 mod outbox;
 mod pending;
+mod privacy;
 mod queue;
 mod search;
 mod seed;
@@ -67,6 +68,10 @@ pub use managers::{
 };
 pub use outbox::{Delivery, MailRecord, OutboxStore, OutgoingMail};
 pub use pending::{PENDING_FOR, PendingForm, PendingKind, PendingStore};
+pub use privacy::{
+    ChangeEntry, CustomerRecord, CustomerTicket, ERASED, Erasure, MailEntry, MessageEntry,
+    PathEntry, PrivacyStore, RatingEntry,
+};
 pub use queue::{
     AssigneeFilter, Cursor, QueueFilter, QueuePage, QueueRow, QueueSort, QueueStore, Search,
     StatusFilter,
@@ -100,6 +105,7 @@ pub trait Backend:
     + ManagerStore
     + SessionStore
     + PendingStore
+    + PrivacyStore
     + InsightStore
     + OutboxStore
     + GuideStore

@@ -29,6 +29,7 @@ mod maintenance;
 mod managers;
 mod outbox;
 mod pending;
+mod privacy;
 mod queue;
 mod rebuild;
 mod recent;
