@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 
 use crate::console::{
-    self, admin, canned, conversation, insights, mail_settings, password, queue, sign_in, targets,
-    ticket, ticket_mail,
+    self, admin, canned, conversation, insights, mail_settings, password, privacy, queue, sign_in,
+    targets, ticket, ticket_mail,
 };
 use crate::error::AppError;
 use crate::middleware::Site;
@@ -104,6 +104,11 @@ pub fn app(state: AppState) -> Site {
             get(canned::page).post(canned::save),
         )
         .route("/console/admin/replies/{id}/remove", post(canned::remove))
+        .route(
+            "/console/admin/privacy",
+            get(privacy::show).post(privacy::find),
+        )
+        .route("/console/admin/privacy/erase", post(privacy::erase))
         .route("/static/{file}", get(assets::serve))
         .route("/robots.txt", get(assets::robots))
         .route("/healthz", get(healthz))

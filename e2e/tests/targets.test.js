@@ -3,31 +3,19 @@
 // desktop and phone widths, axe clean.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import path from 'node:path';
-import { DESKTOP, PHONE, axeReportName, checkPage, inPage, launch, screenshot, screenshotDir } from '../lib/browser.js';
-import { signIn } from '../lib/console.js';
+import { DESKTOP, PHONE, axeReportName, checkPage, screenshot, screenshotDir } from '../lib/browser.js';
+import { serverWithAdmin, signIn } from '../lib/console.js';
 import { byId, customer } from '../lib/guide.js';
 import { assertHeading, follow, sendEscalation, walkToEscalation } from '../lib/journey.js';
-import { helpdeskCli, startServer } from '../lib/server.js';
 
 axeReportName('targets');
 
 const ADA = { email: 'ada@example.com', name: 'Ada Admin', password: 'ada-long-password-123' };
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  helpdeskCli(server, ['manager', 'add', '--email', ADA.email, '--name', ADA.name, '--role', 'admin', '--password-stdin'], `${ADA.password}\n`);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const session = (options, fn) => inPage(browser, server.url, options, fn);
+const site = serverWithAdmin(ADA);
+const session = (options, fn) => site.session(options, fn);
 
 test('a ticket is marked due soon, then overdue, in the queue and on its page', async () => {
   const problem = byId['cant-send'];

@@ -15,6 +15,7 @@ pub mod csv;
 pub mod insights;
 pub mod mail_settings;
 pub mod password;
+pub mod privacy;
 pub mod queue;
 pub mod session;
 pub mod sign_in;

@@ -10,6 +10,7 @@ mod real_smtp;
 mod access;
 mod accounts;
 mod mail;
+mod privacy;
 mod queue;
 mod routing;
 mod sessions;

@@ -49,7 +49,12 @@ pub(super) async fn queue(
     mails: &[QueuedMail<'_>],
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    for chunk in batches(mails) {
+    // A customer whose data was erased has no address to write to.
+    let mails: Vec<&QueuedMail<'_>> = mails
+        .iter()
+        .filter(|m| m.recipient != crate::store::ERASED)
+        .collect();
+    for chunk in batches(&mails) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO outbox (ticket_id, kind, manager_id, recipient, ticket_message_id, status, message_id,
                 next_attempt_at, created_at) ",

@@ -293,7 +293,7 @@ impl QueueStore for SqliteStore {
         let sql = format!(
             "SELECT {ROW_COLUMNS}
              FROM tickets t LEFT JOIN managers m ON m.id = t.assignee_id
-             WHERE t.customer_email = $1 AND t.number <> $2
+             WHERE t.customer_email = $1 AND t.number <> $2 AND t.customer_email <> $4
              ORDER BY t.created_at DESC, t.number DESC
              LIMIT $3"
         );
@@ -301,6 +301,8 @@ impl QueueStore for SqliteStore {
             .bind(email)
             .bind(except)
             .bind(i64::from(limit))
+            // Tickets whose customer was erased are nobody's "other tickets".
+            .bind(crate::store::ERASED)
             .fetch_all(&self.read)
             .await?;
         Ok(rows
