@@ -16,4 +16,7 @@ pub trait MaintenanceStore: Send + Sync {
     async fn backup_to(&self, target: &Path) -> Result<(), StoreError>;
     /// Stops taking reads: later ones fail as "unavailable". Called at shutdown.
     async fn close(&self);
+    /// How the writes are made durable, as the connection that writes reports it: for SQLite
+    /// its journal mode and `synchronous` level (`wal`, 2 is FULL).
+    async fn durability(&self) -> Result<(String, i64), StoreError>;
 }

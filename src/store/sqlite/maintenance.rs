@@ -28,6 +28,22 @@ impl MaintenanceStore for SqliteStore {
         Ok(())
     }
 
+    async fn durability(&self) -> Result<(String, i64), StoreError> {
+        self.writer
+            .run(|conn| {
+                Box::pin(async move {
+                    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    let level: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    Ok((mode, level))
+                })
+            })
+            .await
+    }
+
     async fn close(&self) {
         self.read.close().await;
     }
