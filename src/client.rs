@@ -32,11 +32,6 @@ impl TrustedProxies {
         TrustedProxies(networks)
     }
 
-    /// Whether none is configured (forwarded headers are then always ignored).
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// Whether `ip` is a trusted proxy.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();

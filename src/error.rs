@@ -126,14 +126,22 @@ impl IntoResponse for AppError {
             });
         }
         if let AppError::Limited(refused) = &self {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(refused.retry_after_secs()),
-            );
+            response = limited(response, refused);
         }
         response.extensions_mut().insert(page);
         response
     }
+}
+
+/// `response` as the answer to a client over a limit: `429`, with `Retry-After`. Also for a
+/// form shown again with what was typed.
+pub fn limited(mut response: Response, refused: &Refused) -> Response {
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(refused.retry_after_secs()),
+    );
+    response
 }
 
 /// What a client over a limit is told: what was refused and how long to wait.

@@ -180,11 +180,6 @@ impl Limits {
         }
     }
 
-    /// The settings these limits were made from.
-    pub fn settings(&self) -> LimitSettings {
-        self.settings
-    }
-
     /// Counts one `action` of `client`; `Err` when it is over its limit (and then it is not
     /// counted).
     pub fn check(&self, action: Action, client: IpAddr) -> Result<(), Refused> {

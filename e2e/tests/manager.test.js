@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { request } from 'playwright-core';
 import { PHONE, axeReportName, checkPage, launch, openPage, screenshot } from '../lib/browser.js';
+import { signIn as consoleSignIn } from '../lib/console.js';
 import { byId, customer } from '../lib/guide.js';
 import { answerStep, assertHeading, assertHistory, assertMasked, factValue, follow, historyLines, pickSymptom, sendEscalation, walkToEscalation } from '../lib/journey.js';
 import { helpdeskCli, startServer } from '../lib/server.js';
@@ -66,16 +67,9 @@ async function session(options, fn) {
   }
 }
 
-/** Signs in through the form, from wherever the console sent us. */
+/** Signs in through the form, and checks the console names who is signed in. */
 async function signIn(page, who) {
-  await page.goto('/console/tickets');
-  assert.match(page.url(), /\/console\/sign-in\?next=/, 'the console asks for a sign-in first');
-  await assertHeading(page, 'Sign in');
-  await checkPage(page, 'console sign-in');
-  await page.getByLabel('Email address').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await follow(page, page.getByRole('button', { name: 'Sign in' }), /\/console\/tickets$/);
-  await assertHeading(page, 'Ticket queue');
+  await consoleSignIn(page, who);
   await page.getByRole('navigation', { name: 'Console' }).getByText(who.name).waitFor();
 }
 

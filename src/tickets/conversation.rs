@@ -9,11 +9,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::page::{Wrote, contact_form, render, ticket_by_link};
-use super::{limited, status_url};
+use super::status_url;
 use crate::AppState;
 use crate::domain::manager::first_name;
 use crate::domain::text::multiline;
-use crate::error::{AppError, AppResult, limited_message};
+use crate::error::{AppError, AppResult, limited, limited_message};
 use crate::extract::{Client, Form, Path, is_cross_site, same_secret};
 use crate::limits::Action;
 use crate::store::{Author, CustomerMessage, TicketSummary};

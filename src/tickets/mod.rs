@@ -11,20 +11,20 @@ pub mod something_else;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::domain::outcome::OutcomeKind;
 use crate::domain::path::{Event, EventKind, Path as VisitPath};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, limited};
 use crate::extract::{Client, Form, Path};
 use crate::guide::{Guide, Node, Problem};
 use crate::journey::ending_page;
 use crate::journey::sidebar::sidebar;
 use crate::journey::visit::CustomerVisit;
-use crate::limits::{Action, Refused};
+use crate::limits::Action;
 use crate::store::{Contact, ContactChange, Corrector, NewEvent, NewTicket, TicketCreated};
 use form::{Escalation, EscalationValues, FieldErrors};
 
@@ -176,16 +176,6 @@ pub async fn escalate(
         "{}?sent=1{corrected}",
         status_url(&created.status_token)
     ))))
-}
-
-/// A form shown again because its client is over a limit: `429`, with `Retry-After`.
-pub(crate) fn limited(mut page: Response, refused: &Refused) -> Response {
-    *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    page.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(refused.retry_after_secs()),
-    );
-    page
 }
 
 /// Records that the customer reached the ending `node` without an answer leading there, unless

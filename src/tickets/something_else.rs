@@ -11,14 +11,14 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::domain::outcome::OutcomeKind;
 use crate::domain::path::{Event, EventKind};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, limited};
 use crate::extract::{Client, Form};
 use crate::guide::{Guide, SomethingElse};
 use crate::journey::visit::CustomerVisit;
 use crate::limits::Action;
 use crate::store::NewEvent;
 use crate::tickets::form::{EscalationValues, FieldErrors};
-use crate::tickets::{limited, open_ticket, status_url};
+use crate::tickets::{open_ticket, status_url};
 
 /// The node id the outcome event of a "something else" ticket names.
 pub const NODE: &str = "something-else";
