@@ -244,7 +244,21 @@ pub struct ServeConfig {
     #[arg(long, env = "HELPDESK_LIMIT_SIGN_INS", value_name = "N", help_heading = LIMITS,
           default_value_t = LimitSettings::DEFAULT.sign_ins)]
     pub limit_sign_ins: u32,
+    /// Days a visit that led to no ticket is kept after its last answer; then it is deleted
+    /// with its path, and the insights keep counting it (0: kept for ever). Checked at start
+    /// and every hour.
+    #[arg(
+        long,
+        env = "HELPDESK_KEEP_VISITS_DAYS",
+        value_name = "DAYS",
+        default_value_t = DEFAULT_KEEP_VISITS_DAYS,
+        value_parser = clap::value_parser!(u32).range(0..=36_500)
+    )]
+    pub keep_visits_days: u32,
 }
+
+/// How long visits without a ticket are kept unless `--keep-visits-days` says otherwise.
+pub const DEFAULT_KEEP_VISITS_DAYS: u32 = 90;
 
 /// The heading of the limits in `helpdesk help serve`.
 const LIMITS: &str = "Limits per client (429 with Retry-After past them)";

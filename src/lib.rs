@@ -20,6 +20,7 @@ pub mod mail;
 pub mod maintenance;
 mod middleware;
 pub mod privacy;
+pub mod retention;
 pub mod router;
 pub mod seed;
 pub mod serve;

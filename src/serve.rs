@@ -60,6 +60,13 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
             }
         }
     });
+    // At start and every hour, old visits without a ticket are deleted (none with 0 days).
+    let retention = (config.keep_visits_days > 0).then(|| {
+        main.spawn(crate::retention::run(
+            state.store.clone(),
+            config.keep_visits_days,
+        ))
+    });
     let (stop_mail, mail_stops) = watch::channel(false);
     let sender = state
         .mail
@@ -73,6 +80,9 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
     ));
     drop(workers);
     sweeper.abort();
+    if let Some(retention) = retention {
+        retention.abort();
+    }
     // The mail being sent is finished (or its claim runs out and the next start sends it).
     let _ = stop_mail.send(true);
     if let Some(sender) = sender {

@@ -135,6 +135,12 @@ fn every_setting_names_its_variable_and_default() {
             "30",
         ),
         (
+            &["serve"],
+            "keep_visits_days",
+            env("HELPDESK_KEEP_VISITS_DAYS"),
+            "90",
+        ),
+        (
             &["manager"],
             "database_url",
             env("DATABASE_URL"),
@@ -186,6 +192,7 @@ fn serve_takes_its_flags_and_defaults() {
             limit_status_forms: 30,
             limit_link_requests: 5,
             limit_sign_ins: 30,
+            keep_visits_days: 90,
         })
     );
     assert_eq!(
@@ -211,6 +218,7 @@ fn serve_takes_its_flags_and_defaults() {
             "--limit-status-forms=4",
             "--limit-link-requests=5",
             "--limit-sign-ins=0",
+            "--keep-visits-days=0",
         ])
         .unwrap(),
         Command::Serve(ServeConfig {
@@ -231,6 +239,7 @@ fn serve_takes_its_flags_and_defaults() {
             limit_status_forms: 4,
             limit_link_requests: 5,
             limit_sign_ins: 0,
+            keep_visits_days: 0,
         })
     );
     let Command::Serve(config) = run(&["serve", "--guide="]).unwrap() else {
@@ -256,6 +265,13 @@ fn serve_takes_its_flags_and_defaults() {
         mistake(&["serve", "--limit-choices=-1"]),
         ErrorKind::ValueValidation
     );
+    for days in ["-1", "36501", "ninety"] {
+        assert_eq!(
+            mistake(&["serve", &format!("--keep-visits-days={days}")]),
+            ErrorKind::ValueValidation,
+            "{days}"
+        );
+    }
 }
 
 #[test]

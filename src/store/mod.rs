@@ -21,6 +21,8 @@
 //! | `guides.rs` | [`GuideStore`] | every guide version served |
 //! | `targets.rs` | [`TargetStore`] | response-time targets and tickets' deadlines |
 //! | `seed.rs` | [`SeedStore`] | bulk loading of synthetic traffic |
+//! | `privacy.rs` | [`PrivacyStore`] | what is held about a customer: export and erasure |
+//! | `retention.rs` | [`RetentionStore`] | deleting old visits that led to no ticket |
 //! | `maintenance.rs` | [`MaintenanceStore`] | health, backups, shutdown |
 //!
 //! [`Backend`] is all of them together; a database helpdesk runs on implements it in its own
@@ -37,6 +39,7 @@ mod outbox;
 mod pending;
 mod privacy;
 mod queue;
+mod retention;
 mod search;
 mod seed;
 mod sessions;
@@ -76,6 +79,7 @@ pub use queue::{
     AssigneeFilter, Cursor, QueueFilter, QueuePage, QueueRow, QueueSort, QueueStore, Search,
     StatusFilter,
 };
+pub use retention::RetentionStore;
 pub use search::fold;
 pub use seed::SeedStore;
 pub use sessions::{
@@ -111,6 +115,7 @@ pub trait Backend:
     + GuideStore
     + TargetStore
     + SeedStore
+    + RetentionStore
     + MaintenanceStore
     + Debug
 {

@@ -33,6 +33,7 @@ mod privacy;
 mod queue;
 mod rebuild;
 mod recent;
+mod retention;
 mod rollups;
 mod search;
 mod seed;

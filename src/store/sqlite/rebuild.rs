@@ -6,7 +6,8 @@
 //! another zone, or with other rules for the same zone (a newer time zone database), every
 //! counter is emptied and rebuilt from the raw rows in one writer transaction, before anything
 //! is served: the events replayed through the same [`Attempt::apply`] that keeps them on write,
-//! and the ticket counters by the same SQL as the triggers.
+//! and the ticket counters by the same SQL as the triggers. The attempts of visits retention
+//! deleted have no events left to replay: they are kept, and counted from their rows.
 
 use std::sync::{Arc, RwLock};
 
@@ -112,8 +113,11 @@ pub(super) async fn key_by(
 /// Empties every counter and computes it again from the events, tickets and audit trail, days
 /// in `zone` (whose offsets the table already holds).
 async fn rebuild(conn: &mut SqliteConnection, zone: &Zone) -> Result<(), StoreError> {
+    // The attempts of visits retention deleted stay: they are all there is left of them.
+    sqlx::query("DELETE FROM insight_attempts WHERE visit_id IS NOT NULL")
+        .execute(&mut *conn)
+        .await?;
     for table in [
-        "insight_attempts",
         "insight_daily",
         "insight_hourly",
         "insight_resolutions",
@@ -126,6 +130,7 @@ async fn rebuild(conn: &mut SqliteConnection, zone: &Zone) -> Result<(), StoreEr
             .await?;
     }
     replay_events(conn, zone).await?;
+    recount_kept(conn, zone).await?;
     let created = local_day_sql("created_at");
     for sql in [
         // A ticket's first move to resolved (or closed) is its resolution (`track_status`).
@@ -163,6 +168,49 @@ async fn rebuild(conn: &mut SqliteConnection, zone: &Zone) -> Result<(), StoreEr
         sqlx::query(&sql).execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Counts again the attempts whose visits retention deleted, from their rows (their events are
+/// gone), as their events counted them: the day each started is taken in `zone` first.
+async fn recount_kept(conn: &mut SqliteConnection, zone: &Zone) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "UPDATE insight_attempts SET day = {} WHERE visit_id IS NULL",
+        local_day_sql("started_at")
+    ))
+    .execute(&mut *conn)
+    .await?;
+    let mut after = i64::MIN;
+    loop {
+        let rows = sqlx::query(
+            "SELECT id, problem_id, day, started_at, steps, outcome_kind, outcome_step
+             FROM insight_attempts WHERE visit_id IS NULL AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(REPLAY_PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let full = rows.len() as i64 == REPLAY_PAGE;
+        let mut tally = Tally::default();
+        for row in rows {
+            after = row.try_get("id")?;
+            let outcome: Option<String> = row.try_get("outcome_kind")?;
+            let from: Option<String> = row.try_get("outcome_step")?;
+            tally.count_kept(
+                row.try_get("day")?,
+                row.try_get("problem_id")?,
+                Timestamp(row.try_get("started_at")?),
+                row.try_get("steps")?,
+                outcome
+                    .as_deref()
+                    .map(|kind| (kind, from.as_deref().unwrap_or(""))),
+                zone,
+            );
+        }
+        tally.write(conn).await?;
+        if !full {
+            return Ok(());
+        }
+    }
 }
 
 /// Every event, visit by visit in order, through the rules that keep the counters on write; a

@@ -19,7 +19,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::batches;
 use crate::domain::path::{Event, EventKind, Name};
-use crate::domain::time::Zone;
+use crate::domain::time::{Timestamp, Zone};
 use crate::store::StoreError;
 
 /// An attempt as `insight_attempts` holds it.
@@ -56,6 +56,31 @@ impl Tally {
         *self
             .daily
             .entry((day, problem.into(), measure, step.into(), kind.into()))
+            .or_default() += 1;
+    }
+
+    /// Counts an attempt whose events are gone (retention deleted its visit) as they counted it:
+    /// started on `day` and in its local hour, each step in `steps` (`|a|b|`) reached, and its
+    /// outcome `(kind, from step)` if it had one.
+    pub(super) fn count_kept(
+        &mut self,
+        day: i64,
+        problem: &str,
+        started_at: Timestamp,
+        steps: &str,
+        outcome: Option<(&str, &str)>,
+        zone: &Zone,
+    ) {
+        self.bump(day, problem, "started", "", "");
+        for step in steps.split('|').filter(|s| !s.is_empty()) {
+            self.bump(day, problem, "reached", step, "");
+        }
+        if let Some((kind, from)) = outcome {
+            self.bump(day, problem, "outcome", from, kind);
+        }
+        *self
+            .hourly
+            .entry((zone.local_hour(started_at), problem.to_string()))
             .or_default() += 1;
     }
 

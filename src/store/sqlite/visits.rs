@@ -170,12 +170,17 @@ pub(super) async fn insert_events(
     Ok(ids)
 }
 
-/// The id the next event inserted gets: one past the table's highest. Only meaningful inside a
-/// write transaction, where no other connection can take it in between.
+/// The id the next event inserted gets: one past the highest ever recorded, counting those
+/// retention deleted (so an id is never given twice, and an attempt kept after its visit was
+/// deleted never shares its id with a later one). Only meaningful inside a write transaction,
+/// where no other connection can take it in between.
 async fn next_event_id(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM visit_events")
-        .fetch_one(&mut *conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT MAX(COALESCE((SELECT MAX(id) FROM visit_events), 0),
+                    (SELECT highest_event_id FROM visit_retention WHERE id = 1)) + 1",
+    )
+    .fetch_one(&mut *conn)
+    .await
 }
 
 /// Inserts `events` (each with its visit's id) under `ids`, a few hundred to a statement.
