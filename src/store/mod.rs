@@ -30,6 +30,8 @@
 
 mod contact;
 mod conversation;
+mod counting;
+mod database_error;
 mod error;
 mod guides;
 mod insights;
@@ -37,6 +39,9 @@ mod maintenance;
 mod managers;
 mod outbox;
 mod pending;
+// Built interface by interface; `Store::open` takes `postgres://` URLs once it implements them all.
+#[allow(dead_code)]
+mod postgres;
 mod privacy;
 mod queue;
 mod retention;

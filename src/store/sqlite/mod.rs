@@ -124,7 +124,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .disable_statement_logging();
         let mut conn = options.connect().await?;
-        sqlx::migrate!("./migrations")
+        sqlx::migrate!("./migrations/sqlite")
             .run(&mut conn)
             .await
             .map_err(|e| StoreError::Migrate(Box::new(e)))?;
@@ -162,26 +162,16 @@ const UNAVAILABLE_CODES: [i32; 6] = [5, 6, 8, 10, 13, 14];
 /// The codes after which the connection is in doubt: READONLY, IOERR, CANTOPEN.
 const RECONNECT_CODES: [i32; 3] = [8, 10, 14];
 
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> StoreError {
-        let code = match &e {
-            sqlx::Error::Database(d) => d
-                .code()
-                .and_then(|c| c.parse::<i32>().ok())
-                .map(|c| c & 0xff),
-            _ => None,
-        };
-        let lost = matches!(
-            e,
-            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
-        );
-        StoreError::Database {
-            unavailable: lost || code.is_some_and(|c| UNAVAILABLE_CODES.contains(&c)),
-            reconnect: matches!(e, sqlx::Error::Io(_))
-                || code.is_some_and(|c| RECONNECT_CODES.contains(&c)),
-            source: Box::new(e),
-        }
-    }
+/// Whether an error SQLite reported with `code` means the database is unavailable for now, and
+/// whether the connection is in doubt (see `super::database_error`).
+pub(super) fn classify(code: &str) -> (bool, bool) {
+    let Ok(code) = code.parse::<i32>().map(|c| c & 0xff) else {
+        return (false, false);
+    };
+    (
+        UNAVAILABLE_CODES.contains(&code),
+        RECONNECT_CODES.contains(&code),
+    )
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use super::rollups::{Attempt, Tally};
+use super::rollups::{self, Attempt, Tally};
 use super::visits::event;
 use crate::domain::time::{Timestamp, Zone};
 use crate::store::StoreError;
@@ -206,7 +206,7 @@ async fn recount_kept(conn: &mut SqliteConnection, zone: &Zone) -> Result<(), St
                 zone,
             );
         }
-        tally.write(conn).await?;
+        rollups::write(tally, conn).await?;
         if !full {
             return Ok(());
         }
@@ -243,7 +243,7 @@ async fn replay_events(conn: &mut SqliteConnection, zone: &Zone) -> Result<(), S
             after.1 = e.seq;
         }
         after.0.clone_from(&visit);
-        tally.write(conn).await?;
+        rollups::write(tally, conn).await?;
         if !full {
             return Ok(());
         }

@@ -9,7 +9,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::escalations::insert_paths;
-use super::rollups::{Attempt, Tally};
+use super::rollups::{self, Attempt, Tally};
 use super::visits::insert_events;
 use super::{SqliteStore, batches};
 use crate::domain::path::{Event, Path};
@@ -126,7 +126,7 @@ async fn write_synthetic(
                 .then(|| &managers[number as usize % managers.len()]),
         });
     }
-    tally.write(conn).await?;
+    rollups::write(tally, conn).await?;
 
     for chunk in batches(&tickets) {
         let mut q = QueryBuilder::<Sqlite>::new(

@@ -479,7 +479,7 @@ async fn run_group(
             Attempt::apply(attempt, &key, &event, zone, &mut tally);
         }
     }
-    tally.write(conn).await?;
+    rollups::write(tally, conn).await?;
     Ok((outcomes, event_ids))
 }
 

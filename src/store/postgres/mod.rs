@@ -1,0 +1,98 @@
+//! The PostgreSQL backend: for installations that outgrow one machine, with several helpdesk
+//! instances behind a balancer on one database.
+//!
+//! The SQLite backend is fast because it is the database's one writer; this one assumes the
+//! opposite, that any other instance may write at any moment:
+//! - every write is one transaction on a pooled connection, and a click locks its visit's row
+//!   (`SELECT ... FOR UPDATE`), so two instances write one visit's clicks one after the other,
+//!   each deciding from what the other committed;
+//! - nothing read from the database is kept in memory between requests (no visits, no managers),
+//!   since another instance may have changed it;
+//! - row ids come from identity columns, ticket numbers from one locked row (`ticket_number`);
+//! - background work takes row leases (`FOR UPDATE SKIP LOCKED`), so it runs once however many
+//!   instances run it.
+//!
+//! Its schema is `migrations/postgres/`, the same tables and columns as the SQLite migrations
+//! leave, with BIGINT for every integer.
+
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use sqlx::ConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::domain::time::Zone;
+use crate::store::StoreError;
+
+/// Connections each instance keeps at most: a few per core serve the clicks, the console and
+/// the background work; PostgreSQL's default of 100 leaves room for several instances.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// The PostgreSQL store.
+#[derive(Debug)]
+pub struct PgStore {
+    pool: PgPool,
+    /// The zone the insight counters are keyed in, as this instance started with it.
+    zone: Arc<RwLock<Zone>>,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host/db`) and brings its
+    /// schema up to date; several instances starting at once migrate it once (sqlx holds an
+    /// advisory lock while it migrates).
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)?
+            .application_name("helpdesk")
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migrate(Box::new(e)))?;
+        let name: String = sqlx::query_scalar("SELECT name FROM insight_zone WHERE id = 1")
+            .fetch_one(&pool)
+            .await?;
+        Ok(PgStore {
+            pool,
+            zone: Arc::new(RwLock::new(Zone::parse(&name)?)),
+        })
+    }
+}
+
+/// SQLSTATE classes and codes that mean "unavailable for now": connection exceptions (08),
+/// insufficient resources such as a full disk (53), the server shutting down or not yet
+/// accepting connections (57P01-57P03), a read-only transaction (25006), a lock not granted
+/// (55P03), and a transaction that lost a serialization race or a deadlock (40001, 40P01), which
+/// the client may retry.
+const UNAVAILABLE: [&str; 7] = [
+    "25006", "40001", "40P01", "55P03", "57P01", "57P02", "57P03",
+];
+
+/// Whether an error PostgreSQL reported with SQLSTATE `code` means the database is unavailable
+/// for now, and whether the connection is in doubt (see `super::database_error`).
+pub(super) fn classify(code: &str) -> (bool, bool) {
+    let class = code.get(..2).unwrap_or_default();
+    let lost = class == "08" || code == "57P01";
+    (lost || class == "53" || UNAVAILABLE.contains(&code), lost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::classify;
+
+    #[test]
+    fn sqlstates_read_as_unavailable_or_not() {
+        assert_eq!(classify("08006"), (true, true), "connection failure");
+        assert_eq!(classify("53100"), (true, false), "disk full");
+        assert_eq!(classify("40P01"), (true, false), "deadlock");
+        assert_eq!(classify("57P01"), (true, true), "admin shutdown");
+        assert_eq!(classify("23505"), (false, false), "unique violation: a bug");
+        assert_eq!(classify("42P01"), (false, false), "undefined table: a bug");
+    }
+}
