@@ -14,9 +14,31 @@
 //! triggers on `tickets`.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use crate::domain::path::{Event, EventKind, Name};
 use crate::domain::time::{Timestamp, Zone};
+
+/// The zone the counters are keyed in, shared by a store and its writes. Read once per group
+/// of writes (a clone shares the zone's rules, no allocation); changed only by a rebuild, inside
+/// the writer.
+#[derive(Clone, Debug, Default)]
+pub(in crate::store) struct RollupZone(Arc<RwLock<Zone>>);
+
+impl RollupZone {
+    pub(in crate::store) fn new(zone: Zone) -> RollupZone {
+        RollupZone(Arc::new(RwLock::new(zone)))
+    }
+
+    /// The zone now.
+    pub(in crate::store) fn get(&self) -> Zone {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(in crate::store) fn set(&self, zone: Zone) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = zone;
+    }
+}
 
 /// An attempt as `insight_attempts` holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

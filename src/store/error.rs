@@ -21,8 +21,13 @@ pub enum StoreError {
     #[error("database migration failed: {0}")]
     Migrate(Box<dyn Error + Send + Sync>),
     /// The database URL names no backend helpdesk has.
-    #[error("unsupported database URL {0:?}: use sqlite://PATH (e.g. sqlite://helpdesk.db)")]
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://PATH (e.g. sqlite://helpdesk.db) or postgres://USER@HOST/DB"
+    )]
     Unsupported(String),
+    /// Something this database does by its own tools, not helpdesk's: the text says which.
+    #[error("{0}")]
+    NotHere(String),
     /// The database's insight counters were built for a time zone this build does not know.
     #[error("the database's insights are kept in a time zone this build does not know: {0}")]
     Zone(#[from] crate::domain::time::UnknownZone),
@@ -53,6 +58,7 @@ impl StoreError {
             StoreError::WriterGone => true,
             StoreError::Migrate(_)
             | StoreError::Unsupported(_)
+            | StoreError::NotHere(_)
             | StoreError::Zone(_)
             | StoreError::Corrupt(_) => false,
         }

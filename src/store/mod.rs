@@ -39,8 +39,6 @@ mod maintenance;
 mod managers;
 mod outbox;
 mod pending;
-// Built interface by interface; `Store::open` takes `postgres://` URLs once it implements them all.
-#[allow(dead_code)]
 mod postgres;
 mod privacy;
 mod queue;
@@ -141,10 +139,12 @@ impl std::ops::Deref for Store {
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
-    /// `sqlite://PATH` is the only kind of URL helpdesk runs on today.
+    /// `sqlite://PATH` (the embedded default) or `postgres://USER@HOST/DB`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         if url.starts_with("sqlite:") {
             Ok(Store(Arc::new(sqlite::SqliteStore::open(url).await?)))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Store(Arc::new(postgres::PgStore::open(url).await?)))
         } else {
             Err(StoreError::Unsupported(url.to_string()))
         }

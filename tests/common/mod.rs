@@ -1,6 +1,12 @@
-//! The test harness: the real router on a fresh SQLite file with the real migrations, and
+//! The test harness: the real router on a fresh database with the real migrations, and
 //! customers whose methods read like what a person does on the site.
+//!
+//! The database is a SQLite file, or with `HELPDESK_TEST_DATABASE=postgres` a database of its
+//! own on a throwaway PostgreSQL cluster (`tests/real_postgres`): the same tests run on both.
 #![allow(dead_code)]
+
+#[path = "../real_postgres/mod.rs"]
+pub mod real_postgres;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,6 +23,32 @@ use helpdesk::{AppState, Site, app};
 use http_body_util::BodyExt;
 use tempfile::TempDir;
 use tower::ServiceExt;
+
+/// Whether the tests run on PostgreSQL (`HELPDESK_TEST_DATABASE=postgres`) rather than SQLite.
+pub fn on_postgres() -> bool {
+    match std::env::var("HELPDESK_TEST_DATABASE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(_) => false,
+        Ok(other) => panic!("HELPDESK_TEST_DATABASE={other}: use sqlite or postgres"),
+    }
+}
+
+/// A new, empty database for a test: a file in `dir`, or a database on the test cluster.
+pub async fn fresh_database(dir: &TempDir) -> String {
+    if on_postgres() {
+        real_postgres::cluster().new_database().await
+    } else {
+        format!("sqlite://{}", dir.path().join("helpdesk.db").display())
+    }
+}
+
+/// A connection of its own to the database at `url`, whichever backend it is, for asserting
+/// what it holds.
+pub async fn connect_any(url: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url).await.expect("connect")
+}
 
 /// A running application on its own database.
 pub struct TestApp {
@@ -60,7 +92,7 @@ impl TestApp {
     /// The app serving `guide`, on a fresh database.
     pub async fn with_guide(guide: Guide) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_url = format!("sqlite://{}", dir.path().join("helpdesk.db").display());
+        let db_url = fresh_database(&dir).await;
         TestApp::on_database(dir, db_url, guide).await
     }
 
@@ -68,7 +100,7 @@ impl TestApp {
     /// database.
     pub async fn in_zone(zone: &str) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_url = format!("sqlite://{}", dir.path().join("helpdesk.db").display());
+        let db_url = fresh_database(&dir).await;
         TestApp::on_database_in(dir, db_url, Guide::embedded(), zone).await
     }
 
@@ -91,7 +123,7 @@ impl TestApp {
     /// runtime (so a test waits for mail with `.await`, never by blocking the thread).
     pub async fn with_mail(smtp_port: u16) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_url = format!("sqlite://{}", dir.path().join("helpdesk.db").display());
+        let db_url = fresh_database(&dir).await;
         let store = Store::open(&db_url).await.expect("open store");
         let mail = std::sync::Arc::new(
             helpdesk::mail::Mail::new(
@@ -153,16 +185,9 @@ impl TestApp {
         send(&self.router, request).await
     }
 
-    /// A read-only connection of its own to the database, for asserting what it holds.
-    pub async fn reader(&self) -> sqlx::SqliteConnection {
-        use sqlx::ConnectOptions;
-        use std::str::FromStr;
-        sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
-            .expect("url")
-            .read_only(true)
-            .connect()
-            .await
-            .expect("connect")
+    /// A connection of its own to the database, for asserting what it holds.
+    pub async fn reader(&self) -> sqlx::AnyConnection {
+        connect_any(&self.db_url).await
     }
 
     /// A count straight from the database, for asserting what it holds.
@@ -588,13 +613,7 @@ impl TestApp {
     /// Runs one statement straight on the database, as another process (or another part of the
     /// application) would.
     pub async fn execute(&self, sql: &str) {
-        use sqlx::ConnectOptions;
-        use std::str::FromStr;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
-            .expect("url")
-            .connect()
-            .await
-            .expect("connect");
+        let mut conn = self.reader().await;
         sqlx::query(sql).execute(&mut conn).await.expect("execute");
     }
 

@@ -15,26 +15,69 @@
 //! Its schema is `migrations/postgres/`, the same tables and columns as the SQLite migrations
 //! leave, with BIGINT for every integer.
 
+mod contact;
+mod conversation;
+mod escalations;
+mod exports;
+mod guides;
+mod insights;
+mod insights_raw;
+mod maintenance;
+mod managers;
+mod outbox;
+mod pending;
+mod privacy;
+mod queue;
+mod rebuild;
+mod retention;
+mod rollups;
+mod search;
+mod seed;
+mod sessions;
+mod targets;
+mod tickets;
+mod visits;
+mod work;
+
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use sqlx::ConnectOptions;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-use crate::domain::time::Zone;
 use crate::store::StoreError;
+use crate::store::counting::RollupZone;
 
 /// Connections each instance keeps at most: a few per core serve the clicks, the console and
 /// the background work; PostgreSQL's default of 100 leaves room for several instances.
 const MAX_CONNECTIONS: u32 = 16;
 
+/// The most rows one multi-row statement writes (PostgreSQL takes at most 65,535 bound values).
+const MAX_ROWS_PER_STATEMENT: usize = 256;
+
+/// `rows` a statement's worth at a time.
+fn batches<T>(rows: &[T]) -> std::slice::Chunks<'_, T> {
+    rows.chunks(MAX_ROWS_PER_STATEMENT)
+}
+
+/// A boxed future borrowing a transaction's connection: the work of [`PgStore::write`].
+pub type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
+
+impl crate::store::Backend for PgStore {}
+
 /// The PostgreSQL store.
 #[derive(Debug)]
 pub struct PgStore {
-    pool: PgPool,
+    /// The pool every read and write takes a connection from.
+    read: PgPool,
     /// The zone the insight counters are keyed in, as this instance started with it.
-    zone: Arc<RwLock<Zone>>,
+    zone: RollupZone,
+    /// The list of managers, kept with the generation it was read at (see `managers`): the
+    /// generation comes from the database with each session, so a list another instance
+    /// changed is never served.
+    managers: managers::ManagerCache,
 }
 
 impl PgStore {
@@ -55,13 +98,34 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migrate(Box::new(e)))?;
-        let name: String = sqlx::query_scalar("SELECT name FROM insight_zone WHERE id = 1")
-            .fetch_one(&pool)
-            .await?;
+        let zone = rebuild::recorded_zone(&mut *pool.acquire().await?).await?;
         Ok(PgStore {
-            pool,
-            zone: Arc::new(RwLock::new(Zone::parse(&name)?)),
+            read: pool,
+            zone: RollupZone::new(zone),
+            managers: managers::ManagerCache::default(),
         })
+    }
+
+    /// Runs `work` in a transaction of its own (READ COMMITTED): committed when it returns `Ok`,
+    /// rolled back otherwise. Work that decides from what it read locks those rows first
+    /// (`FOR UPDATE`), since another instance may be changing them.
+    pub(super) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: for<'c> FnOnce(&'c mut PgConnection) -> TxFuture<'c, T> + Send,
+        T: Send,
+    {
+        let mut tx = self.read.begin().await?;
+        let result = work(&mut tx).await;
+        match result {
+            Ok(value) => {
+                tx.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
     }
 }
 

@@ -9,35 +9,13 @@
 //! and the ticket counters by the same SQL as the triggers. The attempts of visits retention
 //! deleted have no events left to replay: they are kept, and counted from their rows.
 
-use std::sync::{Arc, RwLock};
-
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::rollups::{self, Attempt, Tally};
 use super::visits::event;
 use crate::domain::time::{Timestamp, Zone};
 use crate::store::StoreError;
-
-/// The zone the counters are keyed in, shared by the store and its writer. Read once per group
-/// of writes (a clone shares the zone's rules, no allocation); changed only by a rebuild, inside
-/// the writer.
-#[derive(Clone, Debug, Default)]
-pub(super) struct RollupZone(Arc<RwLock<Zone>>);
-
-impl RollupZone {
-    pub(super) fn new(zone: Zone) -> RollupZone {
-        RollupZone(Arc::new(RwLock::new(zone)))
-    }
-
-    /// The zone now.
-    pub(super) fn get(&self) -> Zone {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub(super) fn set(&self, zone: Zone) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = zone;
-    }
-}
+pub(super) use crate::store::counting::RollupZone;
 
 /// The offsets table holds the zone's rules up to 2200-01-01T00:00Z; past it the last offset
 /// stands (in SQL only: the writer asks jiff).
