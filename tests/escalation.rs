@@ -248,13 +248,7 @@ async fn a_path_recorded_before_a_guide_change_still_reads_as_it_was() {
 
 /// The first ticket's status token, read from the database.
 async fn status_token(app: &TestApp) -> String {
-    use sqlx::ConnectOptions;
-    use std::str::FromStr;
-    let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let mut conn = app.reader().await;
     sqlx::query_scalar("SELECT status_token FROM tickets WHERE number = 1")
         .fetch_one(&mut conn)
         .await

@@ -706,7 +706,7 @@ async fn counters(app: &TestApp) -> Vec<String> {
     let mut conn = app.reader().await;
     let mut out = Vec::new();
     for sql in [
-        "SELECT id || ' ' || visit_id || ' ' || seq || ' ' || problem_id || ' ' || day || ' ' || started_at || ' ' || last_at || ' ' || step_id || ' ' || COALESCE(via_step, '-') || ' ' || COALESCE(outcome_kind, '-') || ' ' || COALESCE(outcome_step, '-') || ' ' || COALESCE(ended_at, '-') FROM insight_attempts ORDER BY id",
+        "SELECT id || ' ' || visit_id || ' ' || seq || ' ' || problem_id || ' ' || day || ' ' || started_at || ' ' || last_at || ' ' || step_id || ' ' || COALESCE(via_step, '-') || ' ' || COALESCE(outcome_kind, '-') || ' ' || COALESCE(outcome_step, '-') || ' ' || COALESCE(CAST(ended_at AS TEXT), '-') FROM insight_attempts ORDER BY id",
         "SELECT day || ' ' || problem_id || ' ' || measure || ' ' || step_id || ' ' || outcome_kind || ' ' || attempts FROM insight_daily ORDER BY 1",
         "SELECT hour || ' ' || problem_id || ' ' || started FROM insight_hourly ORDER BY 1",
         "SELECT ticket_id || ' ' || problem_id || ' ' || created_at || ' ' || resolved_at || ' ' || hours FROM insight_resolutions ORDER BY 1",
@@ -1075,14 +1075,20 @@ async fn csv_exports_read_back_as_the_database_holds_them() {
     assert_eq!(&headers[16..], ["visit", "outcome_event"]);
     let want = rows(
         &app,
-        "SELECT printf('IIMS-%06d', t.number), CAST(t.created_at AS TEXT), t.problem_id, t.outcome_kind, t.ending_id,
+        "SELECT CAST(t.number AS TEXT), CAST(t.created_at AS TEXT), t.problem_id, t.outcome_kind, t.ending_id,
                 t.status, t.customer_name, t.customer_email, t.customer_phone, t.customer_account, t.email_program,
                 t.description, CAST((SELECT MIN(at) FROM ticket_audit a WHERE a.ticket_id = t.id AND a.action = 'status'
                     AND a.after IN ('resolved', 'closed')) AS TEXT), CAST(t.updated_at AS TEXT),
                 t.visit_id, CAST(t.outcome_event_id AS TEXT)
          FROM tickets t WHERE created_at >= 1794182400000 AND created_at < 1794441600000 ORDER BY created_at, number",
     )
-    .await;
+    .await
+    .into_iter()
+    .map(|mut row| {
+        row[0] = format!("IIMS-{:06}", row[0].parse::<i64>().unwrap());
+        row
+    })
+    .collect::<Vec<_>>();
     assert!(want.len() > 30);
     assert_eq!(got.len(), want.len());
     let guide = app.guide();

@@ -182,11 +182,7 @@ fn customer_pages(app: &TestApp) -> Vec<String> {
 
 /// Every row count of every table, to tell whether anything was written.
 async fn every_table(app: &TestApp) -> Vec<(String, i64)> {
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            .fetch_all(&mut app.reader().await)
-            .await
-            .unwrap();
+    let tables = app.tables().await;
     let mut counts = Vec::new();
     for t in tables {
         let sql = format!("SELECT COUNT(*) FROM \"{t}\"");

@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{TestApp, ok};
+use common::{TestApp, contains_sql, ok, quoted_sql};
 use helpdesk::domain::manager::Role;
 
 const ANN_EMAIL: &str = "ann@example.com";
@@ -41,23 +41,16 @@ async fn strings(app: &TestApp, sql: &str) -> Vec<String> {
 
 /// Where in the whole database `text` is held (any case): every column of every table.
 async fn holders(app: &TestApp, text: &str) -> Vec<String> {
-    let tables = strings(
-        app,
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-    )
-    .await;
     let mut found = Vec::new();
-    for table in tables {
-        let columns = strings(
-            app,
-            &format!("SELECT name FROM pragma_table_info('{table}')"),
-        )
-        .await;
-        for column in columns {
+    for table in app.tables().await {
+        for column in app.columns(&table).await {
             let n = app
                 .count(&format!(
-                    "SELECT COUNT(*) FROM \"{table}\" WHERE instr(lower(CAST(\"{column}\" AS TEXT)), lower('{}')) > 0",
-                    text.replace('\'', "''")
+                    "SELECT COUNT(*) FROM \"{table}\" WHERE {}",
+                    contains_sql(
+                        &format!("lower(CAST(\"{column}\" AS TEXT))"),
+                        &format!("lower('{}')", text.replace('\'', "''"))
+                    )
                 ))
                 .await;
             if n > 0 {
@@ -82,14 +75,11 @@ async fn figures(app: &TestApp) -> Vec<String> {
         "insight_resolution_hours",
         "ticket_counts",
     ] {
-        let columns = strings(
-            app,
-            &format!("SELECT name FROM pragma_table_info('{table}')"),
-        )
-        .await;
-        let row = columns
+        let row = app
+            .columns(table)
+            .await
             .iter()
-            .map(|c| format!("quote(\"{c}\")"))
+            .map(|c| quoted_sql(c))
             .collect::<Vec<_>>()
             .join(" || '|' || ");
         for r in strings(app, &format!("SELECT {row} FROM \"{table}\" ORDER BY 1")).await {
@@ -149,10 +139,11 @@ async fn export_returns_everything_held_and_erase_leaves_nothing_but_the_figures
         .await);
     let before = figures(&app).await;
     let paths = format!(
-        "SELECT group_concat(t.number || ':' || p.position || ':' || p.node_id, ' ') FROM ticket_path p
-         JOIN tickets t ON t.id = p.ticket_id WHERE t.number IN ({first}, {second}, {bob})"
+        "SELECT t.number || ':' || p.position || ':' || p.node_id FROM ticket_path p
+         JOIN tickets t ON t.id = p.ticket_id WHERE t.number IN ({first}, {second}, {bob})
+         ORDER BY t.number, p.position"
     );
-    let paths_before = app.text(&paths).await;
+    let paths_before = strings(&app, &paths).await;
     assert!(!holders(&app, ANN_EMAIL).await.is_empty());
 
     // Export: both of Ann's tickets, with all on them; nothing of Bob's.
@@ -201,7 +192,7 @@ async fn export_returns_everything_held_and_erase_leaves_nothing_but_the_figures
     assert!(!holders(&app, "Bob Other").await.is_empty());
     // The paths, the numbers and the figures stay.
     assert_eq!(figures(&app).await, before, "the insight and queue figures");
-    assert_eq!(app.text(&paths).await, paths_before, "the guide paths");
+    assert_eq!(strings(&app, &paths).await, paths_before, "the guide paths");
     // The old status link leads nowhere; the audit trail says what happened, without the data.
     assert_eq!(app.customer().get(&link).await.status, 404);
     assert_eq!(

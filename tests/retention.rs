@@ -27,7 +27,7 @@ async fn figures(app: &TestApp) -> Vec<String> {
     let mut conn = app.reader().await;
     let mut out = Vec::new();
     for sql in [
-        "SELECT id || ' ' || seq || ' ' || problem_id || ' ' || day || ' ' || started_at || ' ' || last_at || ' ' || step_id || ' ' || COALESCE(via_step, '-') || ' ' || steps || ' ' || COALESCE(outcome_kind, '-') || ' ' || COALESCE(outcome_step, '-') || ' ' || COALESCE(ended_at, '-') || ' ' || ticket_opened FROM insight_attempts ORDER BY id",
+        "SELECT id || ' ' || seq || ' ' || problem_id || ' ' || day || ' ' || started_at || ' ' || last_at || ' ' || step_id || ' ' || COALESCE(via_step, '-') || ' ' || steps || ' ' || COALESCE(outcome_kind, '-') || ' ' || COALESCE(outcome_step, '-') || ' ' || COALESCE(CAST(ended_at AS TEXT), '-') || ' ' || ticket_opened FROM insight_attempts ORDER BY id",
         "SELECT day || ' ' || problem_id || ' ' || measure || ' ' || step_id || ' ' || outcome_kind || ' ' || attempts FROM insight_daily WHERE attempts <> 0 ORDER BY 1",
         "SELECT hour || ' ' || problem_id || ' ' || started FROM insight_hourly WHERE started <> 0 ORDER BY 1",
         "SELECT ticket_id || ' ' || problem_id || ' ' || created_at || ' ' || resolved_at || ' ' || hours FROM insight_resolutions ORDER BY 1",

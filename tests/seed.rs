@@ -81,13 +81,7 @@ async fn seeding_reaches_the_plan_with_real_paths() {
 
     // A seeded ticket reads like a real one on the customer's status page.
     let token: String = {
-        use sqlx::ConnectOptions;
-        use std::str::FromStr;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let mut conn = app.reader().await;
         sqlx::query_scalar("SELECT status_token FROM tickets ORDER BY number LIMIT 1")
             .fetch_one(&mut conn)
             .await

@@ -50,6 +50,33 @@ pub async fn connect_any(url: &str) -> sqlx::AnyConnection {
     sqlx::AnyConnection::connect(url).await.expect("connect")
 }
 
+/// The errors the application logs, shown with a failing test's output (a 500's cause).
+fn show_errors() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .with_test_writer()
+        .try_init();
+}
+
+/// SQL that is true when the text `haystack` contains `needle` (both SQL expressions).
+pub fn contains_sql(haystack: &str, needle: &str) -> String {
+    if on_postgres() {
+        format!("strpos({haystack}, {needle}) > 0")
+    } else {
+        format!("instr({haystack}, {needle}) > 0")
+    }
+}
+
+/// SQL for column `column` of any type as a literal that tells NULL from text, for comparing
+/// rows whole.
+pub fn quoted_sql(column: &str) -> String {
+    if on_postgres() {
+        format!("quote_nullable(\"{column}\"::text)")
+    } else {
+        format!("quote(\"{column}\")")
+    }
+}
+
 /// A running application on its own database.
 pub struct TestApp {
     pub router: Site,
@@ -80,6 +107,7 @@ impl TestApp {
 
     /// The app around `state`, whose database is `db_url` in `dir`.
     fn serving(state: AppState, dir: TempDir, db_url: String) -> TestApp {
+        show_errors();
         TestApp {
             router: app(state.clone()),
             state,
@@ -140,6 +168,7 @@ impl TestApp {
             .with_mail(mail.clone());
         let (stop, stops) = tokio::sync::watch::channel(false);
         tokio::spawn(helpdesk::mail::sender::run(state.clone(), mail, stops));
+        show_errors();
         TestApp {
             router: app(state.clone()),
             state,
@@ -190,9 +219,41 @@ impl TestApp {
         connect_any(&self.db_url).await
     }
 
+    /// Every table of the application (not the database's or sqlx's own), by name.
+    pub async fn tables(&self) -> Vec<String> {
+        let sql = if on_postgres() {
+            "SELECT table_name::text FROM information_schema.tables
+             WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' ORDER BY 1"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name"
+        };
+        sqlx::query_scalar(sql)
+            .fetch_all(&mut self.reader().await)
+            .await
+            .expect("tables")
+    }
+
+    /// The columns of `table`, in order.
+    pub async fn columns(&self, table: &str) -> Vec<String> {
+        let sql = if on_postgres() {
+            format!(
+                "SELECT column_name::text FROM information_schema.columns
+                 WHERE table_schema = 'public' AND table_name = '{table}' ORDER BY ordinal_position"
+            )
+        } else {
+            format!("SELECT name FROM pragma_table_info('{table}')")
+        };
+        sqlx::query_scalar(&sql)
+            .fetch_all(&mut self.reader().await)
+            .await
+            .expect("columns")
+    }
+
     /// A count straight from the database, for asserting what it holds.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
+        // As a BIGINT on either database (PostgreSQL's SUM is NUMERIC).
+        sqlx::query_scalar(&format!("SELECT CAST(({sql}) AS BIGINT)"))
             .fetch_one(&mut self.reader().await)
             .await
             .expect("count")
@@ -678,39 +739,73 @@ impl TestApp {
     }
 
     /// Inserts `count` tickets straight into the database, numbered after the existing ones,
-    /// two per millisecond-timestamp so the queue's tie-break by number is exercised.
+    /// two per millisecond-timestamp so the queue's tie-break by number is exercised. Each has
+    /// an outcome event of its own on the visit `seed`, as a real ticket does.
     pub async fn seed_tickets(&self, count: i64) {
-        use sqlx::ConnectOptions;
-        use std::str::FromStr;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&self.db_url)
-            .expect("url")
-            .foreign_keys(false)
-            .connect()
-            .await
-            .expect("connect");
+        let mut conn = self.reader().await;
         let start: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(number), 0) FROM tickets")
             .fetch_one(&mut conn)
             .await
             .unwrap();
-        sqlx::query(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-             INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version, problem_id,
-                 ending_id, outcome_kind, reason, customer_name, customer_email, email_program, description,
-                 status, created_at, updated_at)
-             SELECT printf('seed-%d', $2 + i), $2 + i, printf('%064d', $2 + i), 'seed', -($2 + i), $3,
-                 CASE i % 2 WHEN 0 THEN 'cant-send' ELSE 'download-stuck' END, 'contact-iims',
-                 CASE i % 3 WHEN 0 THEN 'account-manager' ELSE 'iims-support' END, 'seeded',
-                 printf('Seeded Customer %d', $2 + i), printf('seed%d@example.net', $2 + i), 'Outlook', '',
-                 CASE i % 4 WHEN 0 THEN 'resolved' ELSE 'new' END,
-                 1700000000000 + ($2 + i) / 2 * 1000, 1700000000000 + ($2 + i) / 2 * 1000
-             FROM n",
+        let (numbers, text, padded) = if on_postgres() {
+            (
+                "generate_series(1, $1) AS n(i)",
+                "'seed-' || ($2 + i)",
+                "lpad(($2 + i)::text, 64, '0')",
+            )
+        } else {
+            (
+                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) SELECT i FROM n)",
+                "printf('seed-%d', $2 + i)",
+                "printf('%064d', $2 + i)",
+            )
+        };
+        self.execute(
+            "INSERT INTO visits (id, csrf_token, started_at) VALUES ('seed', 'x', 0) ON CONFLICT (id) DO NOTHING",
         )
-        .bind(count)
-        .bind(start)
-        .bind(self.guide().version.clone())
-        .execute(&mut conn)
-        .await
-        .expect("seed tickets");
+        .await;
+        for sql in [
+            format!(
+                "INSERT INTO visit_events (id, visit_id, seq, at, kind, guide_version, problem_id, node_id, outcome_kind)
+                 SELECT -($2 + i), 'seed', $2 + i, 0, 'outcome', $3, 'cant-send', 'contact-iims', 'iims-support'
+                 FROM {numbers} WHERE $1 > 0"
+            ),
+            format!(
+                "INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version, problem_id,
+                     ending_id, outcome_kind, reason, customer_name, customer_email, email_program, description,
+                     status, created_at, updated_at)
+                 SELECT {text}, $2 + i, {padded}, 'seed', -($2 + i), $3,
+                     CASE i % 2 WHEN 0 THEN 'cant-send' ELSE 'download-stuck' END, 'contact-iims',
+                     CASE i % 3 WHEN 0 THEN 'account-manager' ELSE 'iims-support' END, 'seeded',
+                     {name}, {email}, 'Outlook', '',
+                     CASE i % 4 WHEN 0 THEN 'resolved' ELSE 'new' END,
+                     1700000000000 + ($2 + i) / 2 * 1000, 1700000000000 + ($2 + i) / 2 * 1000
+                 FROM {numbers} WHERE $1 > 0",
+                name = if on_postgres() {
+                    "'Seeded Customer ' || ($2 + i)".to_string()
+                } else {
+                    "printf('Seeded Customer %d', $2 + i)".to_string()
+                },
+                email = if on_postgres() {
+                    "'seed' || ($2 + i) || '@example.net'".to_string()
+                } else {
+                    "printf('seed%d@example.net', $2 + i)".to_string()
+                },
+            ),
+        ] {
+            sqlx::query(&sql)
+                .bind(count)
+                .bind(start)
+                .bind(self.guide().version.clone())
+                .execute(&mut conn)
+                .await
+                .expect("seed tickets");
+        }
+        if on_postgres() {
+            // The next ticket the site opens is numbered after these.
+            self.execute("UPDATE ticket_number SET last = (SELECT MAX(number) FROM tickets)")
+                .await;
+        }
     }
 }
 

@@ -58,13 +58,7 @@ async fn account_manager_escalations_route_by_domain_and_the_rest_land_unassigne
         let app = &app;
         async move {
             let rows: Vec<(i64, Option<String>)> = {
-                use sqlx::ConnectOptions;
-                use std::str::FromStr;
-                let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-                    .unwrap()
-                    .connect()
-                    .await
-                    .unwrap();
+                let mut conn = app.reader().await;
                 sqlx::query_as("SELECT t.number, m.name FROM tickets t LEFT JOIN managers m ON m.id = t.assignee_id")
                     .fetch_all(&mut conn)
                     .await

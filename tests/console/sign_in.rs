@@ -85,7 +85,8 @@ async fn a_manager_signs_in_with_a_new_session_and_signs_out() {
     );
     assert_eq!(
         app.count(&format!(
-            "SELECT COUNT(*) FROM manager_sessions WHERE instr(token_hash, '{first}') > 0"
+            "SELECT COUNT(*) FROM manager_sessions WHERE {}",
+            common::contains_sql("token_hash", &format!("'{first}'"))
         ))
         .await,
         0

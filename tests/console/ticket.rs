@@ -117,13 +117,7 @@ async fn notes_and_every_change_land_in_the_audit_trail() {
 
     type Row = (Option<String>, String, Option<String>, Option<String>);
     let audit: Vec<Row> = {
-        use sqlx::ConnectOptions;
-        use std::str::FromStr;
-        let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(&app.db_url)
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let mut conn = app.reader().await;
         sqlx::query_as(
             "SELECT m.name, a.action, a.before, a.after FROM ticket_audit a LEFT JOIN managers m ON m.id = a.actor_id ORDER BY a.id",
         )

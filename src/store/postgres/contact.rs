@@ -96,8 +96,8 @@ impl ContactStore for PgStore {
 /// Whether a manager has changed, assigned or annotated the ticket: its audit trail names one.
 async fn manager_acted_on(conn: &mut PgConnection, ticket_id: &str) -> Result<bool, StoreError> {
     let acted: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL
-         UNION ALL SELECT 1 FROM ticket_messages WHERE ticket_id = $1 AND author = 'manager'
+        "SELECT 1::BIGINT FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL
+         UNION ALL SELECT 1::BIGINT FROM ticket_messages WHERE ticket_id = $1 AND author = 'manager'
          LIMIT 1",
     )
     .bind(ticket_id)

@@ -165,7 +165,7 @@ impl ConversationStore for PgStore {
         problem: Option<&str>,
     ) -> Result<Satisfaction, StoreError> {
         let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
-            "SELECT t.outcome_kind, t.problem_id, t.ending_id, COUNT(*), SUM(r.helped)
+            "SELECT t.outcome_kind, t.problem_id, t.ending_id, COUNT(*), SUM(r.helped)::BIGINT
              FROM ticket_ratings r JOIN tickets t ON t.id = r.ticket_id
              WHERE t.created_at >= $1 AND t.created_at < $2 AND ($3 IS NULL OR t.problem_id = $3)
              GROUP BY t.outcome_kind, t.problem_id, t.ending_id

@@ -89,7 +89,7 @@ impl InsightStore for PgStore {
         let problem = q.problem.as_deref();
 
         let rows = sqlx::query(
-            "SELECT problem_id, measure, step_id, outcome_kind, SUM(attempts) AS n FROM insight_daily
+            "SELECT problem_id, measure, step_id, outcome_kind, SUM(attempts)::BIGINT AS n FROM insight_daily
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY problem_id, measure, step_id, outcome_kind",
         )
@@ -121,7 +121,7 @@ impl InsightStore for PgStore {
         }
 
         let rows = sqlx::query(
-            "SELECT day, outcome_kind, SUM(attempts) AS n FROM insight_daily
+            "SELECT day, outcome_kind, SUM(attempts)::BIGINT AS n FROM insight_daily
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3) AND measure IN ('started', 'outcome')
              GROUP BY day, outcome_kind",
         )
@@ -144,8 +144,8 @@ impl InsightStore for PgStore {
 
         let rows = sqlx::query(
             "SELECT day, problem_id, step_id,
-                    SUM(CASE WHEN last_at <= $4 THEN 1 ELSE 0 END) AS abandoned,
-                    SUM(CASE WHEN last_at > $4 THEN 1 ELSE 0 END) AS active
+                    SUM(CASE WHEN last_at <= $4 THEN 1 ELSE 0 END)::BIGINT AS abandoned,
+                    SUM(CASE WHEN last_at > $4 THEN 1 ELSE 0 END)::BIGINT AS active
              FROM insight_attempts
              WHERE outcome_kind IS NULL AND day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY day, problem_id, step_id",
@@ -175,7 +175,7 @@ impl InsightStore for PgStore {
 
         // Local hours: the local day number * 24 + the hour of the day.
         let rows = sqlx::query(
-            "SELECT hour, SUM(started) AS n FROM insight_hourly
+            "SELECT hour, SUM(started)::BIGINT AS n FROM insight_hourly
              WHERE hour >= $1 AND hour < $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY hour",
         )
@@ -198,7 +198,7 @@ impl InsightStore for PgStore {
         // Escalations are tickets opened, by the day each was opened (kept by a trigger on the
         // tickets table, so they add up to it).
         let rows = sqlx::query(
-            "SELECT day, problem_id, outcome_kind, SUM(tickets) AS n FROM insight_tickets
+            "SELECT day, problem_id, outcome_kind, SUM(tickets)::BIGINT AS n FROM insight_tickets
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY day, problem_id, outcome_kind HAVING SUM(tickets) <> 0",
         )
@@ -226,7 +226,7 @@ impl InsightStore for PgStore {
         // Left at a contact point: the attempts with an escalating outcome, less those a ticket
         // was opened from.
         let rows = sqlx::query(
-            "SELECT problem_id, outcome_kind, SUM(attempts) AS n FROM insight_contacts_sent
+            "SELECT problem_id, outcome_kind, SUM(attempts)::BIGINT AS n FROM insight_contacts_sent
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY problem_id, outcome_kind",
         )
@@ -258,7 +258,7 @@ impl InsightStore for PgStore {
         // The median without sorting every ticket: find the whole hour the middle falls in from
         // the counts per hour, then the exact value among that hour's tickets only.
         let hours: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT hours, SUM(tickets) FROM insight_resolution_hours
+            "SELECT hours, SUM(tickets)::BIGINT FROM insight_resolution_hours
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY hours ORDER BY hours",
         )

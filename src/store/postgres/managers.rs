@@ -350,7 +350,7 @@ impl ManagerStore for PgStore {
 
     async fn open_tickets_by_manager(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT assignee_id, SUM(tickets) AS n FROM ticket_counts
+            "SELECT assignee_id, SUM(tickets)::BIGINT AS n FROM ticket_counts
              WHERE assignee_id <> '' AND status IN ('new', 'in-progress', 'waiting-on-customer')
              GROUP BY assignee_id",
         )

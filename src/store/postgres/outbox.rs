@@ -221,7 +221,8 @@ impl OutboxStore for PgStore {
                                 attempts FROM outbox
                          WHERE state = 'queued' AND next_attempt_at <= $1
                            AND (claimed_until IS NULL OR claimed_until < $1)
-                         ORDER BY next_attempt_at, id LIMIT $2",
+                         ORDER BY next_attempt_at, id LIMIT $2
+                         FOR UPDATE SKIP LOCKED",
                     )
                     .bind(now.millis())
                     .bind(limit as i64)
@@ -326,7 +327,7 @@ impl OutboxStore for PgStore {
 
     async fn next_mail_due(&self) -> Result<Option<Timestamp>, StoreError> {
         let due: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) FROM outbox WHERE state = 'queued'",
+            "SELECT MIN(GREATEST(next_attempt_at, COALESCE(claimed_until, 0))) FROM outbox WHERE state = 'queued'",
         )
         .fetch_one(&self.read)
         .await?;

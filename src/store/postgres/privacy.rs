@@ -32,7 +32,7 @@ async fn tickets_of(
         "SELECT id, number FROM tickets
          WHERE lower(customer_email) = lower($1)
             OR id IN (SELECT ticket_id FROM ticket_audit WHERE action = 'contact'
-                      AND (instr(lower(before), lower($1)) > 0 OR instr(lower(after), lower($1)) > 0))
+                      AND (strpos(lower(before), lower($1)) > 0 OR strpos(lower(after), lower($1)) > 0))
          ORDER BY number",
     )
     .bind(email.trim())

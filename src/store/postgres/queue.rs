@@ -87,10 +87,10 @@ fn base_conditions(filter: &QueueFilter) -> Conditions {
     match &filter.search {
         None => {}
         Some(Search::Number(n)) => c.push("t.number = ?", vec![Value::Int(*n)]),
-        // instr() on text folded the same way as the needle: literal (no wildcards to escape)
+        // strpos() on text folded the same way as the needle: literal (no wildcards to escape)
         // and case-insensitive beyond ASCII.
         Some(Search::Text(text)) => c.push(
-            "t.id IN (SELECT s.ticket_id FROM ticket_search s WHERE instr(s.folded, ?) > 0)",
+            "t.id IN (SELECT s.ticket_id FROM ticket_search s WHERE strpos(s.folded, ?) > 0)",
             vec![Value::Text(fold(text))],
         ),
     }
@@ -215,7 +215,7 @@ impl QueueStore for PgStore {
             let mut c = page_conditions(filter);
             let sql = from.map(|row| {
                 c.beyond(sort, cursor_of(sort, row), forward);
-                format!("SELECT 1 FROM tickets t {} LIMIT 1", c.sql())
+                format!("SELECT 1::BIGINT FROM tickets t {} LIMIT 1", c.sql())
             });
             (c, sql)
         };
@@ -247,7 +247,7 @@ impl QueueStore for PgStore {
             None if !dated => {
                 let kept = kept_count_conditions(filter);
                 let sql = format!(
-                    "SELECT c.status, SUM(c.tickets) AS n FROM ticket_counts c {} GROUP BY c.status",
+                    "SELECT c.status, SUM(c.tickets)::BIGINT AS n FROM ticket_counts c {} GROUP BY c.status",
                     kept.sql()
                 );
                 (kept, sql)

@@ -121,14 +121,14 @@ async fn rebuild(conn: &mut PgConnection, zone: &Zone) -> Result<(), StoreError>
         format!(
             "INSERT INTO insight_resolution_hours (day, problem_id, hours, tickets)
              SELECT day, problem_id, hours, COUNT(*)
-             FROM (SELECT {created} AS day, problem_id, hours FROM insight_resolutions)
+             FROM (SELECT {created} AS day, problem_id, hours FROM insight_resolutions) r
              GROUP BY day, problem_id, hours"
         ),
         // As the trigger on inserting a ticket counts it.
         format!(
             "INSERT INTO insight_tickets (day, problem_id, outcome_kind, tickets)
              SELECT day, problem_id, outcome_kind, COUNT(*)
-             FROM (SELECT {created} AS day, problem_id, outcome_kind FROM tickets)
+             FROM (SELECT {created} AS day, problem_id, outcome_kind FROM tickets) t
              GROUP BY day, problem_id, outcome_kind"
         ),
         // The attempt each ticket was opened from, as the same trigger finds it; marking it

@@ -20,10 +20,11 @@ impl PgStore {
     /// database) is logged and the search goes on without those tickets' new text.
     pub(super) async fn fold_search_text(&self) {
         loop {
-            let stale: Result<Option<i64>, _> =
-                sqlx::query_scalar("SELECT 1 FROM ticket_search WHERE folded IS NULL LIMIT 1")
-                    .fetch_optional(&self.read)
-                    .await;
+            let stale: Result<Option<i64>, _> = sqlx::query_scalar(
+                "SELECT 1::BIGINT FROM ticket_search WHERE folded IS NULL LIMIT 1",
+            )
+            .fetch_optional(&self.read)
+            .await;
             match stale {
                 Ok(Some(_)) => {}
                 Ok(None) => return,
@@ -52,10 +53,11 @@ impl PgStore {
                 let rows = sqlx::query(
                     "SELECT s.ticket_id, t.id AS present, t.customer_name, t.customer_email,
                                 t.customer_account, t.description,
-                                (SELECT group_concat(n.body, char(10)) FROM ticket_notes n
+                                (SELECT string_agg(n.body, chr(10) ORDER BY n.id) FROM ticket_notes n
                                  WHERE n.ticket_id = s.ticket_id) AS notes
                          FROM ticket_search s LEFT JOIN tickets t ON t.id = s.ticket_id
-                         WHERE s.folded IS NULL LIMIT $1",
+                         WHERE s.folded IS NULL LIMIT $1
+                         FOR UPDATE OF s SKIP LOCKED",
                 )
                 .bind(FOLD_CHUNK)
                 .fetch_all(&mut *conn)
