@@ -1,4 +1,5 @@
-//! The conversation on SQLite: messages written through the writer with the mails they cause.
+//! The conversation on PostgreSQL: each message written in one transaction with the mails it
+//! causes.
 
 use async_trait::async_trait;
 use sqlx::{PgConnection, Row};
@@ -263,11 +264,12 @@ impl ConversationStore for PgStore {
         let zone = self.zone.get();
         self.write(move |conn| {
             Box::pin(async move {
-                let row: Option<(i64, String, Option<String>)> =
-                    sqlx::query_as("SELECT number, status, assignee_id FROM tickets WHERE id = $1")
-                        .bind(&id)
-                        .fetch_optional(&mut *conn)
-                        .await?;
+                let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+                    "SELECT number, status, assignee_id FROM tickets WHERE id = $1 FOR UPDATE",
+                )
+                .bind(&id)
+                .fetch_optional(&mut *conn)
+                .await?;
                 let Some((_, status, assignee)) = row else {
                     return Ok(CustomerMessage::NotFound);
                 };

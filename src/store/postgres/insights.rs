@@ -1,6 +1,6 @@
 //! Guide insights: attempts, where they end, where customers give up, and how long tickets take.
 //!
-//! Counters are kept up to date by the writer as it records each event (`super::rollups`) and each
+//! Counters are kept up to date by the transaction that records each event (`super::rollups`) and each
 //! status change ([`track_status`]), so a question about any date range reads a few thousand rows
 //! however many events there are.
 //! [`InsightStore::insights_from_events`] answers the same question from the raw events, the plainest
@@ -39,7 +39,7 @@ use crate::store::{
 };
 
 // ---------------------------------------------------------------------------------------------
-// Keeping the resolution counters, inside the writer job that changes a ticket's status.
+// Keeping the resolution counters, inside the transaction that changes a ticket's status.
 // (The event counters are kept by `super::rollups`.)
 
 /// Notes a ticket's status change: its first move to resolved (or closed) is its resolution.
@@ -347,7 +347,7 @@ impl InsightStore for PgStore {
 }
 
 impl PgStore {
-    /// Keys the counters by `zone` in one writer transaction (rebuilding them if needed, or
+    /// Keys the counters by `zone` in one transaction (rebuilding them if needed, or
     /// `always`); the shared zone goes back if the transaction does not commit.
     async fn key_counters(&self, zone: Zone, always: bool) -> Result<bool, StoreError> {
         let before = self.zone.get();

@@ -17,7 +17,9 @@ use crate::store::{
 
 /// The list of managers as last read, kept in memory with the generation it reflects (the
 /// `manager_generation` table, bumped by triggers on every change to `managers`): the console
-/// shows the list on its busiest pages, and it changes rarely.
+/// shows the list on its busiest pages, and it changes rarely. The generation a page asks for
+/// comes from the database with the manager's session, so a change another instance made is
+/// never served from here.
 #[derive(Debug, Clone, Default)]
 pub(super) struct ManagerCache(Arc<RwLock<Option<KeptManagers>>>);
 
@@ -43,7 +45,7 @@ pub(super) fn manager_row(row: &PgRow) -> Result<ManagerRecord, sqlx::Error> {
     })
 }
 
-/// Deletes every session of a manager, on the writer's connection.
+/// Deletes every session of a manager, in the caller's transaction.
 pub(super) async fn end_sessions_on(
     conn: &mut PgConnection,
     manager_id: &str,
@@ -55,7 +57,7 @@ pub(super) async fn end_sessions_on(
     Ok(())
 }
 
-/// Whether a manager with this id exists, read inside a writer job.
+/// Whether a manager with this id exists, read inside the caller's transaction.
 async fn manager_exists_on(conn: &mut PgConnection, manager_id: &str) -> Result<bool, StoreError> {
     let id: Option<String> = sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
         .bind(manager_id)

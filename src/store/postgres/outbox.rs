@@ -1,5 +1,6 @@
-//! The outbox on SQLite: mails queued in the writer's transaction with the change that causes
-//! them, claimed and settled by the sender through the writer too.
+//! The outbox on PostgreSQL: mails queued in the transaction of the change that causes them,
+//! claimed by one sender at a time across instances (`FOR UPDATE SKIP LOCKED` and a lease) and
+//! settled by it.
 
 use std::time::Duration;
 

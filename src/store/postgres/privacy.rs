@@ -1,5 +1,5 @@
-//! A customer's data on SQLite: the tickets their address is or was on, written out or erased in
-//! one writer transaction.
+//! A customer's data on PostgreSQL: the tickets their address is or was on, written out or
+//! erased in one transaction.
 
 use async_trait::async_trait;
 use sqlx::PgConnection;

@@ -4,7 +4,7 @@
 //! they were built for (`insight_zone`) and that zone's offsets from UTC (`insight_zone_offsets`,
 //! which the triggers on `tickets` read, since SQL cannot ask jiff). When the server starts with
 //! another zone, or with other rules for the same zone (a newer time zone database), every
-//! counter is emptied and rebuilt from the raw rows in one writer transaction, before anything
+//! counter is emptied and rebuilt from the raw rows in one transaction, before anything
 //! is served: the events replayed through the same [`Attempt::apply`] that keeps them on write,
 //! and the ticket counters by the same SQL as the triggers. The attempts of visits retention
 //! deleted have no events left to replay: they are kept, and counted from their rows.
@@ -18,7 +18,7 @@ use crate::store::StoreError;
 pub(super) use crate::store::counting::RollupZone;
 
 /// The offsets table holds the zone's rules up to 2200-01-01T00:00Z; past it the last offset
-/// stands (in SQL only: the writer asks jiff).
+/// stands (in SQL only: the store asks jiff).
 const OFFSETS_UNTIL: Timestamp = Timestamp(7_258_118_400_000);
 
 /// Events read per round trip while replaying them.
@@ -45,7 +45,7 @@ pub(super) async fn recorded_zone(conn: &mut PgConnection) -> Result<Zone, Store
     Ok(Zone::parse(&name)?)
 }
 
-/// Keys the counters by `zone`, inside the writer's transaction: rebuilds them if they were
+/// Keys the counters by `zone`, inside the caller's transaction: rebuilds them if they were
 /// built for another zone or other offsets, or if `always`. Returns whether it rebuilt; the
 /// shared zone is changed at once, so the writes after it in the same transaction count in the
 /// new zone (and [`RollupZone`] goes back to `before` if the transaction fails: see

@@ -104,7 +104,7 @@ fn attempt(row: &PgRow) -> Result<Attempt, sqlx::Error> {
     })
 }
 
-/// The visit's latest attempt, read inside the writer.
+/// The visit's latest attempt, read inside the click's transaction.
 pub(super) async fn latest_attempt(
     conn: &mut PgConnection,
     visit: &str,

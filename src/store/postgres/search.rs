@@ -1,6 +1,6 @@
 //! The queue's search text: each ticket's customer name, email and account, description and
-//! internal notes, lowercased here in Rust (`str::to_lowercase`, all of Unicode) because SQLite's
-//! lower() and LIKE fold ASCII only.
+//! internal notes, lowercased here in Rust (`str::to_lowercase`, all of Unicode) as the SQLite
+//! backend does, so both find the same tickets whatever the database's collation.
 //!
 //! Triggers mark a ticket's text as stale whenever any write changes what is searched
 //! (migration 20261206000002), whichever code or process makes it; [`PgStore::fold_search_text`]
@@ -11,8 +11,8 @@ use sqlx::Row;
 use super::PgStore;
 use crate::store::fold;
 
-/// How many tickets one writer job folds, so a large backlog (a fresh migration of a big
-/// database) never holds the writer for long.
+/// How many tickets one transaction folds, so a large backlog (a fresh migration of a big
+/// database) never holds its rows for long.
 const FOLD_CHUNK: i64 = 500;
 
 impl PgStore {
@@ -46,7 +46,8 @@ impl PgStore {
 }
 
 impl PgStore {
-    /// Folds up to [`FOLD_CHUNK`] stale rows in one writer job; returns how many it found.
+    /// Folds up to [`FOLD_CHUNK`] stale rows no other instance is folding, in one transaction;
+    /// returns how many it found.
     async fn fold_chunk(&self) -> Result<i64, super::StoreError> {
         self.write(move |conn| {
             Box::pin(async move {

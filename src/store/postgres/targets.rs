@@ -1,4 +1,4 @@
-//! Response-time targets on SQLite, and `tickets.due_at`: the deadline an open ticket works to
+//! Response-time targets on PostgreSQL, and `tickets.due_at`: the deadline an open ticket works to
 //! next, kept by every change that moves it (opening, the first reply, a change of status, a
 //! change of targets) so the queue sorts by an indexed column.
 

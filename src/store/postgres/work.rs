@@ -12,7 +12,7 @@ use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::{AuditEntry, Note, StoreError, TicketChange, TicketDetail, WorkStore};
 
-/// Appends an audit entry, on the writer's connection.
+/// Appends an audit entry, in the caller's transaction.
 pub(super) async fn audit_on(
     conn: &mut PgConnection,
     ticket_id: &str,
@@ -309,12 +309,13 @@ async fn audit_trail_on(
         .map_err(StoreError::from)
 }
 
-/// A ticket's id, revision and status, read inside the writer.
+/// A ticket's id, revision and status, read and locked (`FOR UPDATE`) inside the caller's
+/// transaction: another instance changing the ticket waits for it.
 pub(super) async fn current_on(
     conn: &mut PgConnection,
     number: i64,
 ) -> Result<Option<(String, i64, TicketStatus)>, StoreError> {
-    let row = sqlx::query("SELECT id, revision, status FROM tickets WHERE number = $1")
+    let row = sqlx::query("SELECT id, revision, status FROM tickets WHERE number = $1 FOR UPDATE")
         .bind(number)
         .fetch_optional(&mut *conn)
         .await?;
