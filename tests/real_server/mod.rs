@@ -49,7 +49,16 @@ impl Server {
         Server::launch(db, port, uid, &[])
     }
 
+    /// Starts `helpdesk serve` on the database at `url` (any backend) with `args` added.
+    pub fn start_on(url: &str, port: u16, args: &[&str]) -> Server {
+        Server::launch_on(url, port, None, args)
+    }
+
     fn launch(db: &Path, port: u16, uid: Option<u32>, args: &[&str]) -> Server {
+        Server::launch_on(&format!("sqlite://{}", db.display()), port, uid, args)
+    }
+
+    fn launch_on(url: &str, port: u16, uid: Option<u32>, args: &[&str]) -> Server {
         let mut command = match uid {
             Some(uid) => {
                 let mut c = Command::new("setpriv");
@@ -70,7 +79,7 @@ impl Server {
                 &format!("127.0.0.1:{port}"),
                 "--database-url",
             ])
-            .arg(format!("sqlite://{}", db.display()))
+            .arg(url)
             .args(args)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")

@@ -1,17 +1,25 @@
 //! Health and shutdown for the PostgreSQL backend; its backups are PostgreSQL's own.
 
 use std::path::Path;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::PgStore;
 use crate::store::{MaintenanceStore, StoreError};
 
+/// How long a health check waits for the database.
+const PING_WITHIN: Duration = Duration::from_secs(2);
+
 #[async_trait]
 impl MaintenanceStore for PgStore {
+    /// Within two seconds, so a balancer's health check hears "unavailable" rather than
+    /// waiting out the pool's own timeout.
     async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
-        Ok(())
+        match tokio::time::timeout(PING_WITHIN, sqlx::query("SELECT 1").execute(&self.read)).await {
+            Ok(done) => done.map(|_| ()).map_err(StoreError::from),
+            Err(_) => Err(StoreError::from(sqlx::Error::PoolTimedOut)),
+        }
     }
 
     /// A file copy is SQLite's way; PostgreSQL's is `pg_dump` (or its base backups and WAL
