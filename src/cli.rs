@@ -135,6 +135,22 @@ pub enum Command {
     /// the insight figures stay, and each ticket's audit trail records the erasure without the
     /// data. Erasing cannot be undone.
     Privacy(PrivacyCommand),
+    /// Copy a SQLite installation into an empty PostgreSQL database.
+    ///
+    /// migrate-database copies every table (guide versions, visits and their paths, tickets
+    /// with their notes, messages, mails and audit trail, managers, the insight counters) into
+    /// a new, empty PostgreSQL database, in one transaction, and checks each table's rows and a
+    /// checksum of their values before it commits. It refuses a database that holds any data.
+    /// Console sessions are not copied: managers sign in again. Stop the server first; start it
+    /// again with --database-url set to the new database.
+    MigrateDatabase {
+        /// The SQLite database to copy, e.g. sqlite://helpdesk.db.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The empty PostgreSQL database to copy into, e.g. postgres://helpdesk@db/helpdesk.
+        #[arg(long, value_name = "URL", hide_env_values = true)]
+        to: String,
+    },
     /// Fill a database with synthetic visits and tickets.
     ///
     /// seed fills a database with synthetic, realistic visits, paths and tickets, for

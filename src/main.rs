@@ -51,6 +51,9 @@ fn main() -> ExitCode {
             target,
         } => one_shot(helpdesk::maintenance::backup(&database_url, &target)),
         Command::Seed(command) => one_shot(helpdesk::maintenance::seed(command)),
+        Command::MigrateDatabase { from, to } => {
+            one_shot(helpdesk::maintenance::migrate_database(&from, &to))
+        }
         Command::Privacy(PrivacyCommand {
             action,
             database_url,

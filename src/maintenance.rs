@@ -1,4 +1,5 @@
-//! One-shot commands beside `serve`: an online backup, and seeding a database with synthetic data.
+//! One-shot commands beside `serve`: an online backup, seeding a database with synthetic data,
+//! and moving an installation to PostgreSQL.
 
 use std::time::Instant;
 
@@ -32,6 +33,21 @@ pub async fn backup(database_url: &str, target: &std::path::Path) -> Result<Stri
         "backed up to {} ({} KiB in {} ms)",
         target.display(),
         size / 1024,
+        started.elapsed().as_millis()
+    ))
+}
+
+/// `helpdesk migrate-database --from sqlite://... --to postgres://...`: the copy and its report.
+pub async fn migrate_database(from: &str, to: &str) -> Result<String, String> {
+    let started = Instant::now();
+    let transfer = crate::store::transfer::sqlite_to_postgres(from, to)
+        .await
+        .map_err(|e| format!("migrate-database: {e}"))?;
+    let rows: u64 = transfer.tables.iter().map(|(_, n, _)| n).sum();
+    Ok(format!(
+        "{}copied {} tables, {rows} rows, each checked, in {} ms",
+        crate::store::transfer::report(&transfer),
+        transfer.tables.len(),
         started.elapsed().as_millis()
     ))
 }

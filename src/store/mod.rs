@@ -49,6 +49,7 @@ mod sessions;
 mod sqlite;
 mod targets;
 mod tickets;
+pub mod transfer;
 mod visits;
 mod work;
 
