@@ -84,9 +84,9 @@ impl AppState {
             );
         }
         Ok(AppState(Arc::new(Shared {
+            limits: limits::Limits::for_store(limits::LimitSettings::DEFAULT, &store),
             store,
             guides: Guides::new(guide),
-            limits: limits::Limits::new(limits::LimitSettings::DEFAULT),
             proxies: client::TrustedProxies::default(),
             zone,
             mail: None,
@@ -106,7 +106,7 @@ impl AppState {
     ) -> AppState {
         self.change("the network settings", |shared| {
             shared.proxies = proxies;
-            shared.limits = limits::Limits::new(limits);
+            shared.limits = limits::Limits::for_store(limits, &shared.store);
         })
     }
 

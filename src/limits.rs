@@ -6,8 +6,11 @@
 //! things at once and then one more each `per / count`. The defaults are far above what a person
 //! does (a customer clicks an answer every few seconds at most) and well below what a script in
 //! a loop does; an installation whose customers share few addresses (a campus, a carrier's NAT)
-//! raises them (`--limit-*`, README). Counts are kept in memory, per instance. Sign-in failures
-//! are also throttled in the database per account (`console::sign_in`).
+//! raises them (`--limit-*`, README). With one instance on its own database (SQLite) the counts
+//! are kept in memory; instances that share a database (PostgreSQL) keep them in it
+//! ([`crate::store::AllowanceStore`], the same rule), so a client's limit holds however the
+//! balancer spreads its requests. Sign-in failures are also throttled in the database per
+//! account (`console::sign_in`).
 //!
 //! The client is who [`crate::client`] says it is: the peer, or behind a trusted proxy the
 //! address it forwarded; an IPv6 client is counted by its /64 network.
@@ -18,6 +21,9 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::domain::time::Timestamp;
+use crate::store::Store;
 
 /// What a limit counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,23 +156,26 @@ impl Refused {
     }
 }
 
-/// The limits of one server instance.
+/// The limits, counted in this instance's memory or in the shared database.
 pub struct Limits {
     settings: LimitSettings,
     buckets: [Option<DefaultKeyedRateLimiter<IpAddr>>; 6],
     clock: DefaultClock,
+    /// The database the counts are kept in, when instances share it.
+    shared: Option<Store>,
 }
 
 impl std::fmt::Debug for Limits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Limits")
             .field("settings", &self.settings)
+            .field("shared", &self.shared.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl Limits {
-    /// Limits as configured.
+    /// Limits as configured, counted in this instance's memory.
     pub fn new(settings: LimitSettings) -> Limits {
         let buckets = Action::ALL.map(|action| {
             let count = NonZeroU32::new(settings.count(action))?;
@@ -177,36 +186,82 @@ impl Limits {
             settings,
             buckets,
             clock: DefaultClock::default(),
+            shared: None,
         }
     }
 
-    /// Counts one `action` of `client`; `Err` when it is over its limit (and then it is not
-    /// counted).
-    pub fn check(&self, action: Action, client: IpAddr) -> Result<(), Refused> {
-        let Some(bucket) = &self.buckets[action as usize] else {
-            return Ok(());
-        };
-        bucket.check_key(&client).map_err(|not_until| {
-            // The request's own log line says 429; one more line per refusal would let a flood
-            // fill the log.
-            tracing::debug!(action = action.as_str(), "client over a rate limit");
-            Refused {
-                action,
-                retry_after: not_until.wait_time_from(self.clock.now()),
-            }
-        })
+    /// Limits as configured, counted in `store` when several instances may share it, else in
+    /// memory.
+    pub fn for_store(settings: LimitSettings, store: &Store) -> Limits {
+        let mut limits = Limits::new(settings);
+        if store.shared() {
+            limits.shared = Some(store.clone());
+        }
+        limits
     }
 
-    /// Forgets the clients whose buckets are full again, so memory holds only the clients of
-    /// the last period. Run every minute by the server.
-    pub fn sweep(&self) {
+    /// Counts one `action` of `client`; `Err` when it is over its limit (and then it is not
+    /// counted). Should the shared database not answer, the request goes on: it will meet the
+    /// same database, and be answered 503, if it changes anything.
+    pub async fn check(&self, action: Action, client: IpAddr) -> Result<(), Refused> {
+        let count = self.settings.count(action);
+        if count == 0 {
+            return Ok(());
+        }
+        let wait = match &self.shared {
+            Some(store) => {
+                let interval = action.period() / count;
+                match store
+                    .take_allowance(
+                        action.as_str(),
+                        &client.to_string(),
+                        interval,
+                        count,
+                        Timestamp::now(),
+                    )
+                    .await
+                {
+                    Ok(wait) => wait,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "rate limit not checked: the database did not answer");
+                        None
+                    }
+                }
+            }
+            None => self.buckets[action as usize]
+                .as_ref()
+                .and_then(|bucket| bucket.check_key(&client).err())
+                .map(|not_until| not_until.wait_time_from(self.clock.now())),
+        };
+        match wait {
+            None => Ok(()),
+            Some(retry_after) => {
+                // The request's own log line says 429; one more line per refusal would let a
+                // flood fill the log.
+                tracing::debug!(action = action.as_str(), "client over a rate limit");
+                Err(Refused {
+                    action,
+                    retry_after,
+                })
+            }
+        }
+    }
+
+    /// Forgets the clients whose buckets are full again, so memory (or the shared table) holds
+    /// only the clients of the last period. Run every minute by the server.
+    pub async fn sweep(&self) {
         for bucket in self.buckets.iter().flatten() {
             bucket.retain_recent();
             bucket.shrink_to_fit();
         }
+        if let Some(store) = &self.shared
+            && let Err(e) = store.forget_full_allowances(Timestamp::now()).await
+        {
+            tracing::warn!(error = %e, "could not forget the full allowances");
+        }
     }
 
-    /// How many clients are counted, over all limits.
+    /// How many clients are counted in memory, over all limits.
     pub fn clients(&self) -> usize {
         self.buckets.iter().flatten().map(|b| b.len()).sum()
     }
@@ -220,17 +275,23 @@ mod tests {
         s.parse().unwrap()
     }
 
-    #[test]
-    fn a_client_gets_its_burst_then_a_refusal_with_the_wait_and_others_are_served() {
+    #[tokio::test]
+    async fn a_client_gets_its_burst_then_a_refusal_with_the_wait_and_others_are_served() {
         let limits = Limits::new(LimitSettings {
             tickets: 3,
             ..LimitSettings::OFF
         });
         for _ in 0..3 {
-            assert!(limits.check(Action::OpenTicket, ip("192.0.2.7")).is_ok());
+            assert!(
+                limits
+                    .check(Action::OpenTicket, ip("192.0.2.7"))
+                    .await
+                    .is_ok()
+            );
         }
         let refused = limits
             .check(Action::OpenTicket, ip("192.0.2.7"))
+            .await
             .unwrap_err();
         assert_eq!(refused.action, Action::OpenTicket);
         // One ticket every 200 s refills the bucket.
@@ -241,37 +302,43 @@ mod tests {
             refused.retry_after
         );
         assert_eq!(refused.wait_in_words(), "4 minutes");
-        assert!(limits.check(Action::OpenTicket, ip("192.0.2.8")).is_ok());
+        assert!(
+            limits
+                .check(Action::OpenTicket, ip("192.0.2.8"))
+                .await
+                .is_ok()
+        );
         // Another action is counted apart, and one that is off never refuses.
         for _ in 0..1000 {
-            assert!(limits.check(Action::Choose, ip("192.0.2.7")).is_ok());
+            assert!(limits.check(Action::Choose, ip("192.0.2.7")).await.is_ok());
         }
     }
 
-    #[test]
-    fn the_bucket_refills_at_its_rate() {
+    #[tokio::test]
+    async fn the_bucket_refills_at_its_rate() {
         let limits = Limits::new(LimitSettings {
             // 600 a minute: one each 100 ms.
             choices: 600,
             ..LimitSettings::OFF
         });
         let client = ip("198.51.100.1");
-        while limits.check(Action::Choose, client).is_ok() {}
+        while limits.check(Action::Choose, client).await.is_ok() {}
         let wait = limits
             .check(Action::Choose, client)
+            .await
             .unwrap_err()
             .retry_after;
         assert!(wait <= Duration::from_millis(100), "{wait:?}");
         std::thread::sleep(wait + Duration::from_millis(20));
-        assert!(limits.check(Action::Choose, client).is_ok());
+        assert!(limits.check(Action::Choose, client).await.is_ok());
     }
 
-    #[test]
-    fn sweeping_forgets_only_clients_whose_bucket_is_full_again() {
+    #[tokio::test]
+    async fn sweeping_forgets_only_clients_whose_bucket_is_full_again() {
         let limits = Limits::new(LimitSettings::DEFAULT);
-        assert!(limits.check(Action::SignIn, ip("192.0.2.1")).is_ok());
+        assert!(limits.check(Action::SignIn, ip("192.0.2.1")).await.is_ok());
         assert_eq!(limits.clients(), 1);
-        limits.sweep();
+        limits.sweep().await;
         // Its one try is not yet back: still counted.
         assert_eq!(limits.clients(), 1);
     }

@@ -56,7 +56,7 @@ pub fn run(config: ServeConfig) -> Result<(), String> {
             let mut every = tokio::time::interval(Duration::from_secs(60));
             loop {
                 every.tick().await;
-                state.limits.sweep();
+                state.limits.sweep().await;
             }
         }
     });

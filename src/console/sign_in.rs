@@ -196,6 +196,7 @@ pub async fn submit(
     state
         .limits
         .check(Action::SignIn, client)
+        .await
         .map_err(AppError::Limited)?;
     let account_key = account_key(&form.email);
     let client_key = client_key(&client.to_string());

@@ -151,6 +151,7 @@ pub async fn start(
     state
         .limits
         .check(Action::StartVisit, client.0)
+        .await
         .map_err(AppError::Limited)?;
     let pid = problem.id.clone();
     let start = problem
@@ -201,6 +202,7 @@ pub async fn choose(
     state
         .limits
         .check(Action::Choose, client.0)
+        .await
         .map_err(AppError::Limited)?;
     let index = form
         .choice
@@ -290,6 +292,7 @@ pub async fn back(
     state
         .limits
         .check(Action::Choose, client.0)
+        .await
         .map_err(AppError::Limited)?;
     let (pid, from) = (problem.id.clone(), form.from.clone());
     let guide_then = guide.clone();

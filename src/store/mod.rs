@@ -23,11 +23,13 @@
 //! | `seed.rs` | [`SeedStore`] | bulk loading of synthetic traffic |
 //! | `privacy.rs` | [`PrivacyStore`] | what is held about a customer: export and erasure |
 //! | `retention.rs` | [`RetentionStore`] | deleting old visits that led to no ticket |
+//! | `allowances.rs` | [`AllowanceStore`] | per-client rate limits shared by instances |
 //! | `maintenance.rs` | [`MaintenanceStore`] | health, backups, shutdown |
 //!
 //! [`Backend`] is all of them together; a database helpdesk runs on implements it in its own
 //! folder. [`sqlite`] is the embedded default (its module documentation says how it stays fast).
 
+mod allowances;
 mod contact;
 mod conversation;
 mod counting;
@@ -58,6 +60,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+pub use allowances::AllowanceStore;
 pub use contact::{Contact, ContactChange, ContactStore, Corrector};
 pub use conversation::{
     Author, CannedReply, ConversationStore, CustomerMessage, Rating, Satisfaction, TicketMessage,
@@ -120,6 +123,7 @@ pub trait Backend:
     + TargetStore
     + SeedStore
     + RetentionStore
+    + AllowanceStore
     + MaintenanceStore
     + Debug
 {

@@ -100,7 +100,7 @@ pub async fn write(
     Path(token): Path<String>,
     Form(form): Form<MessagePost>,
 ) -> AppResult<Response> {
-    let refused = state.limits.check(Action::StatusForm, client.0).err();
+    let refused = state.limits.check(Action::StatusForm, client.0).await.err();
     let ticket = ticket_by_link(&state, &token).await?;
     if is_cross_site(&headers) || !same_secret(&form.csrf, &reply_csrf(&token)) {
         return Err(AppError::Forbidden(

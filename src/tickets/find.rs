@@ -116,6 +116,7 @@ pub async fn ask(
     state
         .limits
         .check(Action::FindLink, client.0)
+        .await
         .map_err(AppError::Limited)?;
     if let Some(number) = number
         && state.store.queue_status_link(number, &email).await?

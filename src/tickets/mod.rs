@@ -96,7 +96,7 @@ pub async fn escalate(
         {
             None
         }
-        (Ok(_), _) => state.limits.check(Action::OpenTicket, client.0).err(),
+        (Ok(_), _) => state.limits.check(Action::OpenTicket, client.0).await.err(),
     };
     let escalation = match parsed {
         Ok(escalation) if refused.is_none() => escalation,

@@ -259,6 +259,7 @@ pub async fn correct_contact(
     state
         .limits
         .check(Action::StatusForm, client.0)
+        .await
         .map_err(AppError::Limited)?;
     let ticket = ticket_by_link(&state, &token).await?;
     if is_cross_site(&headers) || !same_secret(&form.csrf, &contact_csrf(&token)) {

@@ -124,7 +124,7 @@ pub async fn contact(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
         }
     };
-    if let Err(refused) = state.limits.check(Action::OpenTicket, client.0) {
+    if let Err(refused) = state.limits.check(Action::OpenTicket, client.0).await {
         let page = page(
             &guide,
             visit.csrf(),

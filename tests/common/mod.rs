@@ -105,6 +105,18 @@ impl TestApp {
         TestApp::serving(state, dir, db_url)
     }
 
+    /// An instance of the app with `limits` on the existing database at `db_url`, which other
+    /// instances may share (a PostgreSQL one).
+    pub async fn sharing(db_url: &str, limits: LimitSettings) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(db_url).await.expect("open store");
+        let state = AppState::new(store, Guide::embedded(), Zone::utc())
+            .await
+            .expect("state")
+            .with_network(Default::default(), limits);
+        TestApp::serving(state, dir, db_url.to_string())
+    }
+
     /// The app around `state`, whose database is `db_url` in `dir`.
     fn serving(state: AppState, dir: TempDir, db_url: String) -> TestApp {
         show_errors();
@@ -433,7 +445,8 @@ fn see_other(page: &Page) -> Option<String> {
 /// A customer with a browser's cookie jar (one cookie: the visit).
 #[derive(Clone)]
 pub struct Customer {
-    router: Site,
+    /// The instance the customer's requests go to.
+    pub router: Site,
     /// The address the customer connects from, as the server would see it: each customer its
     /// own, so that per-client limits count each apart.
     pub peer: SocketAddr,
@@ -812,7 +825,8 @@ impl TestApp {
 /// An account manager's browser: cookies (session and sign-in form), the page seen last, and
 /// the form token taken from it.
 pub struct Manager {
-    router: Site,
+    /// The instance the browser's requests go to.
+    pub router: Site,
     pub email: String,
     pub password: String,
     /// (name, value) of each cookie the site set.

@@ -15,6 +15,7 @@
 //! Its schema is `migrations/postgres/`, the same tables and columns as the SQLite migrations
 //! leave, with BIGINT for every integer.
 
+mod allowances;
 mod contact;
 mod conversation;
 mod escalations;

@@ -17,6 +17,7 @@
 //! `insights_raw`: the same from the raw events, `exports`: the CSV rows); `rollups`, `rebuild`,
 //! `recent`, `group` and `writer` are this backend's own machinery.
 
+mod allowances;
 mod contact;
 mod conversation;
 mod escalations;
