@@ -165,7 +165,7 @@ pub struct ServeConfig {
     /// Address to listen on.
     #[arg(long, env = "HELPDESK_LISTEN", default_value = DEFAULT_LISTEN, value_name = "ADDR")]
     pub listen: String,
-    /// SQLite database, created on first run.
+    /// The database: sqlite://PATH (created on first run) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(
         long,
         env = "DATABASE_URL",
