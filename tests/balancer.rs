@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::real_postgres;
+use common::{all_paths, real_postgres};
 use helpdesk::guide::Guide;
 use real_server::{Client, Response, Server, free_port};
 use sqlx::Row;
@@ -97,27 +97,6 @@ fn instance(url: &str) -> Server {
             "--limit-status-forms=0",
         ],
     )
-}
-
-/// Every path through the guide: (problem, the choice indexes taken, the ending reached).
-fn all_paths(guide: &Guide) -> Vec<(String, Vec<usize>, String)> {
-    let mut out = Vec::new();
-    for problem in &guide.problems {
-        let mut stack = vec![(problem.start.clone(), Vec::new())];
-        while let Some((node_id, taken)) = stack.pop() {
-            let node = guide.node(problem, &node_id).unwrap();
-            if node.outcome().is_some() {
-                out.push((problem.id.clone(), taken, node_id));
-                continue;
-            }
-            for (i, choice) in node.choices().iter().enumerate() {
-                let mut t = taken.clone();
-                t.push(i);
-                stack.push((choice.next.clone(), t));
-            }
-        }
-    }
-    out
 }
 
 /// What one customer was told was saved.

@@ -3,31 +3,10 @@
 
 mod common;
 
-use common::{ANN, TestApp, ok};
+use common::{ANN, TestApp, all_paths, ok};
 use helpdesk::domain::outcome::OutcomeKind;
 use helpdesk::domain::path::EventKind;
 use helpdesk::guide::Guide;
-
-/// Every path through the guide: (problem, the choice indexes taken, the ending reached).
-fn all_paths(guide: &Guide) -> Vec<(String, Vec<usize>, String)> {
-    let mut out = Vec::new();
-    for problem in &guide.problems {
-        let mut stack = vec![(problem.start.clone(), Vec::new())];
-        while let Some((node_id, taken)) = stack.pop() {
-            let node = guide.node(problem, &node_id).unwrap();
-            if node.outcome().is_some() {
-                out.push((problem.id.clone(), taken, node_id));
-                continue;
-            }
-            for (i, choice) in node.choices().iter().enumerate() {
-                let mut t = taken.clone();
-                t.push(i);
-                stack.push((choice.next.clone(), t));
-            }
-        }
-    }
-    out
-}
 
 #[tokio::test]
 async fn the_guide_has_fourteen_paths_ending_where_the_iims_guide_says() {

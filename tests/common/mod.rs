@@ -77,6 +77,27 @@ pub fn quoted_sql(column: &str) -> String {
     }
 }
 
+/// Every path through the guide: (problem, the choice indexes taken, the ending reached).
+pub fn all_paths(guide: &Guide) -> Vec<(String, Vec<usize>, String)> {
+    let mut out = Vec::new();
+    for problem in &guide.problems {
+        let mut stack = vec![(problem.start.clone(), Vec::new())];
+        while let Some((node_id, taken)) = stack.pop() {
+            let node = guide.node(problem, &node_id).unwrap();
+            if node.outcome().is_some() {
+                out.push((problem.id.clone(), taken, node_id));
+                continue;
+            }
+            for (i, choice) in node.choices().iter().enumerate() {
+                let mut t = taken.clone();
+                t.push(i);
+                stack.push((choice.next.clone(), t));
+            }
+        }
+    }
+    out
+}
+
 /// A running application on its own database.
 pub struct TestApp {
     pub router: Site,
