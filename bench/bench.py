@@ -181,8 +181,9 @@ class Server:
     `rust_log` is the RUST_LOG it runs with (`BENCH_RUST_LOG`, or `warn`); `None` runs it with
     none, at the log level an installation gets by default, its log going to a file."""
 
-    def __init__(self, binary, db_path, workdir, name, rust_log="warn"):
+    def __init__(self, binary, db_path, workdir, name, rust_log="warn", extra_args=()):
         self.binary, self.db_path, self.workdir, self.name = binary, db_path, workdir, name
+        self.extra_args = list(extra_args)
         self.rust_log = os.environ.get("BENCH_RUST_LOG", rust_log) if rust_log else None
         self.proc = None
 
@@ -202,7 +203,7 @@ class Server:
             # The load comes from loopback as from a local proxy: each simulated customer sends
             # its own X-Forwarded-For, and the per-client limits count each customer apart.
             [self.binary, "serve", "--listen", f"{HOST}:{self.port}", "--database-url", self.url,
-             "--trusted-proxy", "127.0.0.1"],
+             "--trusted-proxy", "127.0.0.1", *self.extra_args],
             stdout=self.logfile, stderr=subprocess.STDOUT, env=env, cwd=self.workdir,
         )
         try:
