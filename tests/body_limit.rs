@@ -2,12 +2,14 @@
 //! does, and always reads the `413` page; it never meets a connection reset while sending (which
 //! a browser shows as a network error instead of the page).
 
+mod common;
 mod real_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use common::fresh_database_now;
 use real_server::{Server, free_port};
 
 /// How the body of a request is framed.
@@ -99,7 +101,7 @@ fn is_413_page(answer: &Result<(u16, String), String>) -> bool {
 #[test]
 fn a_2_mb_form_gets_the_413_page_every_time() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("helpdesk.db"), free_port());
+    let server = Server::start_on(&fresh_database_now(&dir), free_port(), &[]);
     let mut failures = Vec::new();
     for i in 0..200 {
         let answer = post(
@@ -122,7 +124,7 @@ fn a_2_mb_form_gets_the_413_page_every_time() {
 #[test]
 fn a_chunked_body_over_the_limit_gets_the_413_page_too() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("helpdesk.db"), free_port());
+    let server = Server::start_on(&fresh_database_now(&dir), free_port(), &[]);
     for i in 0..20 {
         let answer = post(
             &server.address,
@@ -140,7 +142,7 @@ fn a_chunked_body_over_the_limit_gets_the_413_page_too() {
 #[test]
 fn a_client_waiting_for_100_continue_is_answered_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("helpdesk.db"), free_port());
+    let server = Server::start_on(&fresh_database_now(&dir), free_port(), &[]);
     let mut stream = TcpStream::connect(&server.address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))

@@ -44,7 +44,7 @@ fn err(o: &Output) -> String {
 #[tokio::test]
 async fn managers_are_added_listed_repassworded_and_disabled_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite://{}", dir.path().join("helpdesk.db").display());
+    let db = common::fresh_database(&dir).await;
 
     // An empty database has no account at all.
     let list = helpdesk(&db, &["manager", "list"], None);

@@ -1,22 +1,28 @@
 //! Faults under the real server: the database locked by another process, the disk full, the
-//! database file read-only. Each answers a clear 503 page and logs a line, writes nothing half,
-//! and the server recovers by itself once the fault is gone.
+//! database read-only. Each answers a clear 503 page and logs a line, writes nothing half, and
+//! the server recovers by itself once the fault is gone.
 //!
-//! The disk-full test mounts a small tmpfs and the read-only test runs the server as `nobody`;
-//! both need root, as CI runs. Without it they fail and say so, unless
+//! Each fault is made as it happens to each backend. SQLite: another process's exclusive
+//! transaction, the file's own disk full, the file made read-only. PostgreSQL: another session
+//! locking the table against writes (the server gives up after its lock timeout), the disk of
+//! the tablespace holding helpdesk's tables full, the database turned read-only (as after a
+//! fail-over to a standby) with the server's sessions ended.
+//!
+//! The disk-full tests mount a small tmpfs and the SQLite read-only test runs the server as
+//! `nobody`; they need root, as CI runs. Without it they fail and say so, unless
 //! `HELPDESK_TESTS_WITHOUT_ROOT=1` asks to leave them out (README: Test it); then each prints
 //! what it did not exercise.
 
+mod common;
 mod real_server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::str::FromStr;
 use std::time::Duration;
 
+use common::{connect_any, fresh_database_now, on_postgres, real_postgres};
 use real_server::{Client, Server, eventually, free_port};
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, SqliteConnection};
+use sqlx::{AnyConnection, Connection};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -25,17 +31,35 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-async fn connect(db: &Path) -> SqliteConnection {
-    SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
-        .unwrap()
-        .busy_timeout(Duration::from_secs(10))
-        .connect()
-        .await
-        .unwrap()
+async fn connect(db: &str) -> AnyConnection {
+    let mut conn = connect_any(db).await;
+    if !on_postgres() {
+        sqlx::query("PRAGMA busy_timeout = 10000")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    conn
 }
 
-async fn count(conn: &mut SqliteConnection, sql: &'static str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(conn).await.unwrap()
+async fn count(conn: &mut AnyConnection, sql: &'static str) -> i64 {
+    common::count_on(conn, sql).await
+}
+
+/// A statement on the test cluster's own database, as its administrator.
+async fn admin(sql: &str) -> Result<(), sqlx::Error> {
+    let mut admin = connect_any(&real_postgres::cluster().url("postgres")).await;
+    sqlx::query(sql).execute(&mut admin).await?;
+    admin.close().await
+}
+
+async fn as_admin(sql: &str) {
+    admin(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// The name of the PostgreSQL database at `url`.
+fn database_name(url: &str) -> &str {
+    url.rsplit('/').next().unwrap()
 }
 
 /// A customer on step 1 of "can't send".
@@ -64,14 +88,21 @@ fn assert_unavailable_page(r: &real_server::Response) {
 #[test]
 fn a_database_locked_by_another_process_is_a_503_then_recovers() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("helpdesk.db");
-    let server = Server::start(&db, free_port());
+    let db = fresh_database_now(&dir);
+    let server = Server::start_on(&db, free_port(), &[]);
     let mut c = on_step(&server);
     let rt = runtime();
     let mut blocker = rt.block_on(connect(&db));
     let before = rt.block_on(count(&mut blocker, "SELECT COUNT(*) FROM visit_events"));
-    rt.block_on(sqlx::query("BEGIN EXCLUSIVE").execute(&mut blocker))
-        .unwrap();
+    // Writes locked out, reads let through.
+    let lock: &[&str] = if on_postgres() {
+        &["BEGIN", "LOCK TABLE visit_events IN EXCLUSIVE MODE"]
+    } else {
+        &["BEGIN EXCLUSIVE"]
+    };
+    for sql in lock {
+        rt.block_on(sqlx::query(sql).execute(&mut blocker)).unwrap();
+    }
 
     let r = c
         .post(
@@ -83,8 +114,9 @@ fn a_database_locked_by_another_process_is_a_503_then_recovers() {
     assert!(eventually(Duration::from_secs(5), || server
         .logged("database unavailable")));
     // Nothing of the refused answer is remembered: the step is still the one to answer, and
-    // its page is served from the server's memory of the visit while the database is locked
-    // (had the answer been remembered, showing the step would be a write, refused again).
+    // its page is served while the database is locked, from the server's memory of the visit
+    // (SQLite) or from a read (PostgreSQL); had the answer been remembered, showing the step
+    // would be a write, refused again.
     let page = c
         .get("/problems/cant-send/steps/check-smtp-settings")
         .unwrap();
@@ -188,16 +220,68 @@ fn write_until_refused(server: &Server) -> (Vec<String>, real_server::Response) 
     panic!("2000 writes on a full disk were all accepted");
 }
 
+/// A database on a small disk of its own: the SQLite file on it, or on PostgreSQL a database
+/// whose tables are made in a tablespace on it. Dropped before the disk is unmounted.
+struct SmallDisk {
+    url: String,
+    fs: Tmpfs,
+}
+
+impl SmallDisk {
+    fn new(dir: &Path) -> Option<SmallDisk> {
+        let fs = Tmpfs::mount(&dir.join("small"), "4m")?;
+        if !on_postgres() {
+            let url = format!("sqlite://{}", fs.0.join("helpdesk.db").display());
+            return Some(SmallDisk { url, fs });
+        }
+        // PostgreSQL's own files stay on its disk; helpdesk's tables fill this one.
+        if let Some((uid, gid)) = real_postgres::server_user() {
+            std::os::unix::fs::chown(&fs.0, Some(uid), Some(gid)).unwrap();
+        }
+        let url = common::block_on(async {
+            let url = real_postgres::cluster().new_database().await;
+            let (name, space) = (
+                database_name(&url),
+                format!("{}_small", database_name(&url)),
+            );
+            as_admin(&format!(
+                "CREATE TABLESPACE {space} LOCATION '{}'",
+                fs.0.display()
+            ))
+            .await;
+            as_admin(&format!(
+                "ALTER DATABASE {name} SET default_tablespace = {space}"
+            ))
+            .await;
+            url
+        });
+        Some(SmallDisk { url, fs })
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        if on_postgres() {
+            let name = database_name(&self.url).to_string();
+            // Also after a failed test: what cannot be dropped ends with the cluster.
+            common::block_on(async {
+                let _ = admin(&format!("DROP DATABASE {name} WITH (FORCE)")).await;
+                let _ = admin(&format!("DROP TABLESPACE {name}_small")).await;
+            });
+        }
+    }
+}
+
 #[test]
 fn a_full_disk_is_a_503_then_recovers() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(fs) = Tmpfs::mount(&dir.path().join("small"), "4m") else {
+    let Some(disk) = SmallDisk::new(dir.path()) else {
         return;
     };
-    let db = fs.0.join("helpdesk.db");
-    let server = Server::start(&db, free_port());
+    let db = disk.url.clone();
+    let server = Server::start_on(&db, free_port(), &[]);
     let mut c = on_step(&server);
-    let filler = fill(&fs.0);
+    let filler = fill(&disk.fs.0);
 
     let (acknowledged, refused) = write_until_refused(&server);
     assert_unavailable_page(&refused);
@@ -214,10 +298,12 @@ fn a_full_disk_is_a_503_then_recovers() {
     assert_eq!(r.status, 303, "recovered without a restart: {}", r.body);
     let rt = runtime();
     let mut conn = rt.block_on(connect(&db));
-    let integrity: String = rt
-        .block_on(sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn))
-        .unwrap();
-    assert_eq!(integrity, "ok");
+    if !on_postgres() {
+        let integrity: String = rt
+            .block_on(sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&mut conn))
+            .unwrap();
+        assert_eq!(integrity, "ok");
+    }
     // Nothing half-written: every acknowledged answer is there with the visit it started, and
     // no visit, event or insight row stands without the rest of its write.
     for visit in &acknowledged {
@@ -227,7 +313,7 @@ fn a_full_disk_is_a_503_then_recovers() {
                     "SELECT COUNT(*) FROM visit_events e JOIN visits v ON v.id = e.visit_id \
                      WHERE v.id = $1 AND e.kind = 'choice'",
                 )
-                .bind(visit)
+                .bind(visit.as_str())
                 .fetch_one(&mut conn),
             )
             .unwrap();
@@ -266,7 +352,76 @@ fn a_full_disk_is_a_503_then_recovers() {
     drop(server);
 }
 
+/// PostgreSQL turned read-only, as a server is after a fail-over to a standby: new sessions
+/// of the database cannot write, and the server's own sessions are ended so it opens new ones.
+/// `read_only` false turns it back.
+fn set_read_only(db: &str, read_only: bool) {
+    let name = database_name(db);
+    let setting = if read_only {
+        format!("ALTER DATABASE {name} SET default_transaction_read_only = on")
+    } else {
+        format!("ALTER DATABASE {name} RESET default_transaction_read_only")
+    };
+    common::block_on(async {
+        as_admin(&setting).await;
+        as_admin(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await;
+    });
+}
+
 #[test]
+fn a_read_only_database_is_a_503_then_recovers() {
+    if !on_postgres() {
+        return a_read_only_database_file_is_a_503_then_recovers();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database_now(&dir);
+    let server = Server::start_on(&db, free_port(), &[]);
+    set_read_only(&db, true);
+
+    // The server serves pages (reading writes nothing) and answers writes with a 503.
+    let mut c = server.client();
+    assert!(
+        eventually(Duration::from_secs(5), || c
+            .get("/")
+            .is_ok_and(|r| r.status == 200)),
+        "pages are read from new sessions"
+    );
+    c.get("/problems/cant-send/steps/check-smtp-settings")
+        .unwrap();
+    let r = c.post("/problems/cant-send/start", "").unwrap();
+    assert_unavailable_page(&r);
+    assert_eq!(c.get("/healthz").unwrap().status, 200, "reads still work");
+    assert!(eventually(Duration::from_secs(5), || server
+        .logged("database unavailable")));
+    let rt = runtime();
+    let visits = |rt: &tokio::runtime::Runtime| {
+        rt.block_on(async {
+            let mut conn = connect(&db).await;
+            let n = count(&mut conn, "SELECT COUNT(*) FROM visits").await;
+            conn.close().await.unwrap();
+            n
+        })
+    };
+    assert_eq!(visits(&rt), 0, "nothing written");
+
+    // Writable again: the next requests work, without a restart.
+    set_read_only(&db, false);
+    let mut c = server.client();
+    assert!(
+        eventually(Duration::from_secs(5), || c
+            .get("/problems/cant-send/steps/check-smtp-settings")
+            .is_ok_and(|r| r.status == 200)),
+        "recovered without a restart"
+    );
+    assert_eq!(c.post("/problems/cant-send/start", "").unwrap().status, 303);
+    assert!(visits(&rt) >= 1);
+    server.stop();
+}
+
+/// SQLite: the database file made read-only under a server running as an unprivileged user.
 fn a_read_only_database_file_is_a_503_then_recovers() {
     use std::os::unix::fs::{PermissionsExt, chown};
     // Root ignores file permissions, so the server runs as an unprivileged user here.
@@ -305,12 +460,8 @@ fn a_read_only_database_file_is_a_503_then_recovers() {
     let rt = runtime();
     let visits = |rt: &tokio::runtime::Runtime| {
         rt.block_on(async {
-            let mut conn = SqliteConnectOptions::from_str(&format!("sqlite://{}", db.display()))
-                .unwrap()
-                .read_only(true)
-                .connect()
-                .await
-                .unwrap();
+            let url = format!("sqlite://{}?mode=ro", db.display());
+            let mut conn = connect_any(&url).await;
             let n = count(&mut conn, "SELECT COUNT(*) FROM visits").await;
             conn.close().await.unwrap();
             n

@@ -3,8 +3,10 @@
 //! limit is set by its own flag; behind a trusted proxy the client is the one the proxy names,
 //! and without one `X-Forwarded-For` changes nothing.
 
+mod common;
 mod real_server;
 
+use common::fresh_database_now;
 use real_server::{Client, Response, Server, free_port};
 
 /// A customer at `address` whose requests come through the local proxy for `client`.
@@ -30,8 +32,8 @@ fn refused(r: &Response, says: &str) {
 #[test]
 fn each_limit_refuses_a_flooding_client_and_serves_another() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
-        &dir.path().join("helpdesk.db"),
+    let server = Server::start_on(
+        &fresh_database_now(&dir),
         free_port(),
         &[
             "--trusted-proxy=127.0.0.1",
@@ -143,8 +145,8 @@ fn each_limit_refuses_a_flooding_client_and_serves_another() {
 #[test]
 fn without_a_trusted_proxy_x_forwarded_for_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
-        &dir.path().join("helpdesk.db"),
+    let server = Server::start_on(
+        &fresh_database_now(&dir),
         free_port(),
         &["--limit-tickets=2"],
     );
@@ -166,7 +168,7 @@ fn without_a_trusted_proxy_x_forwarded_for_changes_nothing() {
 #[test]
 fn the_defaults_let_a_busy_customer_through() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("helpdesk.db"), free_port());
+    let server = Server::start_on(&fresh_database_now(&dir), free_port(), &[]);
     // One customer answering fast, as a person never does: 40 answers in a row.
     let mut c = Client::new(&server.address);
     c.get("/problems/cant-send/steps/check-smtp-settings")
@@ -182,8 +184,8 @@ fn the_defaults_let_a_busy_customer_through() {
 #[test]
 fn past_the_status_form_limit_a_message_stays_in_its_box() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start_with(
-        &dir.path().join("helpdesk.db"),
+    let server = Server::start_on(
+        &fresh_database_now(&dir),
         free_port(),
         &["--limit-status-forms=1"],
     );

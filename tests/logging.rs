@@ -2,16 +2,18 @@
 //! route's pattern and the request id the error page shows, written out within a moment on a
 //! quiet server, and nothing a customer typed or a status link's secret in it.
 
+mod common;
 mod real_server;
 
 use std::time::Duration;
 
+use common::fresh_database_now;
 use real_server::{Server, eventually, free_port};
 
 #[test]
 fn each_request_has_one_line_with_its_route_status_and_id_and_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("helpdesk.db"), free_port());
+    let server = Server::start_on(&fresh_database_now(&dir), free_port(), &[]);
     let mut customer = server.client();
 
     let home = customer.get("/").unwrap();
@@ -88,7 +90,7 @@ fn each_request_has_one_line_with_its_route_status_and_id_and_no_secrets() {
 #[test]
 fn what_is_buffered_is_written_out_when_the_server_stops() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("helpdesk.db"), free_port());
+    let server = Server::start_on(&fresh_database_now(&dir), free_port(), &[]);
     let mut customer = server.client();
     let ids: Vec<String> = (0..20)
         .map(|_| {

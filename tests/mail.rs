@@ -2,12 +2,13 @@
 //! its outbox and delivers them, through an outage, a refusal and a crash, without losing or
 //! doubling one.
 
+mod common;
 mod real_server;
 mod real_smtp;
 
-use std::path::Path;
 use std::time::Duration;
 
+use common::fresh_database_now;
 use helpdesk::domain::mail::MailState;
 use helpdesk::store::Store;
 use real_server::{Server, eventually, free_port};
@@ -16,8 +17,8 @@ use real_smtp::SmtpServer;
 const FROM: &str = "IIMS Support <support@iims.example>";
 
 /// `helpdesk serve` on `db` and `port`, sending through `smtp_port`, trying again after a second.
-fn serve_with_mail(db: &Path, port: u16, smtp_port: u16) -> Server {
-    Server::start_with(
+fn serve_with_mail(db: &str, port: u16, smtp_port: u16) -> Server {
+    Server::start_on(
         db,
         port,
         &[
@@ -34,18 +35,15 @@ fn serve_with_mail(db: &Path, port: u16, smtp_port: u16) -> Server {
 }
 
 /// The mails of the ticket behind `status_link`, as the store holds them.
-fn mails_of(db: &Path, status_link: &str) -> Vec<helpdesk::store::MailRecord> {
+fn mails_of(db: &str, status_link: &str) -> Vec<helpdesk::store::MailRecord> {
     let token = status_link.rsplit('/').next().unwrap().to_string();
-    let url = format!("sqlite://{}", db.display());
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(async move {
-            let store = Store::open(&url).await.unwrap();
-            let ticket = store.ticket_by_token(&token).await.unwrap().unwrap();
-            let mails = store.ticket_mails(&ticket.id).await.unwrap();
-            store.close().await;
-            mails
-        })
+    common::block_on(async move {
+        let store = Store::open(db).await.unwrap();
+        let ticket = store.ticket_by_token(&token).await.unwrap().unwrap();
+        let mails = store.ticket_mails(&ticket.id).await.unwrap();
+        store.close().await;
+        mails
+    })
 }
 
 #[test]
@@ -53,7 +51,8 @@ fn a_new_ticket_mails_the_customer_the_reference_the_status_link_and_the_path() 
     let dir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start(&dir.path().join("mail"), free_port(), None);
     let port = free_port();
-    let server = serve_with_mail(&dir.path().join("helpdesk.db"), port, smtp.port);
+    let db = fresh_database_now(&dir);
+    let server = serve_with_mail(&db, port, smtp.port);
     let mut ann = server.client();
     let sent = ann.escalate_download_stuck().unwrap();
     assert_eq!(sent.status, 303);
@@ -102,7 +101,7 @@ fn a_new_ticket_mails_the_customer_the_reference_the_status_link_and_the_path() 
     assert!(text.contains("you answered"), "{text}");
     assert!(text.contains("You reached"), "{text}");
 
-    let record = mails_of(&dir.path().join("helpdesk.db"), &status_link);
+    let record = mails_of(&db, &status_link);
     assert_eq!(record.len(), 1);
     assert_eq!(record[0].state, MailState::Sent);
     assert_eq!(record[0].attempts, 1);
@@ -113,7 +112,8 @@ fn a_new_ticket_mails_the_customer_the_reference_the_status_link_and_the_path() 
 fn a_mail_server_that_is_down_for_a_while_delays_mail_and_loses_none() {
     let dir = tempfile::tempdir().unwrap();
     let smtp_port = free_port();
-    let server = serve_with_mail(&dir.path().join("helpdesk.db"), free_port(), smtp_port);
+    let db = fresh_database_now(&dir);
+    let server = serve_with_mail(&db, free_port(), smtp_port);
 
     // Three customers escalate while nothing listens on the mail server's port: each is
     // answered at once, as if mail were fine.
@@ -127,7 +127,7 @@ fn a_mail_server_that_is_down_for_a_while_delays_mail_and_loses_none() {
         links.push(sent.location_path());
     }
     std::thread::sleep(Duration::from_millis(2500));
-    let waiting = mails_of(&dir.path().join("helpdesk.db"), &links[0]);
+    let waiting = mails_of(&db, &links[0]);
     assert_eq!(waiting[0].state, MailState::Queued);
     assert!(waiting[0].attempts >= 1, "it was tried: {waiting:?}");
     assert!(waiting[0].last_error.is_some());
@@ -156,10 +156,10 @@ fn a_mail_server_that_is_down_for_a_while_delays_mail_and_loses_none() {
 fn a_refusal_is_kept_with_the_servers_answer_and_not_tried_again() {
     let dir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start(&dir.path().join("mail"), free_port(), Some("example.com"));
-    let server = serve_with_mail(&dir.path().join("helpdesk.db"), free_port(), smtp.port);
+    let db = fresh_database_now(&dir);
+    let server = serve_with_mail(&db, free_port(), smtp.port);
     let sent = server.client().escalate_download_stuck().unwrap();
     let link = sent.location_path();
-    let db = dir.path().join("helpdesk.db");
     assert!(
         eventually(Duration::from_secs(10), || mails_of(&db, &link)[0].state
             == MailState::Refused),
@@ -182,7 +182,7 @@ fn a_refusal_is_kept_with_the_servers_answer_and_not_tried_again() {
 #[test]
 fn a_crash_before_the_mail_server_is_back_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("helpdesk.db");
+    let db = fresh_database_now(&dir);
     let smtp_port = free_port();
     let port = free_port();
     let server = serve_with_mail(&db, port, smtp_port);
@@ -203,8 +203,8 @@ fn a_crash_before_the_mail_server_is_back_loses_and_doubles_nothing() {
 #[test]
 fn without_a_mail_server_nothing_is_queued() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("helpdesk.db");
-    let server = Server::start(&db, free_port());
+    let db = fresh_database_now(&dir);
+    let server = Server::start_on(&db, free_port(), &[]);
     let mut ann = server.client();
     let sent = ann.escalate_download_stuck().unwrap();
     let link = sent.location_path();

@@ -3,11 +3,11 @@
 //! reply to another customer's ticket, a message for no ticket, a malformed one, a 30 MB one and
 //! one to a closed ticket. What is stored, and what is refused with which exit status.
 
+mod common;
 mod real_server;
 mod real_smtp;
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -15,10 +15,9 @@ use real_server::{Server, binary, free_port};
 use real_smtp::SmtpServer;
 
 /// Runs `helpdesk mail-in` on `db` with `raw` on its standard input: (exit status, stderr).
-fn mail_in(db: &Path, raw: &[u8]) -> (i32, String) {
+fn mail_in(db: &str, raw: &[u8]) -> (i32, String) {
     let mut child = Command::new(binary())
-        .args(["mail-in", "--database-url"])
-        .arg(format!("sqlite://{}", db.display()))
+        .args(["mail-in", "--database-url", db])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -46,10 +45,10 @@ fn bare(address: &str) -> String {
 #[test]
 fn replies_by_mail_reach_their_ticket_and_everything_else_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("helpdesk.db");
+    let db = common::fresh_database_now(&dir);
     let smtp = SmtpServer::start(&dir.path().join("mail"), free_port(), None);
     let port = free_port();
-    let server = Server::start_with(
+    let server = Server::start_on(
         &db,
         port,
         &[

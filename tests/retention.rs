@@ -306,7 +306,7 @@ async fn a_deleted_visit_never_lends_its_ids_and_its_customer_can_start_again() 
 }
 
 /// `helpdesk seed --database-url URL --days DAYS` on a new database.
-fn seed(db: &std::path::Path, days: &str) {
+fn seed(db: &str, days: &str) {
     let out = Command::new(real_server::binary())
         .args([
             "seed",
@@ -316,9 +316,9 @@ fn seed(db: &std::path::Path, days: &str) {
             "2000",
             "--days",
             days,
+            "--database-url",
+            db,
         ])
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", db.display()))
         .output()
         .expect("seed runs");
     assert!(
@@ -328,36 +328,38 @@ fn seed(db: &std::path::Path, days: &str) {
     );
 }
 
-async fn count(db: &std::path::Path, sql: &str) -> i64 {
-    use sqlx::Connection;
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display()))
-        .await
-        .unwrap();
-    sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+async fn count(db: &str, sql: &str) -> i64 {
+    common::count_on(&mut common::connect_any(db).await, sql).await
 }
 
-const OLD_WITHOUT_TICKET: &str = "SELECT COUNT(*) FROM visits v
-     WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.visit_id = v.id)
-       AND (SELECT MAX(at) FROM visit_events e WHERE e.visit_id = v.id) < (CAST(strftime('%s','now') AS INTEGER) - 10 * 86400) * 1000";
+/// The visits without a ticket whose last event is more than ten days old.
+fn old_without_ticket() -> String {
+    format!(
+        "SELECT COUNT(*) FROM visits v
+          WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.visit_id = v.id)
+            AND (SELECT MAX(at) FROM visit_events e WHERE e.visit_id = v.id) < {}",
+        Timestamp::now().millis() - 10 * DAY
+    )
+}
 
 #[tokio::test]
 async fn the_server_deletes_old_visits_at_start_as_keep_visits_days_says() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("helpdesk.db");
+    let db = common::fresh_database(&dir).await;
     seed(&db, "60");
-    let old = count(&db, OLD_WITHOUT_TICKET).await;
+    let old = count(&db, &old_without_ticket()).await;
     let visits = count(&db, "SELECT COUNT(*) FROM visits").await;
     assert!(old > 50, "{old} old visits without a ticket");
 
     // 0 keeps every visit.
-    let server = Server::start_with(&db, free_port(), &["--keep-visits-days", "0"]);
+    let server = Server::start_on(&db, free_port(), &["--keep-visits-days", "0"]);
     ok_health(&server);
     std::thread::sleep(Duration::from_secs(2));
     server.stop();
     assert_eq!(count(&db, "SELECT COUNT(*) FROM visits").await, visits);
 
     // Ten days: the old ones go at start, and the log says how many.
-    let server = Server::start_with(&db, free_port(), &["--keep-visits-days", "10"]);
+    let server = Server::start_on(&db, free_port(), &["--keep-visits-days", "10"]);
     let deleted = format!("deleted={old}");
     assert!(
         eventually(Duration::from_secs(30), || server.logged(&deleted)),
@@ -365,7 +367,7 @@ async fn the_server_deletes_old_visits_at_start_as_keep_visits_days_says() {
         server.lines()
     );
     server.stop();
-    assert_eq!(count(&db, OLD_WITHOUT_TICKET).await, 0);
+    assert_eq!(count(&db, &old_without_ticket()).await, 0);
     assert_eq!(
         count(&db, "SELECT COUNT(*) FROM visits").await,
         visits - old

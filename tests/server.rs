@@ -1,5 +1,8 @@
-//! The real binary over a real socket: it starts on the embedded guide, creates its SQLite file,
-//! answers on loopback, reports its health, and shuts down cleanly on SIGTERM.
+//! The real binary over a real socket: it starts on the embedded guide, creates its SQLite file
+//! (or sets up its PostgreSQL database), answers on loopback, reports its health, and shuts down
+//! cleanly on SIGTERM.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -7,10 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Starts `helpdesk serve` on a free loopback port; returns the child and its address.
-fn start(db: &std::path::Path) -> (Child, String) {
+fn start(url: &str) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_helpdesk"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url"])
-        .arg(format!("sqlite://{}", db.display()))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", url])
         .env("NO_COLOR", "1")
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -60,9 +62,18 @@ fn get(address: &str, path: &str) -> (u16, String) {
 #[test]
 fn the_binary_serves_the_guide_on_loopback_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("helpdesk.db");
-    let (mut child, address) = start(&db);
-    assert!(db.exists(), "the SQLite file is created on first run");
+    let url = common::fresh_database_now(&dir);
+    let (mut child, address) = start(&url);
+    if common::on_postgres() {
+        let migrated = common::block_on(async {
+            let mut db = common::connect_any(&url).await;
+            common::count_on(&mut db, "SELECT COUNT(*) FROM _sqlx_migrations").await
+        });
+        assert!(migrated > 0, "the schema is set up on first run");
+    } else {
+        let db = dir.path().join("helpdesk.db");
+        assert!(db.exists(), "the SQLite file is created on first run");
+    }
 
     let (status, body) = get(&address, "/healthz");
     assert_eq!(status, 200, "{body}");
@@ -118,7 +129,7 @@ fn the_binary_serves_the_guide_on_loopback_and_stops_on_sigterm() {
 #[test]
 fn slow_clients_are_cut_off() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, address) = start(&dir.path().join("helpdesk.db"));
+    let (mut child, address) = start(&common::fresh_database_now(&dir));
 
     // Headers that never finish (slowloris): the connection is closed after the header timeout.
     let slow_headers = std::thread::spawn({

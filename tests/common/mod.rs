@@ -42,6 +42,28 @@ pub async fn fresh_database(dir: &TempDir) -> String {
     }
 }
 
+/// [`fresh_database`] for a test without a runtime of its own (one that starts the real binary).
+pub fn fresh_database_now(dir: &TempDir) -> String {
+    block_on(fresh_database(dir))
+}
+
+/// Runs `work` to its end on a runtime of its own, from a test that has none.
+pub fn block_on<F: std::future::Future>(work: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(work)
+}
+
+/// The number `sql` gives, as a BIGINT on either database (PostgreSQL's `SUM` is NUMERIC).
+pub async fn count_on(conn: &mut sqlx::AnyConnection, sql: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT CAST(({sql}) AS BIGINT)"))
+        .fetch_one(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// A connection of its own to the database at `url`, whichever backend it is, for asserting
 /// what it holds.
 pub async fn connect_any(url: &str) -> sqlx::AnyConnection {
@@ -285,11 +307,7 @@ impl TestApp {
 
     /// A count straight from the database, for asserting what it holds.
     pub async fn count(&self, sql: &str) -> i64 {
-        // As a BIGINT on either database (PostgreSQL's SUM is NUMERIC).
-        sqlx::query_scalar(&format!("SELECT CAST(({sql}) AS BIGINT)"))
-            .fetch_one(&mut self.reader().await)
-            .await
-            .expect("count")
+        count_on(&mut self.reader().await, sql).await
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Cluster {
 }
 
 /// The folder holding `initdb`, `postgres` and `pg_ctl`.
-fn bin_dir() -> PathBuf {
+pub fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("HELPDESK_PG_BIN") {
         return PathBuf::from(dir);
     }
@@ -64,7 +64,7 @@ fn bin_dir() -> PathBuf {
 
 /// The user the server runs as: `postgres` when it exists, else `nobody`; `None` when the tests
 /// do not run as root (the server then runs as the tests' own user).
-fn server_user() -> Option<(u32, u32)> {
+pub fn server_user() -> Option<(u32, u32)> {
     let id = |args: &[&str]| -> Option<u32> {
         let out = Command::new("id").args(args).output().ok()?;
         String::from_utf8_lossy(&out.stdout).trim().parse().ok()

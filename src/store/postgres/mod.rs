@@ -45,8 +45,8 @@ use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
 
 use crate::store::StoreError;
 use crate::store::counting::RollupZone;
@@ -54,6 +54,11 @@ use crate::store::counting::RollupZone;
 /// Connections each instance keeps at most: a few per core serve the clicks, the console and
 /// the background work; PostgreSQL's default of 100 leaves room for several instances.
 const MAX_CONNECTIONS: u32 = 16;
+
+/// How long a statement waits for a lock another session holds before it gives up, and the
+/// request answers "unavailable, try again" rather than hanging (SQLite's busy timeout is the
+/// same five seconds).
+const LOCK_TIMEOUT: &str = "5s";
 
 /// The most rows one multi-row statement writes (PostgreSQL takes at most 65,535 bound values).
 const MAX_ROWS_PER_STATEMENT: usize = 256;
@@ -89,16 +94,20 @@ impl PgStore {
         let options = PgConnectOptions::from_str(url)?
             .application_name("helpdesk")
             .disable_statement_logging();
+        // Migrated on a connection of its own, which waits as long as another instance takes
+        // to migrate; the pool's connections give up on a lock after LOCK_TIMEOUT instead.
+        let mut setup = PgConnection::connect_with(&options).await?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&mut setup)
+            .await
+            .map_err(|e| StoreError::Migrate(Box::new(e)))?;
+        setup.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.options([("lock_timeout", LOCK_TIMEOUT)]))
             .await?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Migrate(Box::new(e)))?;
         let zone = rebuild::recorded_zone(&mut *pool.acquire().await?).await?;
         Ok(PgStore {
             read: pool,
