@@ -443,6 +443,20 @@ def prepare_visits(port, db_path, count, path):
     return visits
 
 
+def walk_to_ending(port):
+    """A new customer walked over HTTP to "contact IIMS" in "can't send", the form not sent:
+    (cookie, form token, outcome event id)."""
+    c, cookie, csrf = start_visit(port)
+    for step, choice, to in (("check-smtp-settings", "1", "use-isp-smtp"), ("use-isp-smtp", "1", "contact-iims")):
+        status, _, _ = c.request("POST", f"/problems/cant-send/steps/{step}/choose", {"csrf": csrf, "choice": choice})
+        expect(status, 303, "POST choose")
+        status, _, html = c.request("GET", f"/problems/cant-send/steps/{to}")
+        expect(status, 200, f"GET {to}")
+    outcome = hidden(html, "outcome")
+    c.close()
+    return cookie, csrf, outcome
+
+
 def prepare_escalations(port, db_path, count, path):
     """`count` visits that reached "contact IIMS" and have not sent the form yet.
 
@@ -450,14 +464,7 @@ def prepare_escalations(port, db_path, count, path):
     visits directly in the database (walking each over HTTP would take longer than the run).
     Written as "problem ending cookie csrf outcome-event" lines.
     """
-    c, cookie, csrf = start_visit(port)
-    for step, choice, to in (("check-smtp-settings", "1", "use-isp-smtp"), ("use-isp-smtp", "1", "contact-iims")):
-        status, _, _ = c.request("POST", f"/problems/cant-send/steps/{step}/choose", {"csrf": csrf, "choice": choice})
-        expect(status, 303, "POST choose")
-        status, _, html = c.request("GET", f"/problems/cant-send/steps/{to}")
-        expect(status, 200, f"GET {to}")
-    hidden(html, "outcome")
-    c.close()
+    cookie, _, _ = walk_to_ending(port)
     visits, template = clone_visits(port, db_path, cookie, count)
     if template[-1][1] != "outcome":
         raise RuntimeError("the template visit did not reach an ending")
@@ -626,25 +633,32 @@ def check_choices(db_path, visits_file, result):
 ESCALATION_PATH = ["check-smtp-settings", "use-isp-smtp", "contact-iims"]
 
 
+# Each ticket of the run: (visit id, status token, its path's steps in order, space-separated).
+TICKETS_SQL = ("SELECT t.visit_id, t.status_token, (SELECT group_concat(node_id, ' ') FROM"
+               "  (SELECT node_id FROM ticket_path p WHERE p.ticket_id = t.id ORDER BY p.position))"
+               " FROM tickets t")
+
+
 def check_tickets(db_path, visit_ids, result):
-    """Checks the tickets opened for the prepared visits: each acknowledged one is in the database
-    once, for its own visit, behind the status link the customer was sent to; no visit has two;
-    and each carries its whole path."""
+    """Checks the tickets opened for the prepared visits on the SQLite file `db_path`."""
     time.sleep(0.5)
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    rows = db.execute(TICKETS_SQL).fetchall()
+    db.close()
+    return judge_tickets(rows, visit_ids, result)
+
+
+def judge_tickets(rows, visit_ids, result):
+    """Checks the tickets opened for the prepared visits (`rows` as TICKETS_SQL reads them): each
+    acknowledged one is in the database once, for its own visit, behind the status link the
+    customer was sent to; no visit has two; and each carries its whole path."""
     acked = {}
     with open(result["out"] + ".tickets") as f:
         for line in f:
             idx, link = line.split()
             acked[int(idx)] = link
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
-    db.execute("CREATE TEMP TABLE bench_visits (id TEXT PRIMARY KEY, idx INTEGER)")
-    db.executemany("INSERT INTO bench_visits VALUES (?, ?)", [(v, i) for i, v in enumerate(visit_ids)])
-    rows = db.execute(
-        "SELECT b.idx, t.status_token, (SELECT group_concat(node_id, ' ') FROM"
-        "  (SELECT node_id FROM ticket_path p WHERE p.ticket_id = t.id ORDER BY p.position))"
-        " FROM tickets t JOIN bench_visits b ON b.id = t.visit_id"
-    ).fetchall()
-    db.close()
+    index = {v: i for i, v in enumerate(visit_ids)}
+    rows = [(index[v], token, path) for v, token, path in rows if v in index]
     stored = {}
     for idx, link, _ in rows:
         stored.setdefault(idx, []).append(link)
