@@ -48,6 +48,7 @@ mod retention;
 mod search;
 mod seed;
 mod sessions;
+mod shared;
 mod sqlite;
 mod targets;
 mod tickets;

@@ -10,6 +10,7 @@ use super::work::{audit_on, current_on};
 use crate::domain::mail::MailKind;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
+use crate::store::shared;
 use crate::store::{
     Author, CannedReply, ConversationStore, CustomerMessage, Rating, Satisfaction, StoreError,
     TicketMessage,
@@ -241,7 +242,7 @@ impl ConversationStore for PgStore {
                     .bind(&id)
                     .execute(&mut *conn)
                     .await?;
-                    super::targets::refresh_due(conn, &id, &zone).await?;
+                    shared::targets::refresh_due(shared::Conn::Postgres(conn), &id, &zone).await?;
                     if notify {
                         let to = customer_email(conn, &id).await?;
                         let mut mail = QueuedMail::about(&id, MailKind::Reply, None, to);
@@ -302,7 +303,7 @@ impl ConversationStore for PgStore {
                         Some(to),
                     )
                     .await?;
-                    super::targets::refresh_due(conn, &id, &zone).await?;
+                    shared::targets::refresh_due(shared::Conn::Postgres(conn), &id, &zone).await?;
                 }
                 if notify {
                     let followers = mail_followers(conn).await?;

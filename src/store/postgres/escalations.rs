@@ -15,6 +15,7 @@ use crate::domain::mail::MailKind;
 use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone};
+use crate::store::shared;
 use crate::store::{NewTicket, StoreError, TicketCreated, account_domain, domain_suffixes};
 
 /// A ticket about to be inserted.
@@ -216,11 +217,11 @@ pub(super) async fn open_tickets(
     insert_paths(conn, &paths).await?;
 
     // Deadlines, where the kind has targets (none are set on a new installation).
-    let targets = super::targets::targets_on(conn).await?;
+    let targets = shared::targets::targets_on(shared::Conn::Postgres(conn)).await?;
     if !targets.is_empty() {
         for (i, t) in &openings {
             let kind = work[*i].outcome_kind;
-            let due = super::targets::due_at(
+            let due = shared::targets::due_at(
                 targets.get(kind),
                 Timestamp(now),
                 false,

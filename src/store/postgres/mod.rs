@@ -19,23 +19,16 @@ mod allowances;
 mod contact;
 mod conversation;
 mod escalations;
-mod exports;
-mod guides;
-mod insights;
-mod insights_raw;
 mod maintenance;
 mod managers;
 mod outbox;
 mod pending;
 mod privacy;
 mod queue;
-mod rebuild;
 mod retention;
-mod rollups;
 mod search;
 mod seed;
 mod sessions;
-mod targets;
 mod tickets;
 mod visits;
 mod work;
@@ -48,8 +41,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 
-use crate::store::StoreError;
 use crate::store::counting::RollupZone;
+use crate::store::{StoreError, shared};
+use shared::batches;
 
 /// Connections each instance keeps at most: a few per core serve the clicks, the console and
 /// the background work; PostgreSQL's default of 100 leaves room for several instances.
@@ -59,14 +53,6 @@ const MAX_CONNECTIONS: u32 = 16;
 /// request answers "unavailable, try again" rather than hanging (SQLite's busy timeout is the
 /// same five seconds).
 const LOCK_TIMEOUT: &str = "5s";
-
-/// The most rows one multi-row statement writes (PostgreSQL takes at most 65,535 bound values).
-const MAX_ROWS_PER_STATEMENT: usize = 256;
-
-/// `rows` a statement's worth at a time.
-fn batches<T>(rows: &[T]) -> std::slice::Chunks<'_, T> {
-    rows.chunks(MAX_ROWS_PER_STATEMENT)
-}
 
 /// A boxed future borrowing a transaction's connection: the work of [`PgStore::write`].
 pub type TxFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;
@@ -84,6 +70,27 @@ pub struct PgStore {
     /// generation comes from the database with each session, so a list another instance
     /// changed is never served.
     managers: managers::ManagerCache,
+}
+
+/// The SQL both backends share runs on this store's read pool and, for writes, a transaction of the pool's.
+#[async_trait::async_trait]
+impl shared::Shared for PgStore {
+    fn pool(&self) -> shared::Pool<'_> {
+        shared::Pool::Postgres(&self.read)
+    }
+
+    fn rollup_zone(&self) -> &RollupZone {
+        &self.zone
+    }
+
+    async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: for<'c> FnOnce(shared::Conn<'c>) -> shared::WriteFuture<'c, T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.write(move |conn| work(shared::Conn::Postgres(conn)))
+            .await
+    }
 }
 
 impl PgStore {
@@ -108,7 +115,7 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options.options([("lock_timeout", LOCK_TIMEOUT)]))
             .await?;
-        let zone = rebuild::recorded_zone(&mut *pool.acquire().await?).await?;
+        let zone = shared::rebuild::recorded_zone((&mut *pool.acquire().await?).into()).await?;
         Ok(PgStore {
             read: pool,
             zone: RollupZone::new(zone),

@@ -6,11 +6,11 @@ use uuid::Uuid;
 
 use super::PgStore;
 use super::escalations::open_tickets;
-use super::visits::event;
 use super::work::path_on;
 use crate::domain::path::Event;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
+use crate::store::shared::event;
 use crate::store::{
     CustomerUpdates, NewTicket, StoreError, TicketCreated, TicketStore, TicketSummary,
 };

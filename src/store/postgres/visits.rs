@@ -9,35 +9,15 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::rollups::{self, Attempt, Tally};
 use super::{PgStore, batches};
 use crate::domain::path::{Event, EventKind, Name};
 use crate::domain::time::Timestamp;
+use crate::store::counting::{Attempt, Tally};
+use crate::store::shared::{self, event};
 use crate::store::{Decide, Decision, Events, StoreError, Visit, VisitStore};
-
-/// An event from its row.
-pub(super) fn event(row: PgRow) -> Result<Event, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
-    Ok(Event {
-        id: row.try_get("id")?,
-        seq: row.try_get("seq")?,
-        at: Timestamp(row.try_get("at")?),
-        kind: EventKind::from_name(&kind)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown event kind {kind}").into()))?,
-        guide_version: row.try_get::<&str, _>("guide_version")?.into(),
-        problem_id: row.try_get::<&str, _>("problem_id")?.into(),
-        node_id: row.try_get::<&str, _>("node_id")?.into(),
-        choice_index: row.try_get("choice_index")?,
-        next_id: row.try_get::<Option<&str>, _>("next_id")?.map(Name::from),
-        outcome_kind: row
-            .try_get::<Option<&str>, _>("outcome_kind")?
-            .map(Name::from),
-    })
-}
 
 /// A visit's events, oldest first, read on `conn`.
 pub(super) async fn events_on(
@@ -221,13 +201,13 @@ impl VisitStore for PgStore {
                 let mut attempt: Option<Attempt> = if recorded[0].kind == EventKind::Symptom {
                     None
                 } else {
-                    rollups::latest_attempt(conn, &key).await?
+                    shared::rollups::latest_attempt(shared::Conn::Postgres(conn), &key).await?
                 };
                 let mut tally = Tally::default();
                 for e in &recorded {
                     Attempt::apply(&mut attempt, &key, e, &zone, &mut tally);
                 }
-                rollups::write(tally, conn).await?;
+                shared::rollups::write(tally, shared::Conn::Postgres(conn)).await?;
                 Ok(ids[0])
             })
         })

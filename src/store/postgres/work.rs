@@ -10,6 +10,7 @@ use super::PgStore;
 use crate::domain::path::PathStep;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
+use crate::store::shared;
 use crate::store::{AuditEntry, Note, StoreError, TicketChange, TicketDetail, WorkStore};
 
 /// Appends an audit entry, in the caller's transaction.
@@ -34,7 +35,8 @@ pub(super) async fn audit_on(
     .execute(&mut *conn)
     .await?;
     if action == "status" {
-        super::insights::track_status(conn, ticket_id, at.millis(), after.unwrap_or("")).await?;
+        shared::insights::track_status(conn.into(), ticket_id, at.millis(), after.unwrap_or(""))
+            .await?;
     }
     Ok(())
 }
@@ -143,7 +145,7 @@ impl WorkStore for PgStore {
                     Some(to.as_str()),
                 )
                 .await?;
-                super::targets::refresh_due(conn, &id, &zone).await?;
+                shared::targets::refresh_due(shared::Conn::Postgres(conn), &id, &zone).await?;
                 if notify && matches!(to, TicketStatus::WaitingOnCustomer | TicketStatus::Resolved)
                 {
                     super::outbox::queue_status(conn, &id, to, now).await?;

@@ -9,6 +9,7 @@ use super::work::{audit_on, current_on};
 use crate::domain::mail::MailKind;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
+use crate::store::shared;
 use crate::store::{
     Author, CannedReply, ConversationStore, CustomerMessage, Rating, Satisfaction, StoreError,
     TicketMessage,
@@ -244,7 +245,7 @@ impl ConversationStore for SqliteStore {
                     .bind(&id)
                     .execute(&mut *conn)
                     .await?;
-                    super::targets::refresh_due(conn, &id, &zone).await?;
+                    shared::targets::refresh_due(shared::Conn::Sqlite(conn), &id, &zone).await?;
                     if notify {
                         let to = customer_email(conn, &id).await?;
                         let mut mail = QueuedMail::about(&id, MailKind::Reply, None, to);
@@ -306,7 +307,8 @@ impl ConversationStore for SqliteStore {
                             Some(to),
                         )
                         .await?;
-                        super::targets::refresh_due(conn, &id, &zone).await?;
+                        shared::targets::refresh_due(shared::Conn::Sqlite(conn), &id, &zone)
+                            .await?;
                     }
                     if notify {
                         let followers = mail_followers(conn).await?;

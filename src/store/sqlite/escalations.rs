@@ -21,6 +21,7 @@ use crate::domain::mail::MailKind;
 use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone};
+use crate::store::shared;
 use crate::store::{
     HeldEvents, NewTicket, StoreError, TicketCreated, account_domain, domain_suffixes,
 };
@@ -256,11 +257,11 @@ async fn run_group(
     insert_paths(conn, &paths).await?;
 
     // Deadlines, where the kind has targets (none are set on a new installation).
-    let targets = super::targets::targets_on(conn).await?;
+    let targets = shared::targets::targets_on(shared::Conn::Sqlite(conn)).await?;
     if !targets.is_empty() {
         for (i, t) in &openings {
             let kind = work[*i].0.outcome_kind;
-            let due = super::targets::due_at(
+            let due = shared::targets::due_at(
                 targets.get(kind),
                 Timestamp(now),
                 false,

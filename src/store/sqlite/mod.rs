@@ -21,25 +21,19 @@ mod allowances;
 mod contact;
 mod conversation;
 mod escalations;
-mod exports;
 mod group;
-mod guides;
-mod insights;
-mod insights_raw;
 mod maintenance;
 mod managers;
 mod outbox;
 mod pending;
 mod privacy;
 mod queue;
-mod rebuild;
 mod recent;
 mod retention;
 mod rollups;
 mod search;
 mod seed;
 mod sessions;
-mod targets;
 mod tickets;
 mod visits;
 mod work;
@@ -54,7 +48,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{Backend, StoreError};
+use super::{Backend, StoreError, shared};
+use crate::store::counting::RollupZone;
+use shared::batches;
 use writer::Writer;
 
 /// How many recently active visits the store keeps in memory (about 1-2 KB each). Customers
@@ -66,31 +62,6 @@ const RECENT_VISITS: usize = 8_192;
 /// negative: a quarter of SQLite's default. Reads are mostly of one visit or one ticket; a page
 /// not in it is read from the operating system's cache, which holds the database either way.
 const READ_CACHE_KIB: &str = "-512";
-
-/// The most rows one multi-row statement writes: at 20 values a row (a ticket), well under
-/// SQLite's limit on bound values.
-const MAX_ROWS_PER_STATEMENT: usize = 256;
-
-/// `rows` in slices of 256, 128, ... 2 or 1 rows: the statements that write them.
-///
-/// A group of clicks is written with statements of one row per click, whose text differs with
-/// the number of rows, and each text takes a place in the connection's cache of prepared
-/// statements. Slices of any size would fill that cache with up to 100 compiled statements of up
-/// to hundreds of rows each (megabytes a connection, held for ever) or prepare each anew; slices
-/// whose sizes are powers of two need at most nine statements a kind of row, all kept prepared,
-/// at the price of a few more statements for an odd-sized group.
-fn batches<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
-    let mut rest = rows;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let size = MAX_ROWS_PER_STATEMENT.min(1 << rest.len().ilog2());
-        let (batch, tail) = rest.split_at(size);
-        rest = tail;
-        Some(batch)
-    })
-}
 
 /// Whether a statement over `rows` values of an `IN (...)` list is worth keeping prepared: the
 /// small lists a quiet site asks for again and again. A longer list (a busy moment's group, where
@@ -108,10 +79,32 @@ pub(super) struct SqliteStore {
     recent: Arc<recent::RecentVisits>,
     managers: managers::ManagerCache,
     /// The zone the insight counters are keyed in, as the database records it.
-    zone: rebuild::RollupZone,
+    zone: RollupZone,
 }
 
 impl Backend for SqliteStore {}
+
+/// The SQL both backends share runs on this store's read pool and, for writes, its single writer.
+#[async_trait::async_trait]
+impl shared::Shared for SqliteStore {
+    fn pool(&self) -> shared::Pool<'_> {
+        shared::Pool::Sqlite(&self.read)
+    }
+
+    fn rollup_zone(&self) -> &RollupZone {
+        &self.zone
+    }
+
+    async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: for<'c> FnOnce(shared::Conn<'c>) -> shared::WriteFuture<'c, T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.writer
+            .run(move |conn| work(shared::Conn::Sqlite(conn)))
+            .await
+    }
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and applies the migrations.
@@ -129,7 +122,7 @@ impl SqliteStore {
             .run(&mut conn)
             .await
             .map_err(|e| StoreError::Migrate(Box::new(e)))?;
-        let zone = rebuild::RollupZone::new(rebuild::recorded_zone(&mut conn).await?);
+        let zone = RollupZone::new(shared::rebuild::recorded_zone((&mut conn).into()).await?);
         let read = SqlitePoolOptions::new()
             // Each connection is a thread with its own page cache; most page views read the
             // visits held in memory, and two cores keep no more than a few reads busy at once.

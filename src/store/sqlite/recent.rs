@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use uuid::Uuid;
 
-use super::rollups::Attempt;
 use crate::domain::path::{Event, Name};
 use crate::store::HeldEvents;
+use crate::store::counting::Attempt;
 
 /// The most events one click adds to a visit.
 const EVENTS_A_CLICK: usize = 2;

@@ -1,105 +1,14 @@
-//! Reading and writing the insight counters for the SQLite backend: the attempts a batch of
-//! events moves on, and what a [`Tally`] gathered, a few statements in all. The rules are the
-//! store's own (`crate::store::counting`).
+//! The latest attempts of a group of visits, read in one statement a batch inside the writer (the
+//! rest of the counters' reading and writing is shared: `crate::store::shared::rollups`).
 
 use std::collections::HashMap;
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::batches;
-use crate::domain::path::Name;
 use crate::store::StoreError;
-pub(super) use crate::store::counting::{Attempt, Tally};
-
-/// Writes the attempts and counters `tally` gathered, a few statements in all.
-pub(super) async fn write(tally: Tally, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-    let attempts: Vec<Attempt> = tally.attempts.into_values().collect();
-    for chunk in batches(&attempts) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO insight_attempts (id, visit_id, seq, problem_id, day, started_at, last_at,
-                    step_id, via_step, steps, outcome_kind, outcome_step, ended_at) ",
-        );
-        q.push_values(chunk, |mut row, a| {
-            row.push_bind(a.id)
-                .push_bind(&a.visit_id)
-                .push_bind(a.seq)
-                .push_bind(&*a.problem_id)
-                .push_bind(a.day)
-                .push_bind(a.started_at)
-                .push_bind(a.last_at)
-                .push_bind(&*a.step_id)
-                .push_bind(a.via_step.as_deref())
-                .push_bind(&a.steps)
-                .push_bind(a.outcome_kind.as_deref())
-                .push_bind(a.outcome_step.as_deref())
-                .push_bind(a.ended_at);
-        });
-        q.push(
-                " ON CONFLICT (id) DO UPDATE SET last_at = excluded.last_at, step_id = excluded.step_id,
-                    via_step = excluded.via_step, steps = excluded.steps, outcome_kind = excluded.outcome_kind,
-                    outcome_step = excluded.outcome_step, ended_at = excluded.ended_at",
-            );
-        q.build().execute(&mut *conn).await?;
-    }
-    let daily: Vec<_> = tally.daily.into_iter().collect();
-    for chunk in batches(&daily) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO insight_daily (day, problem_id, measure, step_id, outcome_kind, attempts) ",
-        );
-        q.push_values(
-            chunk,
-            |mut row, ((day, problem, measure, step, kind), n)| {
-                row.push_bind(*day)
-                    .push_bind(problem)
-                    .push_bind(*measure)
-                    .push_bind(step)
-                    .push_bind(kind)
-                    .push_bind(*n);
-            },
-        );
-        q.push(
-            " ON CONFLICT (day, problem_id, measure, step_id, outcome_kind)
-                  DO UPDATE SET attempts = insight_daily.attempts + excluded.attempts",
-        );
-        q.build().execute(&mut *conn).await?;
-    }
-    let hourly: Vec<_> = tally.hourly.into_iter().collect();
-    for chunk in batches(&hourly) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("INSERT INTO insight_hourly (hour, problem_id, started) ");
-        q.push_values(chunk, |mut row, ((hour, problem), n)| {
-            row.push_bind(*hour).push_bind(problem).push_bind(*n);
-        });
-        q.push(
-                " ON CONFLICT (hour, problem_id) DO UPDATE SET started = insight_hourly.started + excluded.started",
-            );
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-fn attempt(row: &SqliteRow) -> Result<Attempt, sqlx::Error> {
-    Ok(Attempt {
-        id: row.try_get("id")?,
-        visit_id: row.try_get("visit_id")?,
-        seq: row.try_get("seq")?,
-        problem_id: row.try_get::<&str, _>("problem_id")?.into(),
-        day: row.try_get("day")?,
-        started_at: row.try_get("started_at")?,
-        last_at: row.try_get("last_at")?,
-        step_id: row.try_get::<&str, _>("step_id")?.into(),
-        via_step: row.try_get::<Option<&str>, _>("via_step")?.map(Name::from),
-        steps: row.try_get("steps")?,
-        outcome_kind: row
-            .try_get::<Option<&str>, _>("outcome_kind")?
-            .map(Name::from),
-        outcome_step: row
-            .try_get::<Option<&str>, _>("outcome_step")?
-            .map(Name::from),
-        ended_at: row.try_get("ended_at")?,
-    })
-}
+use crate::store::counting::Attempt;
+use crate::store::shared::rollups::attempt;
 
 /// The latest attempt of each of `visits` that has one, read inside the writer.
 pub(super) async fn latest_attempts(
@@ -125,20 +34,4 @@ pub(super) async fn latest_attempts(
         }
     }
     Ok(latest)
-}
-
-/// The visit's latest attempt, read inside the writer.
-pub(super) async fn latest_attempt(
-    conn: &mut SqliteConnection,
-    visit: &str,
-) -> Result<Option<Attempt>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, visit_id, seq, problem_id, day, started_at, last_at, step_id, via_step, steps,
-                outcome_kind, outcome_step, ended_at
-         FROM insight_attempts WHERE visit_id = $1 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(visit)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.as_ref().map(attempt).transpose()?)
 }

@@ -9,12 +9,13 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::escalations::insert_paths;
-use super::rollups::{self, Attempt, Tally};
 use super::visits::insert_events;
 use super::{SqliteStore, batches};
 use crate::domain::path::{Event, Path};
 use crate::domain::synthetic::{SyntheticTicket, SyntheticVisit};
 use crate::domain::time::{Timestamp, Zone};
+use crate::store::counting::{Attempt, Tally};
+use crate::store::shared;
 use crate::store::{SeedStore, StoreError};
 
 #[async_trait]
@@ -126,7 +127,7 @@ async fn write_synthetic(
                 .then(|| &managers[number as usize % managers.len()]),
         });
     }
-    rollups::write(tally, conn).await?;
+    shared::rollups::write(tally, shared::Conn::Sqlite(conn)).await?;
 
     for chunk in batches(&tickets) {
         let mut q = QueryBuilder::<Sqlite>::new(
@@ -190,7 +191,7 @@ async fn write_synthetic(
     }
     for (ticket, at, _, action, _, after) in &audit {
         if *action == "status" {
-            super::insights::track_status(conn, ticket, *at, after.unwrap_or("")).await?;
+            shared::insights::track_status(conn.into(), ticket, *at, after.unwrap_or("")).await?;
         }
     }
     Ok(())

@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::escalations::TicketJob;
-use super::visits::event;
 use super::work::path_on;
 use crate::domain::path::Event;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
+use crate::store::shared::event;
 use crate::store::{
     CustomerUpdates, NewTicket, StoreError, TicketCreated, TicketStore, TicketSummary,
 };

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::oneshot;
 use uuid::Uuid;
@@ -16,31 +15,13 @@ use async_trait::async_trait;
 use super::SqliteStore;
 use super::group::GroupDone;
 use super::recent::{Known, RecentVisits, VisitState};
-use super::rollups::{self, Attempt, Tally};
+use super::rollups;
 use super::{batches, keep_prepared};
-use crate::domain::path::{Event, EventKind, Name};
+use crate::domain::path::{Event, EventKind};
 use crate::domain::time::{Timestamp, Zone};
+use crate::store::counting::{Attempt, Tally};
+use crate::store::shared::{self, event};
 use crate::store::{Decide, Decision, Events, StoreError, Visit, VisitStore};
-
-/// An event from its row.
-pub(super) fn event(row: SqliteRow) -> Result<Event, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
-    Ok(Event {
-        id: row.try_get("id")?,
-        seq: row.try_get("seq")?,
-        at: Timestamp(row.try_get("at")?),
-        kind: EventKind::from_name(&kind)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown event kind {kind}").into()))?,
-        guide_version: row.try_get::<&str, _>("guide_version")?.into(),
-        problem_id: row.try_get::<&str, _>("problem_id")?.into(),
-        node_id: row.try_get::<&str, _>("node_id")?.into(),
-        choice_index: row.try_get("choice_index")?,
-        next_id: row.try_get::<Option<&str>, _>("next_id")?.map(Name::from),
-        outcome_kind: row
-            .try_get::<Option<&str>, _>("outcome_kind")?
-            .map(Name::from),
-    })
-}
 
 /// A visit's events, oldest first, read on `conn`.
 pub(super) async fn events_on(
@@ -472,14 +453,14 @@ async fn run_group(
             state.attempt = Known::Is(if event.kind == EventKind::Symptom {
                 None // a new attempt replaces whatever was there
             } else {
-                rollups::latest_attempt(conn, &key).await?
+                shared::rollups::latest_attempt(shared::Conn::Sqlite(conn), &key).await?
             });
         }
         if let Known::Is(attempt) = &mut state.attempt {
             Attempt::apply(attempt, &key, &event, zone, &mut tally);
         }
     }
-    rollups::write(tally, conn).await?;
+    shared::rollups::write(tally, shared::Conn::Sqlite(conn)).await?;
     Ok((outcomes, event_ids))
 }
 

@@ -22,10 +22,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::escalations::{self, TicketJob};
 use super::group::{Answer, after_commit};
-use super::rebuild::RollupZone;
 use super::recent::RecentVisits;
 use super::visits::{self, Touched, VisitJob};
 use crate::store::StoreError;
+use crate::store::counting::RollupZone;
 
 /// A boxed future borrowing the writer's connection.
 pub type JobFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'c>>;

@@ -1,11 +1,11 @@
 //! Guide insights: attempts, where they end, where customers give up, and how long tickets take.
 //!
-//! Counters are kept up to date by the transaction that records each event (`super::rollups`) and each
-//! status change ([`track_status`]), so a question about any date range reads a few thousand rows
+//! Counters are kept up to date in the transaction that records each event (`super::rollups`)
+//! and each status change ([`track_status`]), so a question about any date range reads a few thousand rows
 //! however many events there are.
 //! [`InsightStore::insights_from_events`] answers the same question from the raw events, the plainest
-//! statement of the definitions (`super::insights_raw`); tests hold the two to the same answers.
-//! The exports' rows are read in `super::exports`.
+//! statement of the definitions ([`super::insights_raw`]); tests hold the two to the same answers.
+//! The exports' rows are read in [`super::exports`].
 //!
 //! Definitions (also in docs/INSIGHTS.md):
 //! - An **attempt** starts at each `symptom` event (a restart of the same problem is a new attempt).
@@ -26,12 +26,12 @@
 //! - The `not-in-guide` outcome event ("something else", problem `""`, no symptom before it)
 //!   starts no attempt and counts in no attempt figure; its ticket counts as escalated.
 
-use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-use sqlx::{PgConnection, Row};
+use async_trait::async_trait;
+use sqlx::Row;
 
-use super::{PgStore, rebuild};
+use super::{Conn, Pool, Shared, exports, insights_raw, on_conn, on_pool, rebuild};
 use crate::domain::time::{Zone, weekday};
 use crate::store::{
     CONTACT_KINDS, EventExport, ExportFilter, InsightQuery, InsightStore, Insights, StoreError,
@@ -43,16 +43,17 @@ use crate::store::{
 // (The event counters are kept by `super::rollups`.)
 
 /// Notes a ticket's status change: its first move to resolved (or closed) is its resolution.
-pub(super) async fn track_status(
-    conn: &mut PgConnection,
+pub(in crate::store) async fn track_status(
+    conn: Conn<'_>,
     ticket_id: &str,
     at: i64,
     status: &str,
 ) -> Result<(), StoreError> {
-    if status != "resolved" && status != "closed" {
-        return Ok(());
-    }
-    let first = sqlx::query(
+    on_conn!(conn, |conn| {
+        if status != "resolved" && status != "closed" {
+            return Ok(());
+        }
+        let first = sqlx::query(
         "INSERT INTO insight_resolutions (ticket_id, problem_id, created_at, resolved_at, hours)
          SELECT id, problem_id, created_at, $2, ($2 - created_at) / 3600000 FROM tickets WHERE id = $1
          ON CONFLICT (ticket_id) DO NOTHING",
@@ -63,9 +64,9 @@ pub(super) async fn track_status(
     .await?
     .rows_affected()
         == 1;
-    if first {
-        // Counted on the local day the ticket was opened, as the trigger counts the ticket.
-        sqlx::query(&format!(
+        if first {
+            // Counted on the local day the ticket was opened, as the trigger counts the ticket.
+            sqlx::query(&format!(
             "INSERT INTO insight_resolution_hours (day, problem_id, hours, tickets)
              SELECT {}, problem_id, hours, 1 FROM insight_resolutions WHERE ticket_id = $1
              ON CONFLICT (day, problem_id, hours) DO UPDATE SET tickets = insight_resolution_hours.tickets + 1",
@@ -74,7 +75,8 @@ pub(super) async fn track_status(
         .bind(ticket_id)
         .execute(&mut *conn)
         .await?;
-    }
+        }
+    });
     Ok(())
 }
 
@@ -82,14 +84,76 @@ pub(super) async fn track_status(
 // The figures, from the counters.
 
 #[async_trait]
-impl InsightStore for PgStore {
+impl<S: Shared> InsightStore for S {
     async fn insights(&self, q: &InsightQuery) -> Result<Insights, StoreError> {
-        let mut conn = self.read.acquire().await?;
+        insights(self.pool(), self.zone(), q).await
+    }
+
+    async fn insights_from_events(&self, q: &InsightQuery) -> Result<Insights, StoreError> {
+        insights_raw::insights_from_raw(self.pool(), self.zone(), q).await
+    }
+
+    fn insight_zone(&self) -> Zone {
+        self.zone()
+    }
+
+    async fn use_zone(&self, zone: &Zone) -> Result<bool, StoreError> {
+        key_counters(self, zone.clone(), false).await
+    }
+
+    async fn rebuild_insights(&self) -> Result<(), StoreError> {
+        key_counters(self, self.zone(), true).await.map(|_| ())
+    }
+
+    async fn tickets_for_export(
+        &self,
+        filter: &ExportFilter,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<TicketExport>, StoreError> {
+        exports::export_tickets(self.pool(), filter, after, limit).await
+    }
+
+    async fn events_for_export(
+        &self,
+        filter: &ExportFilter,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<EventExport>, StoreError> {
+        exports::export_events(self.pool(), filter, after, limit).await
+    }
+}
+
+/// Keys the counters by `zone` in one transaction (rebuilding them if needed, or `always`); the
+/// shared zone goes back if the transaction does not commit.
+async fn key_counters<S: Shared>(store: &S, zone: Zone, always: bool) -> Result<bool, StoreError> {
+    let before = store.zone();
+    let shared = store.rollup_zone().clone();
+    let result = store
+        .transaction(move |conn| {
+            Box::pin(async move { rebuild::key_by(conn, &shared, zone, always).await })
+        })
+        .await;
+    if result.is_err() {
+        store.rollup_zone().set(before);
+    }
+    result
+}
+
+/// The figures for `q`, from the counters keyed in `zone`: see
+/// [`InsightStore::insights`](crate::store::InsightStore::insights).
+pub(in crate::store) async fn insights(
+    pool: Pool<'_>,
+    zone: Zone,
+    q: &InsightQuery,
+) -> Result<Insights, StoreError> {
+    on_pool!(pool, |pool| {
+        let mut conn = pool.acquire().await?;
         let mut out = Insights::default();
         let problem = q.problem.as_deref();
 
         let rows = sqlx::query(
-            "SELECT problem_id, measure, step_id, outcome_kind, SUM(attempts)::BIGINT AS n FROM insight_daily
+            "SELECT problem_id, measure, step_id, outcome_kind, CAST(SUM(attempts) AS BIGINT) AS n FROM insight_daily
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY problem_id, measure, step_id, outcome_kind",
         )
@@ -121,7 +185,7 @@ impl InsightStore for PgStore {
         }
 
         let rows = sqlx::query(
-            "SELECT day, outcome_kind, SUM(attempts)::BIGINT AS n FROM insight_daily
+            "SELECT day, outcome_kind, CAST(SUM(attempts) AS BIGINT) AS n FROM insight_daily
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3) AND measure IN ('started', 'outcome')
              GROUP BY day, outcome_kind",
         )
@@ -144,8 +208,8 @@ impl InsightStore for PgStore {
 
         let rows = sqlx::query(
             "SELECT day, problem_id, step_id,
-                    SUM(CASE WHEN last_at <= $4 THEN 1 ELSE 0 END)::BIGINT AS abandoned,
-                    SUM(CASE WHEN last_at > $4 THEN 1 ELSE 0 END)::BIGINT AS active
+                    CAST(SUM(CASE WHEN last_at <= $4 THEN 1 ELSE 0 END) AS BIGINT) AS abandoned,
+                    CAST(SUM(CASE WHEN last_at > $4 THEN 1 ELSE 0 END) AS BIGINT) AS active
              FROM insight_attempts
              WHERE outcome_kind IS NULL AND day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY day, problem_id, step_id",
@@ -175,7 +239,7 @@ impl InsightStore for PgStore {
 
         // Local hours: the local day number * 24 + the hour of the day.
         let rows = sqlx::query(
-            "SELECT hour, SUM(started)::BIGINT AS n FROM insight_hourly
+            "SELECT hour, CAST(SUM(started) AS BIGINT) AS n FROM insight_hourly
              WHERE hour >= $1 AND hour < $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY hour",
         )
@@ -198,7 +262,7 @@ impl InsightStore for PgStore {
         // Escalations are tickets opened, by the day each was opened (kept by a trigger on the
         // tickets table, so they add up to it).
         let rows = sqlx::query(
-            "SELECT day, problem_id, outcome_kind, SUM(tickets)::BIGINT AS n FROM insight_tickets
+            "SELECT day, problem_id, outcome_kind, CAST(SUM(tickets) AS BIGINT) AS n FROM insight_tickets
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY day, problem_id, outcome_kind HAVING SUM(tickets) <> 0",
         )
@@ -226,7 +290,7 @@ impl InsightStore for PgStore {
         // Left at a contact point: the attempts with an escalating outcome, less those a ticket
         // was opened from.
         let rows = sqlx::query(
-            "SELECT problem_id, outcome_kind, SUM(attempts)::BIGINT AS n FROM insight_contacts_sent
+            "SELECT problem_id, outcome_kind, CAST(SUM(attempts) AS BIGINT) AS n FROM insight_contacts_sent
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY problem_id, outcome_kind",
         )
@@ -258,7 +322,7 @@ impl InsightStore for PgStore {
         // The median without sorting every ticket: find the whole hour the middle falls in from
         // the counts per hour, then the exact value among that hour's tickets only.
         let hours: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT hours, SUM(tickets)::BIGINT FROM insight_resolution_hours
+            "SELECT hours, CAST(SUM(tickets) AS BIGINT) FROM insight_resolution_hours
              WHERE day >= $1 AND day <= $2 AND ($3 IS NULL OR problem_id = $3)
              GROUP BY hours ORDER BY hours",
         )
@@ -270,7 +334,6 @@ impl InsightStore for PgStore {
         let n: i64 = hours.iter().map(|h| h.1).sum();
         out.tickets.resolved = n;
         // The tickets opened from the first local midnight of the range to the one after it.
-        let zone = self.zone.get();
         let (start, until) = (
             zone.start_of_day(q.from_day),
             zone.start_of_day(q.to_day + 1),
@@ -309,59 +372,7 @@ impl InsightStore for PgStore {
             out.tickets.median_resolution_ms = median_of_middle(&middle);
         }
         Ok(out)
-    }
-
-    async fn insights_from_events(&self, q: &InsightQuery) -> Result<Insights, StoreError> {
-        self.insights_from_raw(q).await
-    }
-
-    fn insight_zone(&self) -> Zone {
-        self.zone.get()
-    }
-
-    async fn use_zone(&self, zone: &Zone) -> Result<bool, StoreError> {
-        self.key_counters(zone.clone(), false).await
-    }
-
-    async fn rebuild_insights(&self) -> Result<(), StoreError> {
-        self.key_counters(self.zone.get(), true).await.map(|_| ())
-    }
-
-    async fn tickets_for_export(
-        &self,
-        filter: &ExportFilter,
-        after: Option<(i64, i64)>,
-        limit: i64,
-    ) -> Result<Vec<TicketExport>, StoreError> {
-        self.export_tickets(filter, after, limit).await
-    }
-
-    async fn events_for_export(
-        &self,
-        filter: &ExportFilter,
-        after: Option<(i64, i64)>,
-        limit: i64,
-    ) -> Result<Vec<EventExport>, StoreError> {
-        self.export_events(filter, after, limit).await
-    }
-}
-
-impl PgStore {
-    /// Keys the counters by `zone` in one transaction (rebuilding them if needed, or
-    /// `always`); the shared zone goes back if the transaction does not commit.
-    async fn key_counters(&self, zone: Zone, always: bool) -> Result<bool, StoreError> {
-        let before = self.zone.get();
-        let shared = self.zone.clone();
-        let result = self
-            .write(move |conn| {
-                Box::pin(async move { rebuild::key_by(conn, &shared, zone, always).await })
-            })
-            .await;
-        if result.is_err() {
-            self.zone.set(before);
-        }
-        result
-    }
+    })
 }
 
 /// The median from the one or two middle values.

@@ -7,17 +7,20 @@ use std::collections::{BTreeMap, HashSet};
 
 use sqlx::Row;
 
-use super::PgStore;
 use super::insights::median_of_middle;
-use crate::domain::time::{Timestamp, weekday};
+use super::{Pool, on_pool};
+use crate::domain::time::{Timestamp, Zone, weekday};
 use crate::store::{CONTACT_KINDS, InsightQuery, Insights, StoreError};
 
-impl PgStore {
-    /// The figures for `q` from every raw event and status change: see
-    /// [`InsightStore::insights_from_events`](crate::store::InsightStore::insights_from_events).
-    pub(super) async fn insights_from_raw(&self, q: &InsightQuery) -> Result<Insights, StoreError> {
-        let zone = self.zone.get();
-        let mut conn = self.read.acquire().await?;
+/// The figures for `q` from every raw event and status change: see
+/// [`InsightStore::insights_from_events`](crate::store::InsightStore::insights_from_events).
+pub(in crate::store) async fn insights_from_raw(
+    pool: Pool<'_>,
+    zone: Zone,
+    q: &InsightQuery,
+) -> Result<Insights, StoreError> {
+    on_pool!(pool, |pool| {
+        let mut conn = pool.acquire().await?;
         let rows = sqlx::query(
             "SELECT id, visit_id, seq, at, kind, problem_id, node_id, next_id, outcome_kind
              FROM visit_events ORDER BY visit_id, seq",
@@ -190,5 +193,5 @@ impl PgStore {
             out.tickets.median_resolution_ms = median_of_middle(&durations[lo..n - lo]);
         }
         Ok(out)
-    }
+    })
 }
