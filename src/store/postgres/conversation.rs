@@ -1,16 +1,17 @@
 //! The conversation on PostgreSQL: each message written in one transaction with the mails it
 //! causes.
 
+use crate::store::shared::Conn;
 use async_trait::async_trait;
 use sqlx::{PgConnection, Row};
 
 use super::PgStore;
-use super::outbox::{QueuedMail, mail_followers, queue};
-use super::work::{audit_on, current_on};
 use crate::domain::mail::MailKind;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::shared;
+use crate::store::shared::outbox::{QueuedMail, mail_followers, queue};
+use crate::store::shared::work::{audit_on, current_on};
 use crate::store::{
     Author, CannedReply, ConversationStore, CustomerMessage, Rating, Satisfaction, StoreError,
     TicketMessage,
@@ -230,7 +231,7 @@ impl ConversationStore for PgStore {
         let zone = self.zone.get();
         self.write(move |conn| {
                 Box::pin(async move {
-                    let Some((id, _, _)) = current_on(conn, number).await? else {
+                    let Some((id, _, _)) = current_on(Conn::from(&mut *conn), number).await? else {
                         return Ok(false);
                     };
                     let now = Timestamp::now();
@@ -247,7 +248,7 @@ impl ConversationStore for PgStore {
                         let to = customer_email(conn, &id).await?;
                         let mut mail = QueuedMail::about(&id, MailKind::Reply, None, to);
                         mail.ticket_message_id = Some(message);
-                        queue(conn, &[mail], now).await?;
+                        queue(Conn::from(&mut *conn), &[mail], now).await?;
                     }
                     Ok(true)
                 })
@@ -294,7 +295,7 @@ impl ConversationStore for PgStore {
                     .execute(&mut *conn)
                     .await?;
                     audit_on(
-                        conn,
+                        Conn::from(&mut *conn),
                         &id,
                         now,
                         None,
@@ -306,7 +307,7 @@ impl ConversationStore for PgStore {
                     shared::targets::refresh_due(shared::Conn::Postgres(conn), &id, &zone).await?;
                 }
                 if notify {
-                    let followers = mail_followers(conn).await?;
+                    let followers = mail_followers(Conn::from(&mut *conn)).await?;
                     let mails: Vec<QueuedMail> = followers
                         .into_iter()
                         .filter(|(manager, _, assigned, unassigned)| match &assignee {
@@ -324,7 +325,7 @@ impl ConversationStore for PgStore {
                             mail
                         })
                         .collect();
-                    queue(conn, &mails, now).await?;
+                    queue(Conn::from(&mut *conn), &mails, now).await?;
                 }
                 Ok(CustomerMessage::Added { reopened })
             })

@@ -3,19 +3,20 @@
 //! first's ticket), and takes its number from `ticket_number`'s one row, so numbers stay unique
 //! and gapless across instances.
 
+use crate::store::shared::Conn;
 use std::collections::HashMap;
 
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::batches;
-use super::outbox::{self, QueuedMail};
 use super::visits::events_of;
 use crate::domain::mail::MailKind;
 use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone};
 use crate::store::shared;
+use crate::store::shared::outbox::{self, QueuedMail};
 use crate::store::{NewTicket, StoreError, TicketCreated, account_domain, domain_suffixes};
 
 /// A ticket about to be inserted.
@@ -266,7 +267,7 @@ pub(super) async fn open_tickets(
     // The mails, in the same transaction: the customer's acknowledgement, and the news to the
     // manager the ticket was routed to or to those who follow unassigned tickets.
     if openings.iter().any(|(i, _)| work[*i].notify) {
-        let followers = outbox::mail_followers(conn).await?;
+        let followers = outbox::mail_followers(Conn::from(&mut *conn)).await?;
         let mut mails = Vec::new();
         for (i, t) in openings.iter().filter(|(i, _)| work[*i].notify) {
             mails.push(QueuedMail::about(
@@ -290,7 +291,7 @@ pub(super) async fn open_tickets(
                 ));
             }
         }
-        outbox::queue(conn, &mails, Timestamp(now)).await?;
+        outbox::queue(Conn::from(&mut *conn), &mails, Timestamp(now)).await?;
     }
     Ok(results)
 }

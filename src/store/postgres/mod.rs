@@ -16,12 +16,10 @@
 //! leave, with BIGINT for every integer.
 
 mod allowances;
-mod contact;
 mod conversation;
 mod escalations;
 mod maintenance;
 mod managers;
-mod outbox;
 mod pending;
 mod privacy;
 mod queue;
@@ -31,7 +29,6 @@ mod seed;
 mod sessions;
 mod tickets;
 mod visits;
-mod work;
 
 use std::future::Future;
 use std::pin::Pin;

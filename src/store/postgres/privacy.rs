@@ -1,13 +1,14 @@
 //! A customer's data on PostgreSQL: the tickets their address is or was on, written out or
 //! erased in one transaction.
 
+use crate::store::shared::Conn;
 use async_trait::async_trait;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::PgStore;
-use super::work::audit_on;
 use crate::domain::time::Timestamp;
+use crate::store::shared::work::audit_on;
 use crate::store::{
     ChangeEntry, CustomerRecord, CustomerTicket, ERASED, Erasure, MailEntry, MessageEntry,
     PathEntry, PrivacyStore, RatingEntry, StoreError,
@@ -385,7 +386,7 @@ async fn erase_ticket(
         .bind(number)
         .execute(&mut *conn)
         .await?;
-    audit_on(conn, id, now, actor, "erased", None, None).await?;
+    audit_on(Conn::from(&mut *conn), id, now, actor, "erased", None, None).await?;
     Ok(())
 }
 

@@ -16,14 +16,17 @@
 //! PostgreSQL locks rows, since another instance may be writing), and each backend's own
 //! administration.
 
+pub(super) mod contact;
 pub(super) mod exports;
 pub(super) mod guides;
 pub(super) mod insights;
 pub(super) mod insights_raw;
+pub(super) mod outbox;
 pub(super) mod queue;
 pub(super) mod rebuild;
 pub(super) mod rollups;
 pub(super) mod targets;
+pub(super) mod work;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -82,6 +85,25 @@ impl<'c> From<&'c mut PgConnection> for Conn<'c> {
 }
 
 impl Conn<'_> {
+    /// What a `SELECT` ends with to lock the rows it reads until the transaction ends: nothing
+    /// on SQLite, whose single writer makes every write transaction wait its turn;
+    /// ` FOR UPDATE` on PostgreSQL, where another instance may be writing.
+    pub(in crate::store) fn lock_rows(&self) -> &'static str {
+        match self {
+            Conn::Sqlite(_) => "",
+            Conn::Postgres(_) => " FOR UPDATE",
+        }
+    }
+
+    /// What a `SELECT` of rows to work on ends with so that instances take different rows:
+    /// nothing on SQLite (one writer); ` FOR UPDATE SKIP LOCKED` on PostgreSQL.
+    pub(in crate::store) fn skip_locked(&self) -> &'static str {
+        match self {
+            Conn::Sqlite(_) => "",
+            Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// The same connection, for one statement, keeping this one for the next.
     pub(in crate::store) fn reborrow(&mut self) -> Conn<'_> {
         match self {
@@ -111,6 +133,15 @@ pub(in crate::store) enum Pool<'a> {
 }
 
 impl Pool<'_> {
+    /// The SQL for the larger of two values: SQLite's two-argument `MAX`, PostgreSQL's
+    /// `GREATEST`.
+    pub(in crate::store) fn greatest(self, a: &str, b: &str) -> String {
+        match self {
+            Pool::Sqlite(_) => format!("MAX({a}, {b})"),
+            Pool::Postgres(_) => format!("GREATEST({a}, {b})"),
+        }
+    }
+
     /// The SQL for "`haystack` contains `needle` literally" (no wildcards to escape): SQLite's
     /// `instr`, PostgreSQL's `strpos`.
     pub(super) fn contains(self, haystack: &str, needle: &str) -> String {

@@ -1,15 +1,16 @@
 //! The conversation on SQLite: messages written through the writer with the mails they cause.
 
+use crate::store::shared::Conn;
 use async_trait::async_trait;
 use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
-use super::outbox::{QueuedMail, mail_followers, queue};
-use super::work::{audit_on, current_on};
 use crate::domain::mail::MailKind;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::shared;
+use crate::store::shared::outbox::{QueuedMail, mail_followers, queue};
+use crate::store::shared::work::{audit_on, current_on};
 use crate::store::{
     Author, CannedReply, ConversationStore, CustomerMessage, Rating, Satisfaction, StoreError,
     TicketMessage,
@@ -233,7 +234,7 @@ impl ConversationStore for SqliteStore {
         self.writer
             .run(move |conn| {
                 Box::pin(async move {
-                    let Some((id, _, _)) = current_on(conn, number).await? else {
+                    let Some((id, _, _)) = current_on(Conn::from(&mut *conn), number).await? else {
                         return Ok(false);
                     };
                     let now = Timestamp::now();
@@ -250,7 +251,7 @@ impl ConversationStore for SqliteStore {
                         let to = customer_email(conn, &id).await?;
                         let mut mail = QueuedMail::about(&id, MailKind::Reply, None, to);
                         mail.ticket_message_id = Some(message);
-                        queue(conn, &[mail], now).await?;
+                        queue(Conn::from(&mut *conn), &[mail], now).await?;
                     }
                     Ok(true)
                 })
@@ -298,7 +299,7 @@ impl ConversationStore for SqliteStore {
                         .execute(&mut *conn)
                         .await?;
                         audit_on(
-                            conn,
+                            Conn::from(&mut *conn),
                             &id,
                             now,
                             None,
@@ -311,7 +312,7 @@ impl ConversationStore for SqliteStore {
                             .await?;
                     }
                     if notify {
-                        let followers = mail_followers(conn).await?;
+                        let followers = mail_followers(Conn::from(&mut *conn)).await?;
                         let mails: Vec<QueuedMail> = followers
                             .into_iter()
                             .filter(|(manager, _, assigned, unassigned)| match &assignee {
@@ -329,7 +330,7 @@ impl ConversationStore for SqliteStore {
                                 mail
                             })
                             .collect();
-                        queue(conn, &mails, now).await?;
+                        queue(Conn::from(&mut *conn), &mails, now).await?;
                     }
                     Ok(CustomerMessage::Added { reopened })
                 })

@@ -5,6 +5,7 @@
 //! or replayed submit), one reads the paths not held in memory, one the domain routes, and the
 //! tickets, their paths and their audit rows are inserted in one statement each.
 
+use crate::store::shared::Conn;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -13,7 +14,6 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::group::GroupDone;
-use super::outbox::{self, QueuedMail};
 use super::recent::HeldVisit;
 use super::visits::events_of;
 use super::{batches, keep_prepared};
@@ -22,6 +22,7 @@ use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone};
 use crate::store::shared;
+use crate::store::shared::outbox::{self, QueuedMail};
 use crate::store::{
     HeldEvents, NewTicket, StoreError, TicketCreated, account_domain, domain_suffixes,
 };
@@ -306,7 +307,7 @@ async fn run_group(
     // The mails, in the same transaction: the customer's acknowledgement, and the news to the
     // manager the ticket was routed to or to those who follow unassigned tickets.
     if openings.iter().any(|(i, _)| work[*i].0.notify) {
-        let followers = outbox::mail_followers(conn).await?;
+        let followers = outbox::mail_followers(Conn::from(&mut *conn)).await?;
         let mut mails = Vec::new();
         for (i, t) in openings.iter().filter(|(i, _)| work[*i].0.notify) {
             mails.push(QueuedMail::about(
@@ -330,7 +331,7 @@ async fn run_group(
                 ));
             }
         }
-        outbox::queue(conn, &mails, Timestamp(now)).await?;
+        outbox::queue(Conn::from(&mut *conn), &mails, Timestamp(now)).await?;
     }
     Ok(results)
 }

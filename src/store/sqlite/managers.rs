@@ -1,5 +1,6 @@
 //! Manager accounts and the domain routes that send "Account Manager" escalations to them.
 
+use crate::store::shared::Conn;
 use async_trait::async_trait;
 use std::sync::{Arc, RwLock};
 
@@ -339,8 +340,7 @@ impl ManagerStore for SqliteStore {
                         .bind(ticket)
                         .execute(&mut *conn)
                         .await?;
-                        super::work::audit_on(
-                            conn,
+                        crate::store::shared::work::audit_on(Conn::from(&mut *conn),
                             ticket,
                             now,
                             Some(&actor),

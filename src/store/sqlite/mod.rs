@@ -18,13 +18,11 @@
 //! `recent`, `group` and `writer` are this backend's own machinery.
 
 mod allowances;
-mod contact;
 mod conversation;
 mod escalations;
 mod group;
 mod maintenance;
 mod managers;
-mod outbox;
 mod pending;
 mod privacy;
 mod queue;
@@ -36,7 +34,6 @@ mod seed;
 mod sessions;
 mod tickets;
 mod visits;
-mod work;
 mod writer;
 
 use std::str::FromStr;

@@ -1,13 +1,14 @@
 //! A customer's data on SQLite: the tickets their address is or was on, written out or erased in
 //! one writer transaction.
 
+use crate::store::shared::Conn;
 use async_trait::async_trait;
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::SqliteStore;
-use super::work::audit_on;
 use crate::domain::time::Timestamp;
+use crate::store::shared::work::audit_on;
 use crate::store::{
     ChangeEntry, CustomerRecord, CustomerTicket, ERASED, Erasure, MailEntry, MessageEntry,
     PathEntry, PrivacyStore, RatingEntry, StoreError,
@@ -390,7 +391,7 @@ async fn erase_ticket(
         .bind(number)
         .execute(&mut *conn)
         .await?;
-    audit_on(conn, id, now, actor, "erased", None, None).await?;
+    audit_on(Conn::from(&mut *conn), id, now, actor, "erased", None, None).await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! Escalation tickets and the paths they carry.
 
+use crate::store::shared::Conn;
 use async_trait::async_trait;
 use sqlx::Row;
 use tokio::sync::oneshot;
@@ -7,11 +8,11 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use super::escalations::TicketJob;
-use super::work::path_on;
 use crate::domain::path::Event;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::shared::event;
+use crate::store::shared::work::path_on;
 use crate::store::{
     CustomerUpdates, NewTicket, StoreError, TicketCreated, TicketStore, TicketSummary,
 };
@@ -121,12 +122,12 @@ impl SqliteStore {
             return Ok(None);
         };
         let id: String = row.try_get("id")?;
-        let path = path_on(&mut conn, &id).await?;
+        let path = path_on(Conn::from(&mut *conn), &id).await?;
         Ok(Some(TicketSummary {
             id,
             number: row.try_get("number")?,
             status_token: row.try_get("status_token")?,
-            status: super::work::status_of(&row)?,
+            status: crate::store::shared::status_of(&row)?,
             created_at: Timestamp(row.try_get("created_at")?),
             updated_at: Timestamp(row.try_get("updated_at")?),
             guide_version: row.try_get("guide_version")?,

@@ -1,14 +1,13 @@
-//! The outbox on PostgreSQL: mails queued in the transaction of the change that causes them,
-//! claimed by one sender at a time across instances (`FOR UPDATE SKIP LOCKED` and a lease) and
-//! settled by it.
+//! The outbox on SQLite: mails queued in the writer's transaction with the change that causes
+//! them, claimed and settled by the sender through the writer too.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::{PgStore, batches};
+use super::{Conn, Shared, batches, on_conn, on_pool};
 use crate::domain::mail::{MailKind, MailState, MailWanted};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
@@ -16,7 +15,7 @@ use crate::store::{Delivery, MailRecord, OutboxStore, OutgoingMail, StoreError};
 
 /// A mail to queue: its ticket, kind, manager (for a manager's mail), address, and what it
 /// carries.
-pub(super) struct QueuedMail<'a> {
+pub(in crate::store) struct QueuedMail<'a> {
     pub ticket_id: &'a str,
     pub kind: MailKind,
     pub manager_id: Option<String>,
@@ -27,7 +26,7 @@ pub(super) struct QueuedMail<'a> {
 
 impl<'a> QueuedMail<'a> {
     /// A mail about `ticket_id` carrying nothing but the ticket.
-    pub(super) fn about(
+    pub(in crate::store) fn about(
         ticket_id: &'a str,
         kind: MailKind,
         manager_id: Option<String>,
@@ -45,106 +44,117 @@ impl<'a> QueuedMail<'a> {
 }
 
 /// Queues `mails` inside the caller's transaction, each due at once with a new `Message-ID`.
-pub(super) async fn queue(
-    conn: &mut PgConnection,
+pub(in crate::store) async fn queue(
+    conn: Conn<'_>,
     mails: &[QueuedMail<'_>],
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    // A customer whose data was erased has no address to write to.
-    let mails: Vec<&QueuedMail<'_>> = mails
-        .iter()
-        .filter(|m| m.recipient != crate::store::ERASED)
-        .collect();
-    for chunk in batches(&mails) {
-        let mut q = QueryBuilder::<Postgres>::new(
+    on_conn!(conn, |conn| {
+        // A customer whose data was erased has no address to write to.
+        let mails: Vec<&QueuedMail<'_>> = mails
+            .iter()
+            .filter(|m| m.recipient != crate::store::ERASED)
+            .collect();
+        for chunk in batches(&mails) {
+            let mut q = QueryBuilder::new(
             "INSERT INTO outbox (ticket_id, kind, manager_id, recipient, ticket_message_id, status, message_id,
                 next_attempt_at, created_at) ",
         );
-        q.push_values(chunk, |mut row, mail| {
-            row.push_bind(mail.ticket_id)
-                .push_bind(mail.kind.as_str())
-                .push_bind(&mail.manager_id)
-                .push_bind(&mail.recipient)
-                .push_bind(mail.ticket_message_id)
-                .push_bind(mail.status.map(TicketStatus::as_str))
-                .push_bind(Uuid::new_v4().simple().to_string())
-                .push_bind(now.millis())
-                .push_bind(now.millis());
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
+            q.push_values(chunk, |mut row, mail| {
+                row.push_bind(mail.ticket_id)
+                    .push_bind(mail.kind.as_str())
+                    .push_bind(&mail.manager_id)
+                    .push_bind(&mail.recipient)
+                    .push_bind(mail.ticket_message_id)
+                    .push_bind(mail.status.map(TicketStatus::as_str))
+                    .push_bind(Uuid::new_v4().simple().to_string())
+                    .push_bind(now.millis())
+                    .push_bind(now.millis());
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    })
 }
 
 /// The enabled managers who want mail: (id, address, about tickets routed to them, about
 /// unassigned tickets).
-pub(super) async fn mail_followers(
-    conn: &mut PgConnection,
+pub(in crate::store) async fn mail_followers(
+    conn: Conn<'_>,
 ) -> Result<Vec<(String, String, bool, bool)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, email, mail_assigned = 1, mail_unassigned = 1 FROM managers
+    on_conn!(conn, |conn| {
+        sqlx::query_as(
+            "SELECT id, email, mail_assigned = 1, mail_unassigned = 1 FROM managers
          WHERE enabled = 1 AND (mail_assigned = 1 OR mail_unassigned = 1)",
-    )
-    .fetch_all(&mut *conn)
-    .await
+        )
+        .fetch_all(&mut *conn)
+        .await
+    })
 }
 
 /// Queues the news of an assignment to `assignee` when they want it and did not assign the
 /// ticket to themselves.
-pub(super) async fn queue_assigned(
-    conn: &mut PgConnection,
+pub(in crate::store) async fn queue_assigned(
+    conn: Conn<'_>,
     ticket_id: &str,
     assignee: &str,
     actor: &str,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    if assignee == actor {
-        return Ok(());
-    }
-    let email: Option<String> = sqlx::query_scalar(
-        "SELECT email FROM managers WHERE id = $1 AND enabled = 1 AND mail_assigned = 1",
-    )
-    .bind(assignee)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(recipient) = email {
-        let mail = QueuedMail::about(
-            ticket_id,
-            MailKind::TicketAssigned,
-            Some(assignee.to_string()),
-            recipient,
-        );
-        queue(conn, &[mail], now).await?;
-    }
-    Ok(())
+    on_conn!(conn, |conn| {
+        if assignee == actor {
+            return Ok(());
+        }
+        let email: Option<String> = sqlx::query_scalar(
+            "SELECT email FROM managers WHERE id = $1 AND enabled = 1 AND mail_assigned = 1",
+        )
+        .bind(assignee)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(recipient) = email {
+            let mail = QueuedMail::about(
+                ticket_id,
+                MailKind::TicketAssigned,
+                Some(assignee.to_string()),
+                recipient,
+            );
+            queue(Conn::from(&mut *conn), &[mail], now).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Queues the news of a status change to the ticket's customer.
-pub(super) async fn queue_status(
-    conn: &mut PgConnection,
+pub(in crate::store) async fn queue_status(
+    conn: Conn<'_>,
     ticket_id: &str,
     status: TicketStatus,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    let to = super::conversation::customer_email(conn, ticket_id).await?;
-    let mut mail = QueuedMail::about(ticket_id, MailKind::StatusChanged, None, to);
-    mail.status = Some(status);
-    queue(conn, &[mail], now).await
+    on_conn!(conn, |conn| {
+        let to: String = sqlx::query_scalar("SELECT customer_email FROM tickets WHERE id = $1")
+            .bind(ticket_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut mail = QueuedMail::about(ticket_id, MailKind::StatusChanged, None, to);
+        mail.status = Some(status);
+        queue(Conn::from(&mut *conn), &[mail], now).await
+    })
 }
 
 #[async_trait]
-impl OutboxStore for PgStore {
+impl<S: Shared> OutboxStore for S {
     async fn ticket_of_customer_mail(
         &self,
         message_ids: &[String],
     ) -> Result<Option<String>, StoreError> {
         for id in message_ids.iter().take(50) {
-            let ticket: Option<String> = sqlx::query_scalar(
+            let ticket: Option<String> = on_pool!(self.pool(), |read| sqlx::query_scalar(
                 "SELECT ticket_id FROM outbox WHERE message_id = $1 AND manager_id IS NULL",
             )
             .bind(id)
-            .fetch_optional(&self.read)
-            .await?;
+            .fetch_optional(read)
+            .await?);
             if ticket.is_some() {
                 return Ok(ticket);
             }
@@ -154,31 +164,34 @@ impl OutboxStore for PgStore {
 
     async fn queue_status_link(&self, number: i64, email: &str) -> Result<bool, StoreError> {
         let email = email.trim().to_lowercase();
-        self.write(move |conn| {
+        self.transaction(move |conn| {
             Box::pin(async move {
-                let row: Option<(String, String)> =
-                    sqlx::query_as("SELECT id, customer_email FROM tickets WHERE number = $1")
-                        .bind(number)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                let Some((id, held)) = row.filter(|(_, held)| held.to_lowercase() == email) else {
-                    return Ok(false);
-                };
-                let mail = QueuedMail::about(&id, MailKind::StatusLink, None, held);
-                queue(conn, &[mail], Timestamp::now()).await?;
-                Ok(true)
+                on_conn!(conn, |conn| {
+                    let row: Option<(String, String)> =
+                        sqlx::query_as("SELECT id, customer_email FROM tickets WHERE number = $1")
+                            .bind(number)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    let Some((id, held)) = row.filter(|(_, held)| held.to_lowercase() == email)
+                    else {
+                        return Ok(false);
+                    };
+                    let mail = QueuedMail::about(&id, MailKind::StatusLink, None, held);
+                    queue(Conn::from(&mut *conn), &[mail], Timestamp::now()).await?;
+                    Ok(true)
+                })
             })
         })
         .await
     }
 
     async fn mail_wanted(&self, manager_id: &str) -> Result<Option<MailWanted>, StoreError> {
-        let row: Option<(bool, bool)> = sqlx::query_as(
+        let row: Option<(bool, bool)> = on_pool!(self.pool(), |read| sqlx::query_as(
             "SELECT mail_assigned = 1, mail_unassigned = 1 FROM managers WHERE id = $1",
         )
         .bind(manager_id)
-        .fetch_optional(&self.read)
-        .await?;
+        .fetch_optional(read)
+        .await?);
         Ok(row.map(|(assigned, unassigned)| MailWanted {
             assigned,
             unassigned,
@@ -191,21 +204,21 @@ impl OutboxStore for PgStore {
         wanted: MailWanted,
     ) -> Result<bool, StoreError> {
         let id = manager_id.to_string();
-        self.write(move |conn| {
-            Box::pin(async move {
-                let changed = sqlx::query(
-                    "UPDATE managers SET mail_assigned = $1, mail_unassigned = $2 WHERE id = $3",
-                )
-                .bind(i64::from(wanted.assigned))
-                .bind(i64::from(wanted.unassigned))
-                .bind(&id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                Ok(changed == 1)
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
+                    let changed = sqlx::query(
+                        "UPDATE managers SET mail_assigned = $1, mail_unassigned = $2 WHERE id = $3",
+                    )
+                    .bind(i64::from(wanted.assigned))
+                    .bind(i64::from(wanted.unassigned))
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                    Ok(changed == 1)
+                }) })
             })
-        })
-        .await
+            .await
     }
 
     async fn claim_mail(
@@ -215,16 +228,19 @@ impl OutboxStore for PgStore {
         limit: usize,
     ) -> Result<Vec<OutgoingMail>, StoreError> {
         let until = now.millis() + lease.as_millis() as i64;
-        self.write(move |conn| {
+        self.transaction(move |conn| {
                 Box::pin(async move {
-                    let rows = sqlx::query(
+                    // Mails another instance is claiming right now are left to it.
+                    let sql = format!(
                         "SELECT id, ticket_id, kind, manager_id, recipient, ticket_message_id, status, message_id,
                                 attempts FROM outbox
                          WHERE state = 'queued' AND next_attempt_at <= $1
                            AND (claimed_until IS NULL OR claimed_until < $1)
-                         ORDER BY next_attempt_at, id LIMIT $2
-                         FOR UPDATE SKIP LOCKED",
-                    )
+                         ORDER BY next_attempt_at, id LIMIT $2{}",
+                        conn.skip_locked()
+                    );
+                    on_conn!(conn, |conn| {
+                    let rows = sqlx::query(&sql)
                     .bind(now.millis())
                     .bind(limit as i64)
                     .fetch_all(&mut *conn)
@@ -266,14 +282,14 @@ impl OutboxStore for PgStore {
                         mails.push(mail);
                     }
                     Ok(mails)
-                })
+                }) })
             })
             .await
     }
 
     async fn record_delivery(&self, id: i64, delivery: Delivery) -> Result<(), StoreError> {
-        self.write(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
                     let now = Timestamp::now().millis();
                     let (outcome, detail) = match &delivery {
                         Delivery::Sent => {
@@ -321,49 +337,53 @@ impl OutboxStore for PgStore {
                     .execute(&mut *conn)
                     .await?;
                     Ok(())
-                })
+                }) })
             })
             .await
     }
 
     async fn next_mail_due(&self) -> Result<Option<Timestamp>, StoreError> {
-        let due: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(GREATEST(next_attempt_at, COALESCE(claimed_until, 0))) FROM outbox WHERE state = 'queued'",
-        )
-        .fetch_one(&self.read)
-        .await?;
+        let due: Option<i64> = on_pool!(self.pool(), |read| sqlx::query_scalar(&format!(
+            "SELECT MIN({}) FROM outbox WHERE state = 'queued'",
+            self.pool()
+                .greatest("next_attempt_at", "COALESCE(claimed_until, 0)")
+        ),)
+        .fetch_one(read)
+        .await?);
         Ok(due.map(Timestamp))
     }
 
     async fn ticket_mails(&self, ticket_id: &str) -> Result<Vec<MailRecord>, StoreError> {
-        let rows = sqlx::query(
+        on_pool!(self.pool(), |read| {
+            let rows = sqlx::query(
             "SELECT id, kind, recipient, state, attempts, created_at, sent_at, next_attempt_at, last_error
              FROM outbox WHERE ticket_id = $1 ORDER BY id",
         )
         .bind(ticket_id)
-        .fetch_all(&self.read)
+        .fetch_all(read)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind")?;
-                let state: String = row.try_get("state")?;
-                Ok(MailRecord {
-                    id: row.try_get("id")?,
-                    kind: MailKind::from_name(&kind).ok_or_else(|| {
-                        StoreError::Corrupt(format!("unknown mail kind {kind:?}"))
-                    })?,
-                    recipient: row.try_get("recipient")?,
-                    state: MailState::from_name(&state).ok_or_else(|| {
-                        StoreError::Corrupt(format!("unknown mail state {state:?}"))
-                    })?,
-                    attempts: row.try_get::<i64, _>("attempts")? as u32,
-                    created_at: Timestamp(row.try_get("created_at")?),
-                    sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(Timestamp),
-                    next_attempt_at: Timestamp(row.try_get("next_attempt_at")?),
-                    last_error: row.try_get("last_error")?,
+            rows.iter()
+                .map(|row| {
+                    let kind: String = row.try_get("kind")?;
+                    let state: String = row.try_get("state")?;
+                    Ok(MailRecord {
+                        id: row.try_get("id")?,
+                        kind: MailKind::from_name(&kind).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown mail kind {kind:?}"))
+                        })?,
+                        recipient: row.try_get("recipient")?,
+                        state: MailState::from_name(&state).ok_or_else(|| {
+                            StoreError::Corrupt(format!("unknown mail state {state:?}"))
+                        })?,
+                        attempts: row.try_get::<i64, _>("attempts")? as u32,
+                        created_at: Timestamp(row.try_get("created_at")?),
+                        sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(Timestamp),
+                        next_attempt_at: Timestamp(row.try_get("next_attempt_at")?),
+                        last_error: row.try_get("last_error")?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     async fn resend_mail(
@@ -373,34 +393,34 @@ impl OutboxStore for PgStore {
         manager_id: &str,
     ) -> Result<bool, StoreError> {
         let (ticket_id, manager_id) = (ticket_id.to_string(), manager_id.to_string());
-        self.write(move |conn| {
-            Box::pin(async move {
-                let now = Timestamp::now().millis();
-                let resent = sqlx::query(
-                    "UPDATE outbox SET state = 'queued', next_attempt_at = $1, claimed_until = NULL
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
+                    let now = Timestamp::now().millis();
+                    let resent = sqlx::query(
+                        "UPDATE outbox SET state = 'queued', next_attempt_at = $1, claimed_until = NULL
                          WHERE id = $2 AND ticket_id = $3 AND state <> 'queued'",
-                )
-                .bind(now)
-                .bind(mail_id)
-                .bind(&ticket_id)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
-                if resent == 0 {
-                    return Ok(false);
-                }
-                sqlx::query(
-                    "INSERT INTO outbox_attempts (outbox_id, at, outcome, detail, actor_id)
+                    )
+                    .bind(now)
+                    .bind(mail_id)
+                    .bind(&ticket_id)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                    if resent == 0 {
+                        return Ok(false);
+                    }
+                    sqlx::query(
+                        "INSERT INTO outbox_attempts (outbox_id, at, outcome, detail, actor_id)
                          VALUES ($1, $2, 'resent', '', $3)",
-                )
-                .bind(mail_id)
-                .bind(now)
-                .bind(&manager_id)
-                .execute(&mut *conn)
-                .await?;
-                Ok(true)
+                    )
+                    .bind(mail_id)
+                    .bind(now)
+                    .bind(&manager_id)
+                    .execute(&mut *conn)
+                    .await?;
+                    Ok(true)
+                }) })
             })
-        })
-        .await
+            .await
     }
 }

@@ -1,19 +1,19 @@
 //! Correcting a ticket's contact details: by the customer from their status page while no
 //! manager has acted on the ticket, or by a manager at any time. Every correction is audited.
 
-use sqlx::PgConnection;
-
-use super::PgStore;
 use super::work::{audit_on, current_on};
+use super::{Conn, Shared, on_conn, on_pool};
 use crate::domain::time::Timestamp;
 use crate::store::{Contact, ContactChange, ContactStore, Corrector, StoreError};
 use async_trait::async_trait;
 
 #[async_trait]
-impl ContactStore for PgStore {
+impl<S: Shared> ContactStore for S {
     async fn customer_may_correct(&self, ticket_id: &str) -> Result<bool, StoreError> {
-        let mut conn = self.read.acquire().await?;
-        Ok(!manager_acted_on(&mut conn, ticket_id).await?)
+        on_pool!(self.pool(), |read| {
+            let mut conn = read.acquire().await?;
+            Ok(!manager_acted_on(Conn::from(&mut *conn), ticket_id).await?)
+        })
     }
 
     async fn correct_contact(
@@ -22,9 +22,9 @@ impl ContactStore for PgStore {
         contact: Contact,
         by: Corrector,
     ) -> Result<ContactChange, StoreError> {
-        self.write(move |conn| {
-                Box::pin(async move {
-                    let Some((id, revision, _)) = current_on(conn, number).await? else {
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
+                    let Some((id, revision, _)) = current_on(Conn::from(&mut *conn), number).await? else {
                         return Ok(ContactChange::NotFound);
                     };
                     let actor = match &by {
@@ -35,7 +35,7 @@ impl ContactStore for PgStore {
                             Some(actor.clone())
                         }
                         Corrector::Customer => {
-                            if manager_acted_on(conn, &id).await? {
+                            if manager_acted_on(Conn::from(&mut *conn), &id).await? {
                                 return Ok(ContactChange::Closed);
                             }
                             None
@@ -76,8 +76,7 @@ impl ContactStore for PgStore {
                         return Ok(ContactChange::Conflict);
                     }
                     let (before, after) = differences(&old, &contact);
-                    audit_on(
-                        conn,
+                    audit_on(Conn::from(&mut *conn),
                         &id,
                         now,
                         actor.as_deref(),
@@ -87,23 +86,25 @@ impl ContactStore for PgStore {
                     )
                     .await?;
                     Ok(ContactChange::Saved(revision + 1))
-                })
+                }) })
             })
             .await
     }
 }
 
 /// Whether a manager has changed, assigned or annotated the ticket: its audit trail names one.
-async fn manager_acted_on(conn: &mut PgConnection, ticket_id: &str) -> Result<bool, StoreError> {
-    let acted: Option<i64> = sqlx::query_scalar(
-        "SELECT 1::BIGINT FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL
-         UNION ALL SELECT 1::BIGINT FROM ticket_messages WHERE ticket_id = $1 AND author = 'manager'
+async fn manager_acted_on(conn: Conn<'_>, ticket_id: &str) -> Result<bool, StoreError> {
+    on_conn!(conn, |conn| {
+        let acted: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(1 AS BIGINT) FROM ticket_audit WHERE ticket_id = $1 AND actor_id IS NOT NULL
+         UNION ALL SELECT CAST(1 AS BIGINT) FROM ticket_messages WHERE ticket_id = $1 AND author = 'manager'
          LIMIT 1",
     )
     .bind(ticket_id)
     .fetch_optional(conn)
     .await?;
-    Ok(acted.is_some())
+        Ok(acted.is_some())
+    })
 }
 
 /// The changed fields, before and after, one `field: value` per line.
