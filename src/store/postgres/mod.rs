@@ -19,14 +19,10 @@ mod allowances;
 mod conversation;
 mod escalations;
 mod maintenance;
-mod managers;
-mod pending;
-mod privacy;
 mod queue;
 mod retention;
 mod search;
 mod seed;
-mod sessions;
 mod tickets;
 mod visits;
 
@@ -66,7 +62,7 @@ pub struct PgStore {
     /// The list of managers, kept with the generation it was read at (see `managers`): the
     /// generation comes from the database with each session, so a list another instance
     /// changed is never served.
-    managers: managers::ManagerCache,
+    managers: shared::managers::ManagerCache,
 }
 
 /// The SQL both backends share runs on this store's read pool and, for writes, a transaction of the pool's.
@@ -74,6 +70,10 @@ pub struct PgStore {
 impl shared::Shared for PgStore {
     fn pool(&self) -> shared::Pool<'_> {
         shared::Pool::Postgres(&self.read)
+    }
+
+    fn manager_cache(&self) -> &shared::managers::ManagerCache {
+        &self.managers
     }
 
     fn rollup_zone(&self) -> &RollupZone {
@@ -116,7 +116,7 @@ impl PgStore {
         Ok(PgStore {
             read: pool,
             zone: RollupZone::new(zone),
-            managers: managers::ManagerCache::default(),
+            managers: shared::managers::ManagerCache::default(),
         })
     }
 

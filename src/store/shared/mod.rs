@@ -6,8 +6,7 @@
 //! or the connection of a write's transaction as a [`Conn`], and runs each statement through
 //! [`on_pool!`] or [`on_conn!`], which write the statement out once per backend: each is
 //! compiled with that backend's own types, and nothing is converted at run time. Where a
-//! statement must differ, a function of [`Pool`] gives the backend's spelling
-//! ([`Pool::contains`]).
+//! statement must differ, the [`Dialect`] of the pool or connection gives the backend's spelling.
 //!
 //! An interface whose every method is shared is implemented here once, for every backend that
 //! implements [`Shared`]: its read pool, its zone, and a way to run a write in a transaction of
@@ -21,10 +20,14 @@ pub(super) mod exports;
 pub(super) mod guides;
 pub(super) mod insights;
 pub(super) mod insights_raw;
+pub(super) mod managers;
 pub(super) mod outbox;
+pub(super) mod pending;
+pub(super) mod privacy;
 pub(super) mod queue;
 pub(super) mod rebuild;
 pub(super) mod rollups;
+pub(super) mod sessions;
 pub(super) mod targets;
 pub(super) mod work;
 
@@ -45,6 +48,9 @@ use crate::store::counting::RollupZone;
 pub(in crate::store) trait Shared: Send + Sync {
     /// The read pool.
     fn pool(&self) -> Pool<'_>;
+
+    /// The list of managers this store keeps in memory.
+    fn manager_cache(&self) -> &managers::ManagerCache;
 
     /// The zone the insight counters are keyed in, as every part of this store shares it.
     fn rollup_zone(&self) -> &RollupZone;
@@ -85,22 +91,11 @@ impl<'c> From<&'c mut PgConnection> for Conn<'c> {
 }
 
 impl Conn<'_> {
-    /// What a `SELECT` ends with to lock the rows it reads until the transaction ends: nothing
-    /// on SQLite, whose single writer makes every write transaction wait its turn;
-    /// ` FOR UPDATE` on PostgreSQL, where another instance may be writing.
-    pub(in crate::store) fn lock_rows(&self) -> &'static str {
+    /// The SQL spoken on this connection.
+    pub(in crate::store) fn dialect(&self) -> Dialect {
         match self {
-            Conn::Sqlite(_) => "",
-            Conn::Postgres(_) => " FOR UPDATE",
-        }
-    }
-
-    /// What a `SELECT` of rows to work on ends with so that instances take different rows:
-    /// nothing on SQLite (one writer); ` FOR UPDATE SKIP LOCKED` on PostgreSQL.
-    pub(in crate::store) fn skip_locked(&self) -> &'static str {
-        match self {
-            Conn::Sqlite(_) => "",
-            Conn::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            Conn::Postgres(_) => Dialect::Postgres,
         }
     }
 
@@ -133,21 +128,57 @@ pub(in crate::store) enum Pool<'a> {
 }
 
 impl Pool<'_> {
+    /// The SQL spoken on this pool.
+    pub(in crate::store) fn dialect(self) -> Dialect {
+        match self {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+/// Where the two backends spell a statement differently.
+#[derive(Clone, Copy)]
+pub(in crate::store) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// What a `SELECT` ends with to lock the rows it reads until the transaction ends: nothing
+    /// on SQLite, whose single writer makes every write transaction wait its turn;
+    /// ` FOR UPDATE` on PostgreSQL, where another instance may be writing.
+    pub(in crate::store) fn lock_rows(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// What a `SELECT` of rows to work on ends with so that instances take different rows:
+    /// nothing on SQLite (one writer); ` FOR UPDATE SKIP LOCKED` on PostgreSQL.
+    pub(in crate::store) fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// The SQL for the larger of two values: SQLite's two-argument `MAX`, PostgreSQL's
     /// `GREATEST`.
     pub(in crate::store) fn greatest(self, a: &str, b: &str) -> String {
         match self {
-            Pool::Sqlite(_) => format!("MAX({a}, {b})"),
-            Pool::Postgres(_) => format!("GREATEST({a}, {b})"),
+            Dialect::Sqlite => format!("MAX({a}, {b})"),
+            Dialect::Postgres => format!("GREATEST({a}, {b})"),
         }
     }
 
     /// The SQL for "`haystack` contains `needle` literally" (no wildcards to escape): SQLite's
     /// `instr`, PostgreSQL's `strpos`.
-    pub(super) fn contains(self, haystack: &str, needle: &str) -> String {
+    pub(in crate::store) fn contains(self, haystack: &str, needle: &str) -> String {
         match self {
-            Pool::Sqlite(_) => format!("instr({haystack}, {needle}) > 0"),
-            Pool::Postgres(_) => format!("strpos({haystack}, {needle}) > 0"),
+            Dialect::Sqlite => format!("instr({haystack}, {needle}) > 0"),
+            Dialect::Postgres => format!("strpos({haystack}, {needle}) > 0"),
         }
     }
 }

@@ -237,7 +237,7 @@ impl<S: Shared> OutboxStore for S {
                          WHERE state = 'queued' AND next_attempt_at <= $1
                            AND (claimed_until IS NULL OR claimed_until < $1)
                          ORDER BY next_attempt_at, id LIMIT $2{}",
-                        conn.skip_locked()
+                        conn.dialect().skip_locked()
                     );
                     on_conn!(conn, |conn| {
                     let rows = sqlx::query(&sql)
@@ -346,6 +346,7 @@ impl<S: Shared> OutboxStore for S {
         let due: Option<i64> = on_pool!(self.pool(), |read| sqlx::query_scalar(&format!(
             "SELECT MIN({}) FROM outbox WHERE state = 'queued'",
             self.pool()
+                .dialect()
                 .greatest("next_attempt_at", "COALESCE(claimed_until, 0)")
         ),)
         .fetch_one(read)

@@ -95,7 +95,7 @@ fn base_conditions(pool: Pool<'_>, filter: &QueueFilter) -> Conditions {
         Some(Search::Text(text)) => c.push(
             &format!(
                 "t.id IN (SELECT s.ticket_id FROM ticket_search s WHERE {})",
-                pool.contains("s.folded", "?")
+                pool.dialect().contains("s.folded", "?")
             ),
             vec![Value::Text(fold(text))],
         ),

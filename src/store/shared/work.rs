@@ -341,7 +341,7 @@ pub(in crate::store) async fn current_on(
 ) -> Result<Option<(String, i64, TicketStatus)>, StoreError> {
     let sql = format!(
         "SELECT id, revision, status FROM tickets WHERE number = $1{}",
-        conn.lock_rows()
+        conn.dialect().lock_rows()
     );
     on_conn!(conn, |conn| {
         let row = sqlx::query(&sql)

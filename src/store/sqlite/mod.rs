@@ -22,16 +22,12 @@ mod conversation;
 mod escalations;
 mod group;
 mod maintenance;
-mod managers;
-mod pending;
-mod privacy;
 mod queue;
 mod recent;
 mod retention;
 mod rollups;
 mod search;
 mod seed;
-mod sessions;
 mod tickets;
 mod visits;
 mod writer;
@@ -74,7 +70,7 @@ pub(super) struct SqliteStore {
     read: SqlitePool,
     writer: Writer,
     recent: Arc<recent::RecentVisits>,
-    managers: managers::ManagerCache,
+    managers: shared::managers::ManagerCache,
     /// The zone the insight counters are keyed in, as the database records it.
     zone: RollupZone,
 }
@@ -86,6 +82,10 @@ impl Backend for SqliteStore {}
 impl shared::Shared for SqliteStore {
     fn pool(&self) -> shared::Pool<'_> {
         shared::Pool::Sqlite(&self.read)
+    }
+
+    fn manager_cache(&self) -> &shared::managers::ManagerCache {
+        &self.managers
     }
 
     fn rollup_zone(&self) -> &RollupZone {
@@ -141,7 +141,7 @@ impl SqliteStore {
             read,
             writer: Writer::start(conn, options, recent.clone(), zone.clone()),
             recent,
-            managers: managers::ManagerCache::default(),
+            managers: shared::managers::ManagerCache::default(),
             zone,
         })
     }

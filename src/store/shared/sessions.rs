@@ -10,8 +10,8 @@ use std::time::Duration;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::PgStore;
 use super::managers::manager_row;
+use super::{Shared, on_conn, on_pool};
 use crate::domain::time::Timestamp;
 use crate::store::sessions::{random_token, token_hash};
 use crate::store::{
@@ -27,7 +27,7 @@ fn millis(d: Duration) -> i64 {
 }
 
 #[async_trait]
-impl SessionStore for PgStore {
+impl<S: Shared> SessionStore for S {
     async fn start_session(
         &self,
         manager_id: &str,
@@ -44,8 +44,8 @@ impl SessionStore for PgStore {
         let manager_id = manager_id.to_string();
         let replaces = replaces.map(token_hash);
         let forget = forget_failures_of.map(str::to_string);
-        self.write(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
                     if let Some(old) = replaces {
                         sqlx::query("DELETE FROM manager_sessions WHERE token_hash = $1")
                             .bind(old)
@@ -74,7 +74,7 @@ impl SessionStore for PgStore {
                     .execute(&mut *conn)
                     .await?;
                     Ok(())
-                })
+                }) })
             })
             .await?;
         Ok(session)
@@ -86,20 +86,27 @@ impl SessionStore for PgStore {
         now: Timestamp,
     ) -> Result<Option<ManagerSession>, StoreError> {
         let hash = token_hash(token);
-        let row = sqlx::query(
-            "SELECT s.csrf_token, s.created_at AS session_created, s.last_seen_at,
-                    m.id, m.email, m.name, m.role, m.enabled, m.created_at,
-                    (SELECT generation FROM manager_generation) AS managers_generation
-             FROM manager_sessions s JOIN managers m ON m.id = s.manager_id
-             WHERE s.token_hash = $1",
-        )
-        .bind(&hash)
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        let manager = manager_row(&row)?;
-        let created: i64 = row.try_get("session_created")?;
-        let last_seen: i64 = row.try_get("last_seen_at")?;
+        let sql = "SELECT s.csrf_token, s.created_at AS session_created, s.last_seen_at,
+                          m.id, m.email, m.name, m.role, m.enabled, m.created_at,
+                          (SELECT generation FROM manager_generation) AS managers_generation
+                   FROM manager_sessions s JOIN managers m ON m.id = s.manager_id
+                   WHERE s.token_hash = $1";
+        let found = on_pool!(self.pool(), |read| {
+            let row = sqlx::query(sql).bind(&hash).fetch_optional(read).await?;
+            match row {
+                None => None,
+                Some(row) => Some((
+                    manager_row(&row)?,
+                    row.try_get::<i64, _>("session_created")?,
+                    row.try_get::<i64, _>("last_seen_at")?,
+                    row.try_get::<String, _>("csrf_token")?,
+                    row.try_get::<i64, _>("managers_generation")?,
+                )),
+            }
+        });
+        let Some((manager, created, last_seen, csrf, managers_generation)) = found else {
+            return Ok(None);
+        };
         let expired = now.millis() - last_seen > millis(SESSION_IDLE)
             || now.millis() - created > millis(SESSION_ABSOLUTE)
             || !manager.enabled;
@@ -108,46 +115,48 @@ impl SessionStore for PgStore {
             return Ok(None);
         }
         if now.millis() - last_seen > millis(TOUCH_AFTER) {
-            self.write(move |conn| {
-                Box::pin(async move {
-                    sqlx::query("UPDATE manager_sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1")
-                        .bind(now.millis())
+            self.transaction(move |conn| {
+                    Box::pin(async move { on_conn!(conn, |conn| {
+                        sqlx::query("UPDATE manager_sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1")
+                            .bind(now.millis())
+                            .bind(hash)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }) })
+                })
+                .await?;
+        }
+        Ok(Some(ManagerSession {
+            manager,
+            csrf,
+            managers_generation,
+        }))
+    }
+
+    async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+        let hash = token_hash(token);
+        self.transaction(move |conn| {
+            Box::pin(async move {
+                on_conn!(conn, |conn| {
+                    sqlx::query("DELETE FROM manager_sessions WHERE token_hash = $1")
                         .bind(hash)
                         .execute(&mut *conn)
                         .await?;
                     Ok(())
                 })
             })
-            .await?;
-        }
-        Ok(Some(ManagerSession {
-            manager,
-            csrf: row.try_get("csrf_token")?,
-            managers_generation: row.try_get("managers_generation")?,
-        }))
-    }
-
-    async fn end_session(&self, token: &str) -> Result<(), StoreError> {
-        let hash = token_hash(token);
-        self.write(move |conn| {
-            Box::pin(async move {
-                sqlx::query("DELETE FROM manager_sessions WHERE token_hash = $1")
-                    .bind(hash)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            })
         })
         .await
     }
 
     async fn session_count(&self, manager_id: &str) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM manager_sessions WHERE manager_id = $1")
-                .bind(manager_id)
-                .fetch_one(&self.read)
-                .await?,
+        Ok(on_pool!(self.pool(), |read| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM manager_sessions WHERE manager_id = $1"
         )
+        .bind(manager_id)
+        .fetch_one(read)
+        .await?))
     }
 
     async fn recent_sign_in_failures(
@@ -156,20 +165,26 @@ impl SessionStore for PgStore {
         client_key: &str,
         since: Timestamp,
     ) -> Result<RecentFailures, StoreError> {
-        let account: Vec<i64> = sqlx::query_scalar(
+        let account: Vec<i64> =
+            on_pool!(self.pool(), |read| {
+                sqlx::query_scalar(
             "SELECT at FROM sign_in_failures WHERE account_key = $1 AND at > $2 ORDER BY at DESC",
         )
         .bind(account_key)
         .bind(since.millis())
-        .fetch_all(&self.read)
-        .await?;
-        let client: Vec<i64> = sqlx::query_scalar(
+        .fetch_all(read)
+        .await?
+            });
+        let client: Vec<i64> =
+            on_pool!(self.pool(), |read| {
+                sqlx::query_scalar(
             "SELECT at FROM sign_in_failures WHERE client_key = $1 AND at > $2 ORDER BY at DESC",
         )
         .bind(client_key)
         .bind(since.millis())
-        .fetch_all(&self.read)
-        .await?;
+        .fetch_all(read)
+        .await?
+            });
         Ok(RecentFailures {
             account: account.into_iter().map(Timestamp).collect(),
             client: client.into_iter().map(Timestamp).collect(),
@@ -184,8 +199,8 @@ impl SessionStore for PgStore {
         forget_before: Timestamp,
     ) -> Result<(), StoreError> {
         let (account_key, client_key) = (account_key.to_string(), client_key.to_string());
-        self.write(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
                     sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
                         .bind(forget_before.millis())
                         .execute(&mut *conn)
@@ -197,7 +212,7 @@ impl SessionStore for PgStore {
                         .execute(&mut *conn)
                         .await?;
                     Ok(())
-                })
+                }) })
             })
             .await
     }

@@ -1,14 +1,13 @@
 //! Manager accounts and the domain routes that send "Account Manager" escalations to them.
 
-use crate::store::shared::Conn;
-use async_trait::async_trait;
 use std::sync::{Arc, RwLock};
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use async_trait::async_trait;
+
+use sqlx::Row;
 use uuid::Uuid;
 
-use super::SqliteStore;
+use super::{Conn, Shared, on_conn, on_pool};
 use crate::domain::manager::{ManagerEmail, Role};
 use crate::domain::time::Timestamp;
 use crate::store::{
@@ -18,9 +17,11 @@ use crate::store::{
 
 /// The list of managers as last read, kept in memory with the generation it reflects (the
 /// `manager_generation` table, bumped by triggers on every change to `managers`): the console
-/// shows the list on its busiest pages, and it changes rarely.
+/// shows the list on its busiest pages, and it changes rarely. The generation a page asks for
+/// comes from the database with the manager's session, so a change another instance made is
+/// never served from here.
 #[derive(Debug, Clone, Default)]
-pub(super) struct ManagerCache(Arc<RwLock<Option<KeptManagers>>>);
+pub(in crate::store) struct ManagerCache(Arc<RwLock<Option<KeptManagers>>>);
 
 /// The list of managers and the generation it was read at.
 #[derive(Debug)]
@@ -31,7 +32,13 @@ struct KeptManagers {
 
 const MANAGER_COLUMNS: &str = "id, email, name, role, enabled, created_at";
 
-pub(super) fn manager_row(row: &SqliteRow) -> Result<ManagerRecord, sqlx::Error> {
+pub(in crate::store) fn manager_row<R>(row: &R) -> Result<ManagerRecord, sqlx::Error>
+where
+    R: Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     let role: String = row.try_get("role")?;
     Ok(ManagerRecord {
         id: row.try_get("id")?,
@@ -45,52 +52,54 @@ pub(super) fn manager_row(row: &SqliteRow) -> Result<ManagerRecord, sqlx::Error>
 }
 
 /// Deletes every session of a manager, on the writer's connection.
-pub(super) async fn end_sessions_on(
-    conn: &mut SqliteConnection,
+pub(in crate::store) async fn end_sessions_on(
+    conn: Conn<'_>,
     manager_id: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM manager_sessions WHERE manager_id = $1")
-        .bind(manager_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    on_conn!(conn, |conn| {
+        sqlx::query("DELETE FROM manager_sessions WHERE manager_id = $1")
+            .bind(manager_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    })
 }
 
 /// Whether a manager with this id exists, read inside a writer job.
-async fn manager_exists_on(
-    conn: &mut SqliteConnection,
-    manager_id: &str,
-) -> Result<bool, StoreError> {
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
-        .bind(manager_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(id.is_some())
+async fn manager_exists_on(conn: Conn<'_>, manager_id: &str) -> Result<bool, StoreError> {
+    on_conn!(conn, |conn| {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM managers WHERE id = $1")
+            .bind(manager_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        Ok(id.is_some())
+    })
 }
 
 /// Whether changing `manager_id` (to a non-admin or disabled) would leave no enabled admin.
-async fn is_last_admin(conn: &mut SqliteConnection, manager_id: &str) -> Result<bool, StoreError> {
-    let others: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM managers WHERE role = 'admin' AND enabled = 1 AND id <> $1",
-    )
-    .bind(manager_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let this_is_one: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM managers WHERE id = $1 AND role = 'admin' AND enabled = 1",
-    )
-    .bind(manager_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(others == 0 && this_is_one == 1)
+async fn is_last_admin(conn: Conn<'_>, manager_id: &str) -> Result<bool, StoreError> {
+    on_conn!(conn, |conn| {
+        let others: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM managers WHERE role = 'admin' AND enabled = 1 AND id <> $1",
+        )
+        .bind(manager_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let this_is_one: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM managers WHERE id = $1 AND role = 'admin' AND enabled = 1",
+        )
+        .bind(manager_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(others == 0 && this_is_one == 1)
+    })
 }
 
 #[async_trait]
-impl ManagerStore for SqliteStore {
+impl<S: Shared> ManagerStore for S {
     async fn add_manager(&self, new: NewManager) -> Result<Option<ManagerRecord>, StoreError> {
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
                     let taken: Option<String> = sqlx::query_scalar("SELECT id FROM managers WHERE email = $1")
                         .bind(new.email.as_str())
                         .fetch_optional(&mut *conn)
@@ -119,40 +128,42 @@ impl ManagerStore for SqliteStore {
                     .execute(&mut *conn)
                     .await?;
                     Ok(Some(manager))
-                })
+                }) })
             })
             .await
     }
 
     async fn managers(&self) -> Result<Vec<ManagerRecord>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {MANAGER_COLUMNS} FROM managers ORDER BY name, email"
-        ))
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.iter().map(manager_row).collect::<Result<_, _>>()?)
+        let sql = format!("SELECT {MANAGER_COLUMNS} FROM managers ORDER BY name, email");
+        on_pool!(self.pool(), |read| {
+            let rows = sqlx::query(&sql).fetch_all(read).await?;
+            Ok(rows.iter().map(manager_row).collect::<Result<_, _>>()?)
+        })
     }
 
     async fn managers_as_of(&self, generation: i64) -> Result<Vec<ManagerRecord>, StoreError> {
-        if let Some(kept) = &*self.managers.0.read().expect("manager cache lock")
+        if let Some(kept) = &*self.manager_cache().0.read().expect("manager cache lock")
             && kept.generation >= generation
         {
             return Ok(kept.list.clone());
         }
         // The generation and the list from one statement, so they agree.
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT (SELECT generation FROM manager_generation) AS generation, {MANAGER_COLUMNS}
              FROM managers ORDER BY name, email"
-        ))
-        .fetch_all(&self.read)
-        .await?;
-        let list = rows
-            .iter()
-            .map(manager_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        if let Some(row) = rows.first() {
-            let generation: i64 = row.try_get("generation")?;
-            let mut kept = self.managers.0.write().expect("manager cache lock");
+        );
+        let (list, generation) = on_pool!(self.pool(), |read| {
+            let rows = sqlx::query(&sql).fetch_all(read).await?;
+            let list = rows
+                .iter()
+                .map(manager_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            let generation: Option<i64> =
+                rows.first().map(|r| r.try_get("generation")).transpose()?;
+            (list, generation)
+        });
+        if let Some(generation) = generation {
+            let mut kept = self.manager_cache().0.write().expect("manager cache lock");
             // Another request may have kept a newer list meanwhile.
             if kept.as_ref().is_none_or(|k| k.generation < generation) {
                 *kept = Some(KeptManagers {
@@ -165,30 +176,29 @@ impl ManagerStore for SqliteStore {
     }
 
     async fn manager(&self, id: &str) -> Result<Option<ManagerRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {MANAGER_COLUMNS} FROM managers WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(row.as_ref().map(manager_row).transpose()?)
+        let sql = format!("SELECT {MANAGER_COLUMNS} FROM managers WHERE id = $1");
+        on_pool!(self.pool(), |read| {
+            let row = sqlx::query(&sql).bind(id).fetch_optional(read).await?;
+            Ok(row.as_ref().map(manager_row).transpose()?)
+        })
     }
 
     async fn manager_credentials(
         &self,
         email: &ManagerEmail,
     ) -> Result<Option<ManagerCredentials>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {MANAGER_COLUMNS}, password_hash FROM managers WHERE email = $1"
-        ))
-        .bind(email.as_str())
-        .fetch_optional(&self.read)
-        .await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(Some(ManagerCredentials {
-            manager: manager_row(&row)?,
-            password_hash: row.try_get("password_hash")?,
-        }))
+        let sql = format!("SELECT {MANAGER_COLUMNS}, password_hash FROM managers WHERE email = $1");
+        on_pool!(self.pool(), |read| {
+            let row = sqlx::query(&sql)
+                .bind(email.as_str())
+                .fetch_optional(read)
+                .await?;
+            let Some(row) = row else { return Ok(None) };
+            Ok(Some(ManagerCredentials {
+                manager: manager_row(&row)?,
+                password_hash: row.try_get("password_hash")?,
+            }))
+        })
     }
 
     async fn set_password(
@@ -197,9 +207,9 @@ impl ManagerStore for SqliteStore {
         password_hash: String,
     ) -> Result<bool, StoreError> {
         let email = email.as_str().to_string();
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+            Box::pin(async move {
+                on_conn!(conn, |conn| {
                     let id: Option<String> =
                         sqlx::query_scalar("SELECT id FROM managers WHERE email = $1")
                             .bind(&email)
@@ -215,11 +225,12 @@ impl ManagerStore for SqliteStore {
                     .execute(&mut *conn)
                     .await?;
                     // Whoever knew the old password is signed out with it.
-                    end_sessions_on(conn, &id).await?;
+                    end_sessions_on(Conn::from(&mut *conn), &id).await?;
                     Ok(true)
                 })
             })
-            .await
+        })
+        .await
     }
 
     async fn set_manager_enabled(
@@ -228,13 +239,13 @@ impl ManagerStore for SqliteStore {
         enabled: bool,
     ) -> Result<AccountChange, StoreError> {
         let id = id.to_string();
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    if !manager_exists_on(conn, &id).await? {
+        self.transaction(move |conn| {
+            Box::pin(async move {
+                on_conn!(conn, |conn| {
+                    if !manager_exists_on(Conn::from(&mut *conn), &id).await? {
                         return Ok(AccountChange::NotFound);
                     }
-                    if !enabled && is_last_admin(conn, &id).await? {
+                    if !enabled && is_last_admin(Conn::from(&mut *conn), &id).await? {
                         return Ok(AccountChange::LastAdmin);
                     }
                     sqlx::query("UPDATE managers SET enabled = $1, updated_at = $2 WHERE id = $3")
@@ -244,23 +255,24 @@ impl ManagerStore for SqliteStore {
                         .execute(&mut *conn)
                         .await?;
                     if !enabled {
-                        end_sessions_on(conn, &id).await?;
+                        end_sessions_on(Conn::from(&mut *conn), &id).await?;
                     }
                     Ok(AccountChange::Done)
                 })
             })
-            .await
+        })
+        .await
     }
 
     async fn set_manager_role(&self, id: &str, role: Role) -> Result<AccountChange, StoreError> {
         let id = id.to_string();
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    if !manager_exists_on(conn, &id).await? {
+        self.transaction(move |conn| {
+            Box::pin(async move {
+                on_conn!(conn, |conn| {
+                    if !manager_exists_on(Conn::from(&mut *conn), &id).await? {
                         return Ok(AccountChange::NotFound);
                     }
-                    if role != Role::Admin && is_last_admin(conn, &id).await? {
+                    if role != Role::Admin && is_last_admin(Conn::from(&mut *conn), &id).await? {
                         return Ok(AccountChange::LastAdmin);
                     }
                     sqlx::query("UPDATE managers SET role = $1, updated_at = $2 WHERE id = $3")
@@ -272,7 +284,8 @@ impl ManagerStore for SqliteStore {
                     Ok(AccountChange::Done)
                 })
             })
-            .await
+        })
+        .await
     }
 
     async fn disable_manager(
@@ -282,13 +295,12 @@ impl ManagerStore for SqliteStore {
         actor_id: &str,
     ) -> Result<(AccountChange, u64), StoreError> {
         let (id, actor) = (id.to_string(), actor_id.to_string());
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    if !manager_exists_on(conn, &id).await? {
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
+                    if !manager_exists_on(Conn::from(&mut *conn), &id).await? {
                         return Ok((AccountChange::NotFound, 0));
                     }
-                    if is_last_admin(conn, &id).await? {
+                    if is_last_admin(Conn::from(&mut *conn), &id).await? {
                         return Ok((AccountChange::LastAdmin, 0));
                     }
                     let old_name: String = sqlx::query_scalar("SELECT name FROM managers WHERE id = $1")
@@ -317,7 +329,7 @@ impl ManagerStore for SqliteStore {
                         .bind(&id)
                         .execute(&mut *conn)
                         .await?;
-                    end_sessions_on(conn, &id).await?;
+                    end_sessions_on(Conn::from(&mut *conn), &id).await?;
                     if hand_over == HandOver::Keep {
                         return Ok((AccountChange::Done, 0));
                     }
@@ -340,7 +352,7 @@ impl ManagerStore for SqliteStore {
                         .bind(ticket)
                         .execute(&mut *conn)
                         .await?;
-                        crate::store::shared::work::audit_on(Conn::from(&mut *conn),
+                        super::work::audit_on(Conn::from(&mut *conn),
                             ticket,
                             now,
                             Some(&actor),
@@ -351,32 +363,34 @@ impl ManagerStore for SqliteStore {
                         .await?;
                     }
                     Ok((AccountChange::Done, tickets.len() as u64))
-                })
+                }) })
             })
             .await
     }
 
     async fn open_tickets_by_manager(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT assignee_id, SUM(tickets) AS n FROM ticket_counts
-             WHERE assignee_id <> '' AND status IN ('new', 'in-progress', 'waiting-on-customer')
-             GROUP BY assignee_id",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("assignee_id")?, r.try_get("n")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        on_pool!(self.pool(), |read| {
+            let rows = sqlx::query(
+                "SELECT assignee_id, CAST(SUM(tickets) AS BIGINT) AS n FROM ticket_counts
+                 WHERE assignee_id <> '' AND status IN ('new', 'in-progress', 'waiting-on-customer')
+                 GROUP BY assignee_id",
+            )
+            .fetch_all(read)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("assignee_id")?, r.try_get("n")?)))
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
     }
 
     async fn password_hash(&self, id: &str) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT password_hash FROM managers WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?,
+        Ok(on_pool!(self.pool(), |read| sqlx::query_scalar(
+            "SELECT password_hash FROM managers WHERE id = $1"
         )
+        .bind(id)
+        .fetch_optional(read)
+        .await?))
     }
 
     async fn change_own_password(
@@ -389,9 +403,9 @@ impl ManagerStore for SqliteStore {
             id.to_string(),
             crate::store::sessions::token_hash(keep_token),
         );
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+            Box::pin(async move {
+                on_conn!(conn, |conn| {
                     sqlx::query(
                         "UPDATE managers SET password_hash = $1, updated_at = $2 WHERE id = $3",
                     )
@@ -410,35 +424,37 @@ impl ManagerStore for SqliteStore {
                     Ok(())
                 })
             })
-            .await
+        })
+        .await
     }
 
     async fn domain_routes(&self) -> Result<Vec<DomainRoute>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT r.domain, r.manager_id, m.name, m.enabled
+        on_pool!(self.pool(), |read| {
+            let rows = sqlx::query(
+                "SELECT r.domain, r.manager_id, m.name, m.enabled
              FROM domain_routes r JOIN managers m ON m.id = r.manager_id ORDER BY r.domain",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DomainRoute {
-                    domain: r.try_get("domain")?,
-                    manager_id: r.try_get("manager_id")?,
-                    manager_name: r.try_get("name")?,
-                    manager_enabled: r.try_get::<i64, _>("enabled")? != 0,
+            )
+            .fetch_all(read)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DomainRoute {
+                        domain: r.try_get("domain")?,
+                        manager_id: r.try_get("manager_id")?,
+                        manager_name: r.try_get("name")?,
+                        manager_enabled: r.try_get::<i64, _>("enabled")? != 0,
+                    })
                 })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
     }
 
     async fn set_domain_route(&self, domain: &str, manager_id: &str) -> Result<bool, StoreError> {
         let (domain, manager_id) = (domain.to_string(), manager_id.to_string());
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
-                    if !manager_exists_on(conn, &manager_id).await? {
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
+                    if !manager_exists_on(Conn::from(&mut *conn), &manager_id).await? {
                         return Ok(false);
                     }
                     sqlx::query(
@@ -451,16 +467,16 @@ impl ManagerStore for SqliteStore {
                     .execute(&mut *conn)
                     .await?;
                     Ok(true)
-                })
+                }) })
             })
             .await
     }
 
     async fn remove_domain_route(&self, domain: &str) -> Result<bool, StoreError> {
         let domain = domain.to_string();
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+            Box::pin(async move {
+                on_conn!(conn, |conn| {
                     let done = sqlx::query("DELETE FROM domain_routes WHERE domain = $1")
                         .bind(&domain)
                         .execute(&mut *conn)
@@ -468,6 +484,7 @@ impl ManagerStore for SqliteStore {
                     Ok(done.rows_affected() > 0)
                 })
             })
-            .await
+        })
+        .await
     }
 }

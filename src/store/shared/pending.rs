@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::SqliteStore;
+use super::{Shared, on_conn};
 use crate::domain::time::Timestamp;
 use crate::store::{PENDING_FOR, PendingForm, PendingKind, PendingStore, StoreError};
 
@@ -25,7 +25,7 @@ fn millis(d: Duration) -> i64 {
 }
 
 #[async_trait]
-impl PendingStore for SqliteStore {
+impl<S: Shared> PendingStore for S {
     async fn keep_pending_form(
         &self,
         form: PendingForm,
@@ -33,9 +33,8 @@ impl PendingStore for SqliteStore {
     ) -> Result<String, StoreError> {
         let id = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         let hash = id_hash(&id);
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+                Box::pin(async move { on_conn!(conn, |conn| {
                     sqlx::query("DELETE FROM console_pending_forms WHERE created_at < $1")
                         .bind(now.millis() - millis(PENDING_FOR))
                         .execute(&mut *conn)
@@ -52,7 +51,7 @@ impl PendingStore for SqliteStore {
                     .execute(&mut *conn)
                     .await?;
                     Ok(())
-                })
+                }) })
             })
             .await?;
         Ok(id)
@@ -64,9 +63,9 @@ impl PendingStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<PendingForm>, StoreError> {
         let hash = id_hash(id);
-        self.writer
-            .run(move |conn| {
-                Box::pin(async move {
+        self.transaction(move |conn| {
+            Box::pin(async move {
+                on_conn!(conn, |conn| {
                     let row = sqlx::query(
                         "DELETE FROM console_pending_forms WHERE id_hash = $1
                          RETURNING ticket_number, kind, value, created_at",
@@ -87,6 +86,7 @@ impl PendingStore for SqliteStore {
                     }))
                 })
             })
-            .await
+        })
+        .await
     }
 }
