@@ -16,14 +16,11 @@
 //! leave, with BIGINT for every integer.
 
 mod allowances;
-mod conversation;
 mod escalations;
 mod maintenance;
-mod queue;
 mod retention;
 mod search;
 mod seed;
-mod tickets;
 mod visits;
 
 use std::future::Future;
@@ -35,7 +32,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
 
 use crate::store::counting::RollupZone;
-use crate::store::{StoreError, shared};
+use crate::store::{NewTicket, StoreError, TicketCreated, shared};
 use shared::batches;
 
 /// Connections each instance keeps at most: a few per core serve the clicks, the console and
@@ -78,6 +75,23 @@ impl shared::Shared for PgStore {
 
     fn rollup_zone(&self) -> &RollupZone {
         &self.zone
+    }
+
+    async fn open_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError> {
+        let zone = self.zone.get();
+        self.write(move |conn| {
+            Box::pin(async move {
+                Ok(escalations::open_tickets(conn, vec![new], &zone)
+                    .await?
+                    .pop()
+                    .flatten())
+            })
+        })
+        .await
+    }
+
+    async fn fold_search(&self) {
+        self.fold_search_text().await;
     }
 
     async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>

@@ -16,6 +16,7 @@
 //! administration.
 
 pub(super) mod contact;
+pub(super) mod conversation;
 pub(super) mod exports;
 pub(super) mod guides;
 pub(super) mod insights;
@@ -29,6 +30,7 @@ pub(super) mod rebuild;
 pub(super) mod rollups;
 pub(super) mod sessions;
 pub(super) mod targets;
+pub(super) mod tickets;
 pub(super) mod work;
 
 use std::future::Future;
@@ -40,8 +42,8 @@ use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
 use crate::domain::path::{Event, EventKind, Name};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone};
-use crate::store::StoreError;
 use crate::store::counting::RollupZone;
+use crate::store::{NewTicket, StoreError, TicketCreated};
 
 /// What a backend gives the shared code.
 #[async_trait]
@@ -59,6 +61,13 @@ pub(in crate::store) trait Shared: Send + Sync {
     fn zone(&self) -> Zone {
         self.rollup_zone().get()
     }
+
+    /// Opens the ticket an escalation asks for (each backend keeps the visit's path its own way:
+    /// see [`TicketStore::create_ticket`](crate::store::TicketStore::create_ticket)).
+    async fn open_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError>;
+
+    /// Brings the search text of changed tickets up to date before a search.
+    async fn fold_search(&self);
 
     /// Runs `work` in a transaction of its own: committed when it returns `Ok`, rolled back
     /// otherwise.

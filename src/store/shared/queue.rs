@@ -1,16 +1,17 @@
 //! The queue's pages: tickets filtered, searched and sorted, read a page at a time with a keyset
 //! cursor in either direction, with counts per status; and a customer's other tickets.
 
+use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::query::Query;
 
-use super::{Pool, on_pool, status_of};
+use super::{Pool, Shared, on_pool, status_of};
 use crate::domain::targets::NO_DEADLINE;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::{
-    AssigneeFilter, Cursor, QueueFilter, QueuePage, QueueRow, QueueSort, Search, StatusFilter,
-    StoreError, fold,
+    AssigneeFilter, Cursor, QueueFilter, QueuePage, QueueRow, QueueSort, QueueStore, Search,
+    StatusFilter, StoreError, fold,
 };
 
 /// A query's WHERE clauses and their values, numbered `$1`, `$2`, ... in order.
@@ -179,13 +180,27 @@ fn cursor_of(sort: QueueSort, row: &QueueRow) -> Cursor {
     }
 }
 
-/// A page of the queue: see [`QueueStore::queue`](crate::store::QueueStore::queue). The search
-/// text is folded by the caller first.
-pub(in crate::store) async fn queue(
-    pool: Pool<'_>,
-    filter: &QueueFilter,
-    limit: u32,
-) -> Result<QueuePage, StoreError> {
+#[async_trait]
+impl<S: Shared> QueueStore for S {
+    async fn queue(&self, filter: &QueueFilter, limit: u32) -> Result<QueuePage, StoreError> {
+        if matches!(filter.search, Some(Search::Text(_))) {
+            self.fold_search().await;
+        }
+        queue(self.pool(), filter, limit).await
+    }
+
+    async fn customer_tickets(
+        &self,
+        email: &str,
+        except: i64,
+        limit: u32,
+    ) -> Result<Vec<QueueRow>, StoreError> {
+        customer_tickets(self.pool(), email, except, limit).await
+    }
+}
+
+/// A page of the queue, its search text folded: see [`QueueStore::queue`].
+async fn queue(pool: Pool<'_>, filter: &QueueFilter, limit: u32) -> Result<QueuePage, StoreError> {
     on_pool!(pool, |read| {
         let sort = filter.sort;
         let (column, descending) = sort.key();
@@ -299,9 +314,8 @@ pub(in crate::store) async fn queue(
     })
 }
 
-/// A customer's other tickets: see
-/// [`QueueStore::customer_tickets`](crate::store::QueueStore::customer_tickets).
-pub(in crate::store) async fn customer_tickets(
+/// A customer's other tickets: see [`QueueStore::customer_tickets`].
+async fn customer_tickets(
     pool: Pool<'_>,
     email: &str,
     except: i64,

@@ -165,26 +165,24 @@ impl<S: Shared> SessionStore for S {
         client_key: &str,
         since: Timestamp,
     ) -> Result<RecentFailures, StoreError> {
-        let account: Vec<i64> =
-            on_pool!(self.pool(), |read| {
-                sqlx::query_scalar(
+        let account: Vec<i64> = on_pool!(self.pool(), |read| {
+            sqlx::query_scalar(
             "SELECT at FROM sign_in_failures WHERE account_key = $1 AND at > $2 ORDER BY at DESC",
         )
         .bind(account_key)
         .bind(since.millis())
         .fetch_all(read)
         .await?
-            });
-        let client: Vec<i64> =
-            on_pool!(self.pool(), |read| {
-                sqlx::query_scalar(
+        });
+        let client: Vec<i64> = on_pool!(self.pool(), |read| {
+            sqlx::query_scalar(
             "SELECT at FROM sign_in_failures WHERE client_key = $1 AND at > $2 ORDER BY at DESC",
         )
         .bind(client_key)
         .bind(since.millis())
         .fetch_all(read)
         .await?
-            });
+        });
         Ok(RecentFailures {
             account: account.into_iter().map(Timestamp).collect(),
             client: client.into_iter().map(Timestamp).collect(),

@@ -18,17 +18,14 @@
 //! `recent`, `group` and `writer` are this backend's own machinery.
 
 mod allowances;
-mod conversation;
 mod escalations;
 mod group;
 mod maintenance;
-mod queue;
 mod recent;
 mod retention;
 mod rollups;
 mod search;
 mod seed;
-mod tickets;
 mod visits;
 mod writer;
 
@@ -41,9 +38,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{Backend, StoreError, shared};
+use super::{Backend, NewTicket, StoreError, TicketCreated, shared};
 use crate::store::counting::RollupZone;
 use shared::batches;
+use tokio::sync::oneshot;
 use writer::Writer;
 
 /// How many recently active visits the store keeps in memory (about 1-2 KB each). Customers
@@ -90,6 +88,24 @@ impl shared::Shared for SqliteStore {
 
     fn rollup_zone(&self) -> &RollupZone {
         &self.zone
+    }
+
+    async fn open_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError> {
+        // The outcome was committed before its form was shown, so the visit's committed events
+        // (held in memory if the visit is recent) include everything the ticket's path needs.
+        let held = self
+            .recent
+            .get(&new.visit)
+            .filter(|v| v.has_event(new.outcome_event));
+        let (reply, answer) = oneshot::channel();
+        self.writer
+            .open_ticket(escalations::TicketJob { new, held, reply })
+            .await?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    async fn fold_search(&self) {
+        self.fold_search_text().await;
     }
 
     async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>

@@ -1,36 +1,22 @@
 //! Escalation tickets and the paths they carry.
 
-use crate::store::shared::Conn;
 use async_trait::async_trait;
 use sqlx::Row;
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::SqliteStore;
-use super::escalations::TicketJob;
+use super::work::path_on;
+use super::{Conn, Shared, event, on_pool, status_of};
 use crate::domain::path::Event;
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
-use crate::store::shared::event;
-use crate::store::shared::work::path_on;
 use crate::store::{
     CustomerUpdates, NewTicket, StoreError, TicketCreated, TicketStore, TicketSummary,
 };
 
 #[async_trait]
-impl TicketStore for SqliteStore {
+impl<S: Shared> TicketStore for S {
     async fn create_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError> {
-        // The outcome was committed before its form was shown, so the visit's committed events
-        // (held in memory if the visit is recent) include everything the ticket's path needs.
-        let held = self
-            .recent
-            .get(&new.visit)
-            .filter(|v| v.has_event(new.outcome_event));
-        let (reply, answer) = oneshot::channel();
-        self.writer
-            .open_ticket(TicketJob { new, held, reply })
-            .await?;
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        self.open_ticket(new).await
     }
 
     async fn ticket_for_escalation(
@@ -38,12 +24,14 @@ impl TicketStore for SqliteStore {
         visit: Uuid,
         outcome_event: i64,
     ) -> Result<Option<TicketCreated>, StoreError> {
-        let row: Option<(i64, String)> =
-            sqlx::query_as("SELECT number, status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2")
+        let sql = "SELECT number, status_token FROM tickets WHERE outcome_event_id = $1 AND visit_id = $2";
+        let row: Option<(i64, String)> = on_pool!(self.pool(), |read| {
+            sqlx::query_as(sql)
                 .bind(outcome_event)
                 .bind(visit.to_string())
-                .fetch_optional(&self.read)
-                .await?;
+                .fetch_optional(read)
+                .await?
+        });
         Ok(row.map(|(number, status_token)| TicketCreated {
             number,
             status_token,
@@ -52,26 +40,30 @@ impl TicketStore for SqliteStore {
     }
 
     async fn ticket_by_token(&self, token: &str) -> Result<Option<TicketSummary>, StoreError> {
-        self.summary_where("status_token", token).await
+        summary_where(self, "status_token", token).await
     }
 
     async fn ticket_by_id(&self, id: &str) -> Result<Option<TicketSummary>, StoreError> {
-        self.summary_where("id", id).await
+        summary_where(self, "id", id).await
     }
 
     async fn customer_updates(&self, ticket_id: &str) -> Result<CustomerUpdates, StoreError> {
-        let rows: Vec<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT at, after FROM ticket_audit WHERE ticket_id = $1 AND action IN ('opened', 'status') ORDER BY at, id",
-        )
-        .bind(ticket_id)
-        .fetch_all(&self.read)
-        .await?;
-        let assignee_name: Option<String> = sqlx::query_scalar(
-            "SELECT m.name FROM tickets t JOIN managers m ON m.id = t.assignee_id WHERE t.id = $1",
-        )
-        .bind(ticket_id)
-        .fetch_optional(&self.read)
-        .await?;
+        let statuses = "SELECT at, after FROM ticket_audit WHERE ticket_id = $1 AND action IN ('opened', 'status') ORDER BY at, id";
+        let assignee =
+            "SELECT m.name FROM tickets t JOIN managers m ON m.id = t.assignee_id WHERE t.id = $1";
+        let (rows, assignee_name): (Vec<(i64, Option<String>)>, Option<String>) =
+            on_pool!(self.pool(), |read| {
+                let mut conn = read.acquire().await?;
+                let rows = sqlx::query_as(statuses)
+                    .bind(ticket_id)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let name = sqlx::query_scalar(assignee)
+                    .bind(ticket_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                (rows, name)
+            });
         Ok(CustomerUpdates {
             statuses: rows
                 .into_iter()
@@ -84,36 +76,34 @@ impl TicketStore for SqliteStore {
     }
 
     async fn ticket_events(&self, ticket_id: &str) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.id, e.seq, e.at, e.kind, e.guide_version, e.problem_id, e.node_id,
-                    e.choice_index, e.next_id, e.outcome_kind
-             FROM tickets t
-             JOIN visit_events o ON o.id = t.outcome_event_id
-             JOIN visit_events e ON e.visit_id = t.visit_id AND e.seq <= o.seq
-             WHERE t.id = $1
-             ORDER BY e.seq",
-        )
-        .bind(ticket_id)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.into_iter().map(event).collect::<Result<_, _>>()?)
+        let sql = "SELECT e.id, e.seq, e.at, e.kind, e.guide_version, e.problem_id, e.node_id,
+                          e.choice_index, e.next_id, e.outcome_kind
+                   FROM tickets t
+                   JOIN visit_events o ON o.id = t.outcome_event_id
+                   JOIN visit_events e ON e.visit_id = t.visit_id AND e.seq <= o.seq
+                   WHERE t.id = $1
+                   ORDER BY e.seq";
+        on_pool!(self.pool(), |read| {
+            let rows = sqlx::query(sql).bind(ticket_id).fetch_all(read).await?;
+            Ok(rows.into_iter().map(event).collect::<Result<_, _>>()?)
+        })
     }
 }
 
-impl SqliteStore {
-    /// The ticket whose `column` (a unique one) is `value`, as its customer sees it.
-    async fn summary_where(
-        &self,
-        column: &'static str,
-        value: &str,
-    ) -> Result<Option<TicketSummary>, StoreError> {
-        let mut conn = self.read.acquire().await?;
-        let sql = format!(
+/// The ticket whose `column` (a unique one) is `value`, as its customer sees it.
+async fn summary_where<S: Shared>(
+    store: &S,
+    column: &'static str,
+    value: &str,
+) -> Result<Option<TicketSummary>, StoreError> {
+    let sql = format!(
             "SELECT id, number, status_token, status, created_at, updated_at, guide_version, problem_id,
                     ending_id, outcome_kind, reason, customer_name, customer_email, customer_phone,
                     customer_account, email_program, description
              FROM tickets WHERE {column} = $1"
         );
+    on_pool!(store.pool(), |read| {
+        let mut conn = read.acquire().await?;
         let Some(row) = sqlx::query(&sql)
             .bind(value)
             .fetch_optional(&mut *conn)
@@ -127,7 +117,7 @@ impl SqliteStore {
             id,
             number: row.try_get("number")?,
             status_token: row.try_get("status_token")?,
-            status: crate::store::shared::status_of(&row)?,
+            status: status_of(&row)?,
             created_at: Timestamp(row.try_get("created_at")?),
             updated_at: Timestamp(row.try_get("updated_at")?),
             guide_version: row.try_get("guide_version")?,
@@ -143,5 +133,5 @@ impl SqliteStore {
             description: row.try_get("description")?,
             path,
         }))
-    }
+    })
 }
