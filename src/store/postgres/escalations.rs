@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::batches;
 use super::visits::events_of;
 use crate::domain::mail::MailKind;
-use crate::domain::path::{EventKind, Name, Path, PathStep, reached_by_answer};
+use crate::domain::path::{EventKind, Name, Path, reached_by_answer};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::{Timestamp, Zone};
 use crate::store::shared;
@@ -215,7 +215,7 @@ pub(super) async fn open_tickets(
         .iter()
         .map(|(_, t)| (t.id.as_str(), &t.path))
         .collect();
-    insert_paths(conn, &paths).await?;
+    shared::tickets::insert_paths(Conn::from(&mut *conn), &paths).await?;
 
     // Deadlines, where the kind has targets (none are set on a new installation).
     let targets = shared::targets::targets_on(shared::Conn::Postgres(conn)).await?;
@@ -294,36 +294,4 @@ pub(super) async fn open_tickets(
         outbox::queue(Conn::from(&mut *conn), &mails, Timestamp(now)).await?;
     }
     Ok(results)
-}
-
-/// Inserts the path of each (ticket id, path), a row per step, a few hundred to a statement.
-pub(super) async fn insert_paths(
-    conn: &mut PgConnection,
-    paths: &[(&str, &Path)],
-) -> Result<(), sqlx::Error> {
-    let rows: Vec<(&str, i64, &PathStep)> = paths
-        .iter()
-        .flat_map(|(ticket, path)| {
-            path.steps
-                .iter()
-                .enumerate()
-                .map(move |(position, step)| (*ticket, position as i64, step))
-        })
-        .collect();
-    for chunk in batches(&rows) {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",
-        );
-        q.push_values(chunk, |mut row, (id, position, step)| {
-            row.push_bind(*id)
-                .push_bind(*position)
-                .push_bind(&*step.guide_version)
-                .push_bind(&*step.node_id)
-                .push_bind(step.shown_at.millis())
-                .push_bind(step.answer.map(|a| a.0))
-                .push_bind(step.answer.map(|a| a.1.millis()));
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
 }

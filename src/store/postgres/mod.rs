@@ -20,7 +20,6 @@ mod escalations;
 mod maintenance;
 mod retention;
 mod search;
-mod seed;
 mod visits;
 
 use std::future::Future;

@@ -6,13 +6,14 @@
 //! is found, not written twice. Nothing is held in memory between requests: every page reads
 //! the visit's events from the database, since another instance may have added one.
 
+use crate::store::shared::Conn;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use super::{PgStore, batches};
+use super::PgStore;
 use crate::domain::path::{Event, EventKind, Name};
 use crate::domain::time::Timestamp;
 use crate::store::counting::{Attempt, Tally};
@@ -56,59 +57,6 @@ pub(super) async fn events_of(
         events.entry(visit).or_default().push(event(row)?);
     }
     Ok(events)
-}
-
-/// `n` new event ids from the identity column's sequence, in increasing order.
-async fn new_event_ids(conn: &mut PgConnection, n: usize) -> Result<Vec<i64>, sqlx::Error> {
-    let mut ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT nextval(pg_get_serial_sequence('visit_events', 'id')) FROM generate_series(1, $1)",
-    )
-    .bind(n as i64)
-    .fetch_all(&mut *conn)
-    .await?;
-    ids.sort_unstable();
-    Ok(ids)
-}
-
-/// Inserts `events` (each with its visit's id) under new ids, a few hundred to a statement;
-/// returns their ids, in order.
-pub(super) async fn insert_events(
-    conn: &mut PgConnection,
-    events: &[(&str, &Event)],
-) -> Result<Vec<i64>, sqlx::Error> {
-    let ids = new_event_ids(conn, events.len()).await?;
-    insert_numbered(conn, &ids, events).await?;
-    Ok(ids)
-}
-
-/// Inserts `events` (each with its visit's id) under `ids`.
-async fn insert_numbered(
-    conn: &mut PgConnection,
-    ids: &[i64],
-    events: &[(&str, &Event)],
-) -> Result<(), sqlx::Error> {
-    let rows: Vec<_> = ids.iter().zip(events).collect();
-    for chunk in batches(&rows) {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "INSERT INTO visit_events
-               (id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind) ",
-        );
-        q.push_values(chunk, |mut row, (id, (visit, e))| {
-            row.push_bind(**id)
-                .push_bind(*visit)
-                .push_bind(e.seq)
-                .push_bind(e.at.millis())
-                .push_bind(e.kind.as_str())
-                .push_bind(&*e.guide_version)
-                .push_bind(&*e.problem_id)
-                .push_bind(&*e.node_id)
-                .push_bind(e.choice_index)
-                .push_bind(e.next_id.as_deref())
-                .push_bind(e.outcome_kind.as_deref());
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 #[async_trait]
@@ -172,7 +120,7 @@ impl VisitStore for PgStore {
                 if new.is_empty() {
                     return Err(sqlx::Error::RowNotFound.into());
                 }
-                let ids = new_event_ids(conn, new.len()).await?;
+                let ids = shared::events::new_event_ids(Conn::from(&mut *conn), new.len()).await?;
                 let mut seq = events.last().map_or(0, |e| e.seq);
                 let recorded: Vec<Event> = new
                     .into_iter()
@@ -195,7 +143,7 @@ impl VisitStore for PgStore {
                     .collect();
                 let rows: Vec<(&str, &Event)> =
                     recorded.iter().map(|e| (key.as_str(), e)).collect();
-                insert_numbered(conn, &ids, &rows).await?;
+                shared::events::insert_numbered(Conn::from(&mut *conn), &ids, &rows).await?;
 
                 // The visit's attempt, moved on by each new event (a symptom starts a new one).
                 let mut attempt: Option<Attempt> = if recorded[0].kind == EventKind::Symptom {

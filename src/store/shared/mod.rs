@@ -17,6 +17,7 @@
 
 pub(super) mod contact;
 pub(super) mod conversation;
+pub(super) mod events;
 pub(super) mod exports;
 pub(super) mod guides;
 pub(super) mod insights;
@@ -28,6 +29,7 @@ pub(super) mod privacy;
 pub(super) mod queue;
 pub(super) mod rebuild;
 pub(super) mod rollups;
+pub(super) mod seed;
 pub(super) mod sessions;
 pub(super) mod targets;
 pub(super) mod tickets;
@@ -170,6 +172,24 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// The statement reading the highest ticket number given so far. On PostgreSQL it is kept in
+    /// a row of its own, locked until the transaction ends, so numbers stay unique and gapless
+    /// across instances; SQLite's single writer reads it from the tickets.
+    pub(in crate::store) fn last_ticket_number(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "SELECT COALESCE(MAX(number), 0) FROM tickets",
+            Dialect::Postgres => "SELECT last FROM ticket_number WHERE id = 1 FOR UPDATE",
+        }
+    }
+
+    /// The statement recording `$1` as the highest ticket number given, where a row keeps it.
+    pub(in crate::store) fn record_ticket_number(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => Some("UPDATE ticket_number SET last = $1 WHERE id = 1"),
         }
     }
 

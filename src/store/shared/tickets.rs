@@ -5,13 +5,14 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::work::path_on;
-use super::{Conn, Shared, event, on_pool, status_of};
-use crate::domain::path::Event;
+use super::{Conn, Shared, batches, event, on_conn, on_pool, status_of};
+use crate::domain::path::{Event, Path, PathStep};
 use crate::domain::ticket::TicketStatus;
 use crate::domain::time::Timestamp;
 use crate::store::{
     CustomerUpdates, NewTicket, StoreError, TicketCreated, TicketStore, TicketSummary,
 };
+use sqlx::QueryBuilder;
 
 #[async_trait]
 impl<S: Shared> TicketStore for S {
@@ -133,5 +134,39 @@ async fn summary_where<S: Shared>(
             description: row.try_get("description")?,
             path,
         }))
+    })
+}
+
+/// Inserts the path of each (ticket id, path), a row per step, a few hundred to a statement.
+pub(in crate::store) async fn insert_paths(
+    conn: Conn<'_>,
+    paths: &[(&str, &Path)],
+) -> Result<(), sqlx::Error> {
+    on_conn!(conn, |conn| {
+        let rows: Vec<(&str, i64, &PathStep)> = paths
+            .iter()
+            .flat_map(|(ticket, path)| {
+                path.steps
+                    .iter()
+                    .enumerate()
+                    .map(move |(position, step)| (*ticket, position as i64, step))
+            })
+            .collect();
+        for chunk in batches(&rows) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO ticket_path (ticket_id, position, guide_version, node_id, shown_at, choice_index, answered_at) ",
+            );
+            q.push_values(chunk, |mut row, (id, position, step)| {
+                row.push_bind(*id)
+                    .push_bind(*position)
+                    .push_bind(&*step.guide_version)
+                    .push_bind(&*step.node_id)
+                    .push_bind(step.shown_at.millis())
+                    .push_bind(step.answer.map(|a| a.0))
+                    .push_bind(step.answer.map(|a| a.1.millis()));
+            });
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
     })
 }

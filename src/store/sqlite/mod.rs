@@ -25,7 +25,6 @@ mod recent;
 mod retention;
 mod rollups;
 mod search;
-mod seed;
 mod visits;
 mod writer;
 

@@ -4,6 +4,7 @@
 //! jobs queued together as one group ([`write_group`]) and keeps the visits it wrote in the
 //! store's memory ([`super::recent`]), from which page views read them.
 
+use crate::store::shared::Conn;
 use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -135,63 +136,6 @@ pub(super) async fn events_of(
         events.entry(visit).or_default().push(event(row)?);
     }
     Ok(events)
-}
-
-/// Inserts `events` (each with its visit's id), a few hundred to a statement, and returns their
-/// ids, in order: the next free ones after the table's highest. Runs inside a write
-/// transaction, so no other connection can take those ids in between; numbering here rather
-/// than reading each id back (`RETURNING`) keeps the answer one row, whatever the group's size.
-pub(super) async fn insert_events(
-    conn: &mut SqliteConnection,
-    events: &[(&str, &Event)],
-) -> Result<Vec<i64>, sqlx::Error> {
-    let first = next_event_id(conn).await?;
-    let ids: Vec<i64> = (first..).take(events.len()).collect();
-    insert_numbered(conn, &ids, events).await?;
-    Ok(ids)
-}
-
-/// The id the next event inserted gets: one past the highest ever recorded, counting those
-/// retention deleted (so an id is never given twice, and an attempt kept after its visit was
-/// deleted never shares its id with a later one). Only meaningful inside a write transaction,
-/// where no other connection can take it in between.
-async fn next_event_id(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT MAX(COALESCE((SELECT MAX(id) FROM visit_events), 0),
-                    (SELECT highest_event_id FROM visit_retention WHERE id = 1)) + 1",
-    )
-    .fetch_one(&mut *conn)
-    .await
-}
-
-/// Inserts `events` (each with its visit's id) under `ids`, a few hundred to a statement.
-async fn insert_numbered(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-    events: &[(&str, &Event)],
-) -> Result<(), sqlx::Error> {
-    let rows: Vec<_> = ids.iter().zip(events).collect();
-    for chunk in batches(&rows) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO visit_events
-               (id, visit_id, seq, at, kind, guide_version, problem_id, node_id, choice_index, next_id, outcome_kind) ",
-        );
-        q.push_values(chunk, |mut row, (id, (visit, e))| {
-            row.push_bind(**id)
-                .push_bind(*visit)
-                .push_bind(e.seq)
-                .push_bind(e.at.millis())
-                .push_bind(e.kind.as_str())
-                .push_bind(&*e.guide_version)
-                .push_bind(&*e.problem_id)
-                .push_bind(&*e.node_id)
-                .push_bind(e.choice_index)
-                .push_bind(e.next_id.as_deref())
-                .push_bind(e.outcome_kind.as_deref());
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
 }
 
 /// The most events a visit may have to be held in memory; a customer's visit has a few dozen.
@@ -370,7 +314,7 @@ async fn run_group(
                 for new in new {
                     let id = match next_id {
                         Some(id) => id,
-                        None => next_event_id(conn).await?,
+                        None => shared::events::next_event_id(Conn::from(&mut *conn)).await?,
                     };
                     next_id = Some(id + 1);
                     let event = Event {
@@ -416,7 +360,7 @@ async fn run_group(
         .map(|(key, (_, e))| (key.as_str(), e))
         .collect();
     let ids: Vec<i64> = recorded.iter().map(|(_, e)| e.id).collect();
-    insert_numbered(conn, &ids, &rows).await?;
+    shared::events::insert_numbered(Conn::from(&mut *conn), &ids, &rows).await?;
 
     // The attempts the new events move on, for visits whose attempt is not known yet: all read
     // together. (A visit whose first new event is a symptom starts a new attempt.)
