@@ -32,7 +32,6 @@ use sqlx::{ConnectOptions, Connection};
 
 use crate::store::counting::RollupZone;
 use crate::store::{NewTicket, StoreError, TicketCreated, shared};
-use shared::batches;
 
 /// Connections each instance keeps at most: a few per core serve the clicks, the console and
 /// the background work; PostgreSQL's default of 100 leaves room for several instances.

@@ -17,6 +17,7 @@
 
 pub(super) mod contact;
 pub(super) mod conversation;
+pub(super) mod escalations;
 pub(super) mod events;
 pub(super) mod exports;
 pub(super) mod guides;
@@ -247,6 +248,14 @@ pub(in crate::store) fn batches<T>(rows: &[T]) -> impl Iterator<Item = &[T]> {
         rest = tail;
         Some(batch)
     })
+}
+
+/// Whether a statement over `rows` values of an `IN (...)` list is worth keeping prepared: the
+/// small lists a quiet site asks for again and again. A longer list (a busy moment's group, where
+/// the preparing is shared by its clicks) is prepared for the one use, for the reason given at
+/// [`batches`].
+pub(in crate::store) fn keep_prepared(rows: usize) -> bool {
+    rows <= 4
 }
 
 /// A ticket's status from its row's `status` column, on either backend.

@@ -14,18 +14,14 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::group::GroupDone;
+use super::keep_prepared;
 use super::recent::HeldVisit;
 use super::visits::events_of;
-use super::{batches, keep_prepared};
-use crate::domain::mail::MailKind;
-use crate::domain::path::{EventKind, Name, Path, reached_by_answer};
-use crate::domain::ticket::TicketStatus;
+use crate::domain::path::{EventKind, Path, reached_by_answer};
 use crate::domain::time::{Timestamp, Zone};
 use crate::store::shared;
-use crate::store::shared::outbox::{self, QueuedMail};
-use crate::store::{
-    HeldEvents, NewTicket, StoreError, TicketCreated, account_domain, domain_suffixes,
-};
+use crate::store::shared::escalations::Opening;
+use crate::store::{HeldEvents, NewTicket, StoreError, TicketCreated};
 
 /// A ticket to open, with the visit's events if the store holds them.
 pub(super) struct TicketJob {
@@ -42,17 +38,6 @@ impl TicketJob {
     pub(super) fn fail(self, error: StoreError) {
         let _ = self.reply.send(Err(error));
     }
-}
-
-/// A ticket about to be inserted.
-struct Opening {
-    reason: String,
-    id: String,
-    number: i64,
-    token: String,
-    guide_version: Name,
-    path: Path,
-    assignee: Option<(String, String)>,
 }
 
 /// Runs a group of ticket openings inside the writer's transaction; their deadlines are counted
@@ -167,171 +152,10 @@ async fn run_group(
         return Ok(results);
     }
 
-    // An "Account Manager" escalation goes to the customer's manager when the account's domain
-    // (else the email's), or a domain it is part of, is routed, the most specific route first;
-    // everything else waits in the shared queue.
-    let domains = |new: &NewTicket| {
-        [
-            new.account.as_deref().and_then(account_domain),
-            account_domain(&new.email),
-        ]
+    let mut openings: Vec<(&NewTicket, Opening)> = openings
         .into_iter()
-        .flatten()
-        .flat_map(|d| domain_suffixes(&d))
-        .map(Some)
-        .collect::<Vec<_>>()
-    };
-    let wanted: Vec<String> = openings
-        .iter()
-        .filter(|(i, _)| work[*i].0.outcome_kind == "account-manager")
-        .flat_map(|(i, _)| domains(&work[*i].0))
-        .flatten()
+        .map(|(i, opening)| (&work[i].0, opening))
         .collect();
-    if !wanted.is_empty() {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT r.domain, m.id, m.name FROM domain_routes r JOIN managers m ON m.id = r.manager_id
-             WHERE m.enabled = 1 AND r.domain IN (",
-        );
-        let mut list = q.separated(", ");
-        for domain in &wanted {
-            list.push_bind(domain);
-        }
-        q.push(")");
-        let mut routes: HashMap<String, (String, String)> = HashMap::new();
-        for row in q
-            .build()
-            .persistent(keep_prepared(wanted.len()))
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            routes.insert(
-                row.try_get("domain")?,
-                (row.try_get("id")?, row.try_get("name")?),
-            );
-        }
-        for (i, opening) in &mut openings {
-            if work[*i].0.outcome_kind == "account-manager" {
-                opening.assignee = domains(&work[*i].0)
-                    .into_iter()
-                    .flatten()
-                    .find_map(|d| routes.get(&d).cloned());
-            }
-        }
-    }
-
-    for chunk in batches(&openings) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO tickets (id, number, status_token, visit_id, outcome_event_id, guide_version,
-                problem_id, ending_id, outcome_kind, reason, customer_name, customer_email, customer_phone,
-                customer_account, email_program, description, status, created_at, updated_at, assignee_id) ",
-        );
-        q.push_values(chunk, |mut row, (i, t)| {
-            let new = &work[*i].0;
-            row.push_bind(&t.id)
-                .push_bind(t.number)
-                .push_bind(&t.token)
-                .push_bind(new.visit.to_string())
-                .push_bind(new.outcome_event)
-                .push_bind(&*t.guide_version)
-                .push_bind(&new.problem_id)
-                .push_bind(&new.ending_id)
-                .push_bind(new.outcome_kind)
-                .push_bind(&t.reason)
-                .push_bind(&new.name)
-                .push_bind(&new.email)
-                .push_bind(&new.phone)
-                .push_bind(&new.account)
-                .push_bind(&new.email_program)
-                .push_bind(&new.description)
-                .push_bind(TicketStatus::New.as_str())
-                .push_bind(now)
-                .push_bind(now)
-                .push_bind(t.assignee.as_ref().map(|a| &a.0));
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-
-    let paths: Vec<(&str, &Path)> = openings
-        .iter()
-        .map(|(_, t)| (t.id.as_str(), &t.path))
-        .collect();
-    shared::tickets::insert_paths(Conn::from(&mut *conn), &paths).await?;
-
-    // Deadlines, where the kind has targets (none are set on a new installation).
-    let targets = shared::targets::targets_on(shared::Conn::Sqlite(conn)).await?;
-    if !targets.is_empty() {
-        for (i, t) in &openings {
-            let kind = work[*i].0.outcome_kind;
-            let due = shared::targets::due_at(
-                targets.get(kind),
-                Timestamp(now),
-                false,
-                TicketStatus::New,
-                zone,
-            );
-            sqlx::query("UPDATE tickets SET due_at = $1 WHERE id = $2")
-                .bind(due)
-                .bind(&t.id)
-                .execute(&mut *conn)
-                .await?;
-        }
-    }
-
-    // The audit trail: opened, and routed where a manager was found.
-    let audit: Vec<(&str, &str, &str)> = openings
-        .iter()
-        .flat_map(|(_, t)| {
-            let opened = Some((t.id.as_str(), "opened", TicketStatus::New.as_str()));
-            let routed = t
-                .assignee
-                .as_ref()
-                .map(|(_, name)| (t.id.as_str(), "routed", name.as_str()));
-            opened.into_iter().chain(routed)
-        })
-        .collect();
-    for chunk in batches(&audit) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO ticket_audit (ticket_id, at, actor_id, action, before, after) ",
-        );
-        q.push_values(chunk, |mut row, (id, action, after)| {
-            row.push_bind(*id)
-                .push_bind(now)
-                .push_bind(None::<String>)
-                .push_bind(*action)
-                .push_bind(None::<String>)
-                .push_bind(*after);
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-
-    // The mails, in the same transaction: the customer's acknowledgement, and the news to the
-    // manager the ticket was routed to or to those who follow unassigned tickets.
-    if openings.iter().any(|(i, _)| work[*i].0.notify) {
-        let followers = outbox::mail_followers(Conn::from(&mut *conn)).await?;
-        let mut mails = Vec::new();
-        for (i, t) in openings.iter().filter(|(i, _)| work[*i].0.notify) {
-            mails.push(QueuedMail::about(
-                &t.id,
-                MailKind::TicketOpened,
-                None,
-                work[*i].0.email.clone(),
-            ));
-            let assignee = t.assignee.as_ref().map(|(id, _)| id);
-            for (id, email, assigned, unassigned) in &followers {
-                let kind = match assignee {
-                    Some(a) if a == id && *assigned => MailKind::TicketRouted,
-                    None if *unassigned => MailKind::TicketUnassigned,
-                    _ => continue,
-                };
-                mails.push(QueuedMail::about(
-                    &t.id,
-                    kind,
-                    Some(id.clone()),
-                    email.clone(),
-                ));
-            }
-        }
-        outbox::queue(Conn::from(&mut *conn), &mails, Timestamp(now)).await?;
-    }
+    shared::escalations::insert_openings(Conn::from(&mut *conn), &mut openings, now, zone).await?;
     Ok(results)
 }

@@ -39,7 +39,7 @@ use sqlx::sqlite::{
 
 use super::{Backend, NewTicket, StoreError, TicketCreated, shared};
 use crate::store::counting::RollupZone;
-use shared::batches;
+use shared::{batches, keep_prepared};
 use tokio::sync::oneshot;
 use writer::Writer;
 
@@ -52,14 +52,6 @@ const RECENT_VISITS: usize = 8_192;
 /// negative: a quarter of SQLite's default. Reads are mostly of one visit or one ticket; a page
 /// not in it is read from the operating system's cache, which holds the database either way.
 const READ_CACHE_KIB: &str = "-512";
-
-/// Whether a statement over `rows` values of an `IN (...)` list is worth keeping prepared: the
-/// small lists a quiet site asks for again and again. A longer list (a busy moment's group, where
-/// the preparing is shared by its clicks) is prepared for the one use, for the reason given at
-/// [`batches`].
-fn keep_prepared(rows: usize) -> bool {
-    rows <= 4
-}
 
 /// An SQLite database: a read pool, the writer, and the visits the writer recently wrote.
 #[derive(Debug)]
