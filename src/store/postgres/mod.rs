@@ -19,7 +19,6 @@ mod allowances;
 mod escalations;
 mod maintenance;
 mod retention;
-mod search;
 mod visits;
 
 use std::future::Future;
@@ -86,10 +85,6 @@ impl shared::Shared for PgStore {
             })
         })
         .await
-    }
-
-    async fn fold_search(&self) {
-        self.fold_search_text().await;
     }
 
     async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>

@@ -30,6 +30,7 @@ pub(super) mod privacy;
 pub(super) mod queue;
 pub(super) mod rebuild;
 pub(super) mod rollups;
+pub(super) mod search;
 pub(super) mod seed;
 pub(super) mod sessions;
 pub(super) mod targets;
@@ -68,9 +69,6 @@ pub(in crate::store) trait Shared: Send + Sync {
     /// Opens the ticket an escalation asks for (each backend keeps the visit's path its own way:
     /// see [`TicketStore::create_ticket`](crate::store::TicketStore::create_ticket)).
     async fn open_ticket(&self, new: NewTicket) -> Result<Option<TicketCreated>, StoreError>;
-
-    /// Brings the search text of changed tickets up to date before a search.
-    async fn fold_search(&self);
 
     /// Runs `work` in a transaction of its own: committed when it returns `Ok`, rolled back
     /// otherwise.
@@ -191,6 +189,25 @@ impl Dialect {
         match self {
             Dialect::Sqlite => None,
             Dialect::Postgres => Some("UPDATE ticket_number SET last = $1 WHERE id = 1"),
+        }
+    }
+
+    /// What a `SELECT` of rows to work on ends with so that instances take different rows of
+    /// `table` (an alias of the query's): nothing on SQLite; ` FOR UPDATE OF table SKIP LOCKED`
+    /// on PostgreSQL.
+    pub(in crate::store) fn skip_locked_of(self, table: &str) -> String {
+        match self {
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!(" FOR UPDATE OF {table} SKIP LOCKED"),
+        }
+    }
+
+    /// The SQL joining the group's values of `column`, one a line, in the order of `order_by`:
+    /// SQLite's `group_concat` (in the rows' order), PostgreSQL's `string_agg`.
+    pub(in crate::store) fn joined_lines(self, column: &str, order_by: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("group_concat({column}, char(10))"),
+            Dialect::Postgres => format!("string_agg({column}, chr(10) ORDER BY {order_by})"),
         }
     }
 

@@ -184,7 +184,7 @@ fn cursor_of(sort: QueueSort, row: &QueueRow) -> Cursor {
 impl<S: Shared> QueueStore for S {
     async fn queue(&self, filter: &QueueFilter, limit: u32) -> Result<QueuePage, StoreError> {
         if matches!(filter.search, Some(Search::Text(_))) {
-            self.fold_search().await;
+            super::search::fold_search_text(self).await;
         }
         queue(self.pool(), filter, limit).await
     }

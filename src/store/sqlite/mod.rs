@@ -24,7 +24,6 @@ mod maintenance;
 mod recent;
 mod retention;
 mod rollups;
-mod search;
 mod visits;
 mod writer;
 
@@ -93,10 +92,6 @@ impl shared::Shared for SqliteStore {
             .open_ticket(escalations::TicketJob { new, held, reply })
             .await?;
         answer.await.map_err(|_| StoreError::WriterGone)?
-    }
-
-    async fn fold_search(&self) {
-        self.fold_search_text().await;
     }
 
     async fn transaction<T, F>(&self, work: F) -> Result<T, StoreError>

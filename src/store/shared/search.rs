@@ -1,63 +1,68 @@
 //! The queue's search text: each ticket's customer name, email and account, description and
 //! internal notes, lowercased here in Rust (`str::to_lowercase`, all of Unicode) because SQLite's
-//! lower() and LIKE fold ASCII only.
+//! lower() and LIKE fold ASCII only, and so both backends find the same tickets whatever the
+//! database's collation.
 //!
 //! Triggers mark a ticket's text as stale whenever any write changes what is searched
-//! (migration 20261206000002), whichever code or process makes it; [`SqliteStore::fold_search_text`]
+//! (migration 20261206000002), whichever code or process makes it; [`fold_search_text`]
 //! folds the marked rows before a search reads them.
 
 use sqlx::Row;
 
-use super::SqliteStore;
-use crate::store::fold;
+use super::{Shared, on_conn, on_pool};
+use crate::store::{StoreError, fold};
 
-/// How many tickets one writer job folds, so a large backlog (a fresh migration of a big
-/// database) never holds the writer for long.
+/// How many tickets one transaction folds, so a large backlog (a fresh migration of a big
+/// database) never holds SQLite's writer, or PostgreSQL's rows, for long.
 const FOLD_CHUNK: i64 = 500;
 
-impl SqliteStore {
-    /// Folds the search text of every ticket marked stale. A failure (say, a read-only
-    /// database) is logged and the search goes on without those tickets' new text.
-    pub(super) async fn fold_search_text(&self) {
-        loop {
-            let stale: Result<Option<i64>, _> =
-                sqlx::query_scalar("SELECT 1 FROM ticket_search WHERE folded IS NULL LIMIT 1")
-                    .fetch_optional(&self.read)
-                    .await;
-            match stale {
-                Ok(Some(_)) => {}
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read the search text to fold");
-                    return;
-                }
+/// Folds the search text of every ticket marked stale. A failure (say, a read-only database) is
+/// logged and the search goes on without those tickets' new text.
+pub(in crate::store) async fn fold_search_text<S: Shared>(store: &S) {
+    loop {
+        let stale: Result<Option<i64>, sqlx::Error> = on_pool!(store.pool(), |read| {
+            sqlx::query_scalar(
+                "SELECT CAST(1 AS BIGINT) FROM ticket_search WHERE folded IS NULL LIMIT 1",
+            )
+            .fetch_optional(read)
+            .await
+        });
+        match stale {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the search text to fold");
+                return;
             }
-            match self.fold_chunk().await {
-                Ok(n) if n < FOLD_CHUNK => return,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not fold the search text");
-                    return;
-                }
+        }
+        match fold_chunk(store).await {
+            Ok(n) if n < FOLD_CHUNK => return,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fold the search text");
+                return;
             }
         }
     }
 }
 
-impl SqliteStore {
-    /// Folds up to [`FOLD_CHUNK`] stale rows in one writer job; returns how many it found.
-    async fn fold_chunk(&self) -> Result<i64, super::StoreError> {
-        self.writer
-            .run(move |conn| {
+/// Folds up to [`FOLD_CHUNK`] stale rows in one transaction, on PostgreSQL those no other
+/// instance is folding; returns how many it found.
+async fn fold_chunk<S: Shared>(store: &S) -> Result<i64, StoreError> {
+    store.transaction(move |conn| {
                 Box::pin(async move {
-                    let rows = sqlx::query(
+                    let dialect = conn.dialect();
+                    let sql = format!(
                         "SELECT s.ticket_id, t.id AS present, t.customer_name, t.customer_email,
                                 t.customer_account, t.description,
-                                (SELECT group_concat(n.body, char(10)) FROM ticket_notes n
-                                 WHERE n.ticket_id = s.ticket_id) AS notes
+                                (SELECT {} FROM ticket_notes n WHERE n.ticket_id = s.ticket_id) AS notes
                          FROM ticket_search s LEFT JOIN tickets t ON t.id = s.ticket_id
-                         WHERE s.folded IS NULL LIMIT $1",
-                    )
+                         WHERE s.folded IS NULL LIMIT $1{}",
+                        dialect.joined_lines("n.body", "n.id"),
+                        dialect.skip_locked_of("s")
+                    );
+                    on_conn!(conn, |conn| {
+                    let rows = sqlx::query(&sql)
                     .bind(FOLD_CHUNK)
                     .fetch_all(&mut *conn)
                     .await?;
@@ -90,8 +95,8 @@ impl SqliteStore {
                             .await?;
                     }
                     Ok(rows.len() as i64)
+                    })
                 })
             })
             .await
-    }
 }
