@@ -26,8 +26,10 @@
 //! | `allowances.rs` | [`AllowanceStore`] | per-client rate limits shared by instances |
 //! | `maintenance.rs` | [`MaintenanceStore`] | health, backups, shutdown |
 //!
-//! [`Backend`] is all of them together; a database helpdesk runs on implements it in its own
-//! folder. [`sqlite`] is the embedded default (its module documentation says how it stays fast).
+//! [`Backend`] is all of them together. Most of it is the same SQL on every database, written
+//! once in [`shared`]; a database helpdesk runs on implements what differs in its own folder:
+//! [`sqlite`], the embedded default (its module documentation says how it stays fast), and
+//! [`postgres`], for several instances.
 
 mod allowances;
 mod contact;

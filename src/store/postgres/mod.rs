@@ -12,6 +12,13 @@
 //! - background work takes row leases (`FOR UPDATE SKIP LOCKED`), so it runs once however many
 //!   instances run it.
 //!
+//! Most of the store's SQL is shared with SQLite (`super::shared`), which [`PgStore`] runs
+//! through [`shared::Shared`]: reads on its pool, each write in a transaction of its own. The
+//! files here are what only PostgreSQL does: the click path under the visit's lock (`visits`),
+//! opening tickets under the visits' locks (`escalations`), per-client allowances kept in a table
+//! every instance shares (`allowances`), retention taking its rows with `SKIP LOCKED`
+//! (`retention`), and health and backups (`maintenance`).
+//!
 //! Its schema is `migrations/postgres/`, the same tables and columns as the SQLite migrations
 //! leave, with BIGINT for every integer.
 

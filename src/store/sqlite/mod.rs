@@ -12,10 +12,12 @@
 //!   writer: no other writer can take the same one. A backend with several writers takes its ids
 //!   from the database (a sequence or identity column) instead.
 //!
-//! Each file implements one of the store's interfaces (see the parent module) for
-//! [`SqliteStore`], the insights in three (`insights`: the figures from the counters,
-//! `insights_raw`: the same from the raw events, `exports`: the CSV rows); `rollups`, `rebuild`,
-//! `recent`, `group` and `writer` are this backend's own machinery.
+//! Most of the store's SQL is shared with PostgreSQL (`super::shared`), which [`SqliteStore`]
+//! runs through [`shared::Shared`]: reads on its pool, writes as jobs of its writer. The files here
+//! are what only SQLite does: the click path (`visits`, with `recent`, `group` and `writer`),
+//! opening tickets a group at a time (`escalations`), the latest attempts of a group of visits
+//! (`rollups`), the per-client allowances (kept in memory: `allowances`), retention's own
+//! bookkeeping of event ids (`retention`), and health and backups (`maintenance`).
 
 mod allowances;
 mod escalations;
