@@ -14,7 +14,7 @@ use futures_util::TryStreamExt;
 
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Postgres, QueryBuilder, Row};
 
 use super::{Store, StoreError};
@@ -205,7 +205,13 @@ async fn columns(tx: &mut PgConnection, table: &str) -> Result<Vec<(String, bool
         .collect())
 }
 
-fn value_of(row: &SqliteRow, i: usize, integer: bool) -> Result<Value, sqlx::Error> {
+fn value_of<R>(row: &R, i: usize, integer: bool) -> Result<Value, sqlx::Error>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
     Ok(if integer {
         Value::Int(row.try_get(i)?)
     } else {
@@ -213,12 +219,13 @@ fn value_of(row: &SqliteRow, i: usize, integer: bool) -> Result<Value, sqlx::Err
     })
 }
 
-fn value_of_pg(row: &sqlx::postgres::PgRow, i: usize, integer: bool) -> Result<Value, sqlx::Error> {
-    Ok(if integer {
-        Value::Int(row.try_get(i)?)
-    } else {
-        Value::Text(row.try_get(i)?)
-    })
+/// The quoted names of `columns`, comma-separated.
+fn column_list(columns: &[(String, bool)]) -> String {
+    columns
+        .iter()
+        .map(|(c, _)| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An order-free checksum of rows: the sum of each row's SHA-256 (its first 16 bytes), so the
@@ -254,11 +261,7 @@ async fn copy_table(
     table: &str,
     columns: &[(String, bool)],
 ) -> Result<(u64, String), StoreError> {
-    let list = columns
-        .iter()
-        .map(|(c, _)| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = column_list(columns);
     let mut after = i64::MIN;
     let (mut rows, mut sum) = (0u64, Sum::default());
     loop {
@@ -309,11 +312,7 @@ async fn checksum_target(
     table: &str,
     columns: &[(String, bool)],
 ) -> Result<(u64, String), StoreError> {
-    let list = columns
-        .iter()
-        .map(|(c, _)| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = column_list(columns);
     let sql = format!("SELECT {list} FROM {table}");
     let mut rows = sqlx::query(&sql).fetch(&mut *tx);
     let (mut n, mut sum) = (0u64, Sum::default());
@@ -321,7 +320,7 @@ async fn checksum_target(
         let v = columns
             .iter()
             .enumerate()
-            .map(|(i, (_, integer))| value_of_pg(&row, i, *integer))
+            .map(|(i, (_, integer))| value_of(&row, i, *integer))
             .collect::<Result<Vec<_>, _>>()?;
         sum.add(&v);
         n += 1;
