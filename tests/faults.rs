@@ -371,23 +371,16 @@ fn set_read_only(db: &str, read_only: bool) {
     });
 }
 
-#[test]
-fn a_read_only_database_is_a_503_then_recovers() {
-    if !on_postgres() {
-        return a_read_only_database_file_is_a_503_then_recovers();
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let db = fresh_database_now(&dir);
-    let server = Server::start_on(&db, free_port(), &[]);
-    set_read_only(&db, true);
-
-    // The server serves pages (reading writes nothing) and answers writes with a 503.
+/// With the database read-only: pages are served (reading writes nothing), a write is answered
+/// with a 503 and logged, and nothing is written to the database read at `read_url`. Then
+/// `make_writable`, and the next requests work without a restart.
+fn refuses_writes_then_recovers(server: Server, read_url: &str, make_writable: impl FnOnce()) {
     let mut c = server.client();
     assert!(
         eventually(Duration::from_secs(5), || c
             .get("/")
             .is_ok_and(|r| r.status == 200)),
-        "pages are read from new sessions"
+        "pages are served"
     );
     c.get("/problems/cant-send/steps/check-smtp-settings")
         .unwrap();
@@ -399,7 +392,7 @@ fn a_read_only_database_is_a_503_then_recovers() {
     let rt = runtime();
     let visits = |rt: &tokio::runtime::Runtime| {
         rt.block_on(async {
-            let mut conn = connect(&db).await;
+            let mut conn = connect_any(read_url).await;
             let n = count(&mut conn, "SELECT COUNT(*) FROM visits").await;
             conn.close().await.unwrap();
             n
@@ -407,8 +400,7 @@ fn a_read_only_database_is_a_503_then_recovers() {
     };
     assert_eq!(visits(&rt), 0, "nothing written");
 
-    // Writable again: the next requests work, without a restart.
-    set_read_only(&db, false);
+    make_writable();
     let mut c = server.client();
     assert!(
         eventually(Duration::from_secs(5), || c
@@ -419,6 +411,18 @@ fn a_read_only_database_is_a_503_then_recovers() {
     assert_eq!(c.post("/problems/cant-send/start", "").unwrap().status, 303);
     assert!(visits(&rt) >= 1);
     server.stop();
+}
+
+#[test]
+fn a_read_only_database_is_a_503_then_recovers() {
+    if !on_postgres() {
+        return a_read_only_database_file_is_a_503_then_recovers();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = fresh_database_now(&dir);
+    let server = Server::start_on(&db, free_port(), &[]);
+    set_read_only(&db, true);
+    refuses_writes_then_recovers(server, &db, || set_read_only(&db, false));
 }
 
 /// SQLite: the database file made read-only under a server running as an unprivileged user.
@@ -445,40 +449,10 @@ fn a_read_only_database_file_is_a_503_then_recovers() {
     Server::start_as(&db, port, Some(NOBODY)).stop();
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
 
-    // Started on a read-only file, the server comes up, serves pages (reading writes nothing)
-    // and answers writes with a 503.
+    // Started on a read-only file, the server comes up; the file becomes writable again.
     let server = Server::start_as(&db, port, Some(NOBODY));
-    let mut c = server.client();
-    assert_eq!(c.get("/").unwrap().status, 200);
-    c.get("/problems/cant-send/steps/check-smtp-settings")
-        .unwrap();
-    let r = c.post("/problems/cant-send/start", "").unwrap();
-    assert_unavailable_page(&r);
-    assert_eq!(c.get("/healthz").unwrap().status, 200, "reads still work");
-    assert!(eventually(Duration::from_secs(5), || server
-        .logged("database unavailable")));
-    let rt = runtime();
-    let visits = |rt: &tokio::runtime::Runtime| {
-        rt.block_on(async {
-            let url = format!("sqlite://{}?mode=ro", db.display());
-            let mut conn = connect_any(&url).await;
-            let n = count(&mut conn, "SELECT COUNT(*) FROM visits").await;
-            conn.close().await.unwrap();
-            n
-        })
-    };
-    assert_eq!(visits(&rt), 0, "nothing written");
-
-    // The file becomes writable again: the next request works, without a restart.
-    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut c = server.client();
-    assert!(
-        eventually(Duration::from_secs(5), || c
-            .get("/problems/cant-send/steps/check-smtp-settings")
-            .is_ok_and(|r| r.status == 200)),
-        "recovered without a restart"
-    );
-    assert_eq!(c.post("/problems/cant-send/start", "").unwrap().status, 303);
-    assert!(visits(&rt) >= 1);
-    server.stop();
+    let read_url = format!("sqlite://{}?mode=ro", db.display());
+    refuses_writes_then_recovers(server, &read_url, || {
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap()
+    });
 }
